@@ -1,0 +1,77 @@
+// Encoder: writes a Message with name compression, holding it to a size limit by dropping whole RRsets.
+
+extension Message {
+    /// The result of encoding under a size limit.
+    public struct Encoded: Sendable {
+        public var bytes: [UInt8]
+        /// True when an answer or authority RRset was dropped and TC was set.
+        public var truncated: Bool
+    }
+
+    /// The largest message: what TCP's 2-octet length can frame (RFC 1035 §4.2.2).
+    public static let maximumSize = 65535
+
+    /// Encodes the message in at most `maxSize` octets.
+    ///
+    /// Names are compressed (RFC 1035 §4.1.4; inside RDATA only for the RFC 1035 types, RFC 3597 §4). When a record
+    /// does not fit, its whole RRset and everything after it is left out, OPT excepted, which is always kept (RFC
+    /// 6891 §7). Leaving out answer or authority data sets TC (RFC 2181 §9: that data is required); additional data is
+    /// dropped silently. Header, question and OPT are always written, even past `maxSize`.
+    public func encode(maxSize: Int = Message.maximumSize) -> Encoded {
+        var writer = WireWriter(capacity: min(maxSize, 4096))
+        writer.writeUInt16(self.header.id)
+        writer.writeUInt16(self.header.flags)
+        writer.writeUInt16(UInt16(self.questions.count))
+        writer.writeBytes([0, 0, 0, 0, 0, 0])
+        for question in self.questions {
+            writer.writeName(question.name, compress: true)
+            writer.writeUInt16(question.type.rawValue)
+            writer.writeUInt16(question.recordClass.rawValue)
+        }
+        let budget = maxSize - (self.edns?.wireSize ?? 0)
+        var truncated = false
+        var full = false
+        var counts: [UInt16] = [0, 0, 0]
+        for (index, records) in [self.answers, self.authorities, self.additionals].enumerated() where !full {
+            var start = 0
+            while start < records.count {
+                var end = start + 1
+                while end < records.count && records[end].isSameRRset(as: records[start]) { end += 1 }
+                let mark = writer.mark()
+                for record in records[start..<end] { Message.write(record, to: &writer) }
+                if writer.count > budget {
+                    writer.rollback(to: mark)
+                    full = true
+                    if index < 2 { truncated = true }
+                    break
+                }
+                counts[index] += UInt16(end - start)
+                start = end
+            }
+        }
+        var arcount = counts[2]
+        if let edns = self.edns {
+            edns.encode(to: &writer)
+            arcount += 1
+        }
+        writer.setUInt16(counts[0], at: 6)
+        writer.setUInt16(counts[1], at: 8)
+        writer.setUInt16(arcount, at: 10)
+        if truncated { writer.setUInt16(self.header.flags | 0x0200, at: 2) }
+        return Encoded(bytes: writer.bytes, truncated: truncated)
+    }
+
+    /// The message's wire form with no size limit.
+    public var wire: [UInt8] { self.encode().bytes }
+
+    static func write(_ record: Record, to writer: inout WireWriter) {
+        writer.writeName(record.name, compress: true)
+        writer.writeUInt16(record.type.rawValue)
+        writer.writeUInt16(record.recordClass.rawValue)
+        writer.writeUInt32(record.ttl)
+        let lengthAt = writer.mark()
+        writer.writeUInt16(0)
+        record.rdata.encode(to: &writer, compress: true)
+        writer.setUInt16(UInt16(writer.count - lengthAt - 2), at: lengthAt)
+    }
+}
