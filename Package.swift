@@ -14,9 +14,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "Pipeline", swiftSettings: strictSettings),
+        .target(
+            name: "SwiftletTestSupport",
+            dependencies: ["Pipeline"],
+            path: "Tests/SwiftletTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline"],
+            dependencies: ["Pipeline", "SwiftletTestSupport"],
             path: "Tests/PipelineTests",
             swiftSettings: strictSettings
         ),

@@ -108,7 +108,10 @@ public struct WireReader {
                 guard position + 1 + count <= bound else {
                     throw .truncated(offset: position, needed: 1 + count, available: bound - position)
                 }
-                guard wire.count + 1 + count <= DomainName.maxWireLength else { throw .nameTooLong(offset: position) }
+                // Room for this label and the root label that must still follow it.
+                guard wire.count + 1 + count + (count == 0 ? 0 : 1) <= DomainName.maxWireLength else {
+                    throw .nameTooLong(offset: position)
+                }
                 wire.append(length)
                 if count == 0 {
                     self.offset = resumeAt ?? (position + 1)
