@@ -50,9 +50,12 @@ public struct WireWriter: Sendable {
     /// call writes becomes a target for later names either way, so uncompressed RDATA names can still be pointed at.
     public mutating func writeName(_ name: DomainName, compress: Bool) {
         let wire = name.wire
+        // This name's own label starts become targets only once it is complete, so a suffix search never lands in
+        // a name still being written.
+        let firstNewTarget = self.targets.count
         var index = 0
         while wire[index] != 0 {
-            if compress, let target = self.findSuffix(wire, from: index) {
+            if compress, let target = self.findSuffix(wire, from: index, below: firstNewTarget) {
                 self.writeUInt16(0xC000 | target)
                 return
             }
@@ -74,8 +77,8 @@ public struct WireWriter: Sendable {
     }
 
     /// The target offset holding the same labels as `wire[from...]`, or nil.
-    private func findSuffix(_ wire: [UInt8], from start: Int) -> UInt16? {
-        for target in self.targets where self.matches(wire, from: start, at: Int(target)) { return target }
+    private func findSuffix(_ wire: [UInt8], from start: Int, below end: Int) -> UInt16? {
+        for target in self.targets[..<end] where self.matches(wire, from: start, at: Int(target)) { return target }
         return nil
     }
 
