@@ -11,9 +11,50 @@ let package = Package(
     name: "Swiftlet",
     products: [
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Plugins", targets: ["Plugins"]),
+        .library(name: "Host", targets: ["Host"]),
+        .executable(name: "swiftlet", targets: ["SwiftletMain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        // DNS wire codec, the chain API and the caches: no I/O, no config format.
         .target(name: "Pipeline", swiftSettings: strictSettings),
+        // Built-in plugins, one folder each, and the Registry that lists them.
+        .target(
+            name: "Plugins",
+            dependencies: [
+                "Pipeline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Glibc's recvmmsg/sendmmsg/mmsghdr, which Swift's Glibc module does not expose.
+        .target(name: "CSwiftletSocket"),
+        // Config, listeners, admin HTTP and CLI; `Swiftlet.main(plugins:)` for custom server binaries.
+        .target(
+            name: "Host",
+            dependencies: [
+                "Pipeline", "Plugins", "CSwiftletSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "SwiftletMain", dependencies: ["Host"], path: "Sources/swiftlet", swiftSettings: strictSettings),
         .target(
             name: "SwiftletTestSupport",
             dependencies: ["Pipeline"],
@@ -24,6 +65,18 @@ let package = Package(
             name: "PipelineTests",
             dependencies: ["Pipeline", "SwiftletTestSupport"],
             path: "Tests/PipelineTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PluginsTests",
+            dependencies: ["Pipeline", "Plugins", "SwiftletTestSupport"],
+            path: "Tests/PluginsTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HostTests",
+            dependencies: ["Host", "Pipeline", "Plugins", "SwiftletTestSupport"],
+            path: "Tests/HostTests",
             swiftSettings: strictSettings
         ),
     ]

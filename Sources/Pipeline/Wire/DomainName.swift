@@ -208,3 +208,13 @@ extension DomainName: Comparable {
         return left.count < right.count
     }
 }
+
+extension DomainName {
+    /// FNV-1a (64-bit) over the lower-cased wire form: the same value `RequestView.nameHash` computes in place, so
+    /// the message cache can key stored entries and received packets alike.
+    public var foldedHash: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in self.wire { hash = (hash ^ UInt64(DomainName.fold(byte))) &* 0x100_0000_01b3 }
+        return hash
+    }
+}

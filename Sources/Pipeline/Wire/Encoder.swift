@@ -6,6 +6,10 @@ extension Message {
         public var bytes: [UInt8]
         /// True when an answer or authority RRset was dropped and TC was set.
         public var truncated: Bool
+        /// The offset of every record's TTL field (OPT's excluded), for the message cache's TTL patching.
+        public var ttlOffsets: [Int]
+        /// The smallest TTL of the records written; nil when there were none.
+        public var minimumTTL: UInt32?
     }
 
     /// The largest message: what TCP's 2-octet length can frame (RFC 1035 §4.2.2).
@@ -32,20 +36,25 @@ extension Message {
         var truncated = false
         var full = false
         var counts: [UInt16] = [0, 0, 0]
+        var ttlOffsets: [Int] = []
+        var minimumTTL: UInt32? = nil
         for (index, records) in [self.answers, self.authorities, self.additionals].enumerated() where !full {
             var start = 0
             while start < records.count {
                 var end = start + 1
                 while end < records.count && records[end].isSameRRset(as: records[start]) { end += 1 }
                 let mark = writer.mark()
-                for record in records[start..<end] { Message.write(record, to: &writer) }
+                let offsetsBefore = ttlOffsets.count
+                for record in records[start..<end] { ttlOffsets.append(Message.write(record, to: &writer)) }
                 if writer.count > budget {
                     writer.rollback(to: mark)
+                    ttlOffsets.removeSubrange(offsetsBefore...)
                     full = true
                     if index < 2 { truncated = true }
                     break
                 }
                 counts[index] += UInt16(end - start)
+                for record in records[start..<end] { minimumTTL = min(minimumTTL ?? record.ttl, record.ttl) }
                 start = end
             }
         }
@@ -58,20 +67,23 @@ extension Message {
         writer.setUInt16(counts[1], at: 8)
         writer.setUInt16(arcount, at: 10)
         if truncated { writer.setUInt16(self.header.flags | 0x0200, at: 2) }
-        return Encoded(bytes: writer.bytes, truncated: truncated)
+        return Encoded(bytes: writer.bytes, truncated: truncated, ttlOffsets: ttlOffsets, minimumTTL: minimumTTL)
     }
 
     /// The message's wire form with no size limit.
     public var wire: [UInt8] { self.encode().bytes }
 
-    static func write(_ record: Record, to writer: inout WireWriter) {
+    /// Writes one record; returns the offset of its TTL field.
+    static func write(_ record: Record, to writer: inout WireWriter) -> Int {
         writer.writeName(record.name, compress: true)
         writer.writeUInt16(record.type.rawValue)
         writer.writeUInt16(record.recordClass.rawValue)
+        let ttlOffset = writer.count
         writer.writeUInt32(record.ttl)
         let lengthAt = writer.mark()
         writer.writeUInt16(0)
         record.rdata.encode(to: &writer, compress: true)
         writer.setUInt16(UInt16(writer.count - lengthAt - 2), at: lengthAt)
+        return ttlOffset
     }
 }

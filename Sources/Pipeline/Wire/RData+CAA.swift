@@ -16,10 +16,14 @@ public struct CAA: RDataFields {
         let start = reader.offset
         self.flags = try reader.readUInt8()
         self.tag = try reader.readCharacterString()
-        guard (1...15).contains(self.tag.count) else {
-            throw .invalidRData(offset: start, type: .caa, reason: .caaTag)
-        }
+        guard CAA.isValidTag(self.tag) else { throw .invalidRData(offset: start, type: .caa, reason: .caaTag) }
         self.value = reader.readRemaining()
+    }
+
+    /// 1 to 15 ASCII letters and digits (RFC 8659 §4.1), so the tag prints as one plain word.
+    static func isValidTag(_ tag: [UInt8]) -> Bool {
+        (1...15).contains(tag.count)
+            && tag.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
     }
 
     public func encode(to writer: inout WireWriter, compress: Bool) {
@@ -32,9 +36,9 @@ public struct CAA: RDataFields {
         self.flags = try fields.integer("flags")
         let tagToken = try fields.next("tag")
         let tag = Array(tagToken.string.utf8)
-        guard (1...15).contains(tag.count),
-            tag.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) })
-        else { throw PresentationError(.invalidValue(field: "CAA tag", text: tagToken.string)).at(tagToken) }
+        guard CAA.isValidTag(tag) else {
+            throw PresentationError(.invalidValue(field: "CAA tag", text: tagToken.string)).at(tagToken)
+        }
         self.tag = tag
         let valueToken = try fields.next("value")
         self.value = try valueToken.unescaped()

@@ -1,0 +1,137 @@
+// CSwiftletSocket: batched datagram I/O (recvmmsg/sendmmsg) for the UDP workers.
+#define _GNU_SOURCE
+#include "CSwiftletSocket.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+struct swiftlet_batch {
+    unsigned count;
+    size_t buffer_size;
+    uint8_t *buffers;          // count × buffer_size, received packets
+    uint8_t *replies;          // count × buffer_size, replies
+    struct sockaddr_storage *addresses;
+    struct iovec *receive_iov;
+    struct mmsghdr *receive;
+    struct iovec *send_iov;
+    struct mmsghdr *send;
+};
+
+swiftlet_batch *swiftlet_batch_create(unsigned count, size_t buffer_size) {
+    swiftlet_batch *batch = calloc(1, sizeof(*batch));
+    if (!batch) return NULL;
+    batch->count = count;
+    batch->buffer_size = buffer_size;
+    batch->buffers = calloc(count, buffer_size);
+    batch->replies = calloc(count, buffer_size);
+    batch->addresses = calloc(count, sizeof(struct sockaddr_storage));
+    batch->receive_iov = calloc(count, sizeof(struct iovec));
+    batch->receive = calloc(count, sizeof(struct mmsghdr));
+    batch->send_iov = calloc(count, sizeof(struct iovec));
+    batch->send = calloc(count, sizeof(struct mmsghdr));
+    if (!batch->buffers || !batch->replies || !batch->addresses || !batch->receive_iov || !batch->receive ||
+        !batch->send_iov || !batch->send) {
+        swiftlet_batch_destroy(batch);
+        return NULL;
+    }
+    return batch;
+}
+
+void swiftlet_batch_destroy(swiftlet_batch *batch) {
+    if (!batch) return;
+    free(batch->buffers);
+    free(batch->replies);
+    free(batch->addresses);
+    free(batch->receive_iov);
+    free(batch->receive);
+    free(batch->send_iov);
+    free(batch->send);
+    free(batch);
+}
+
+int swiftlet_batch_receive(int fd, swiftlet_batch *batch) {
+    for (unsigned i = 0; i < batch->count; i++) {
+        batch->receive_iov[i].iov_base = batch->buffers + i * batch->buffer_size;
+        batch->receive_iov[i].iov_len = batch->buffer_size;
+        struct msghdr *header = &batch->receive[i].msg_hdr;
+        memset(header, 0, sizeof(*header));
+        header->msg_name = &batch->addresses[i];
+        header->msg_namelen = sizeof(struct sockaddr_storage);
+        header->msg_iov = &batch->receive_iov[i];
+        header->msg_iovlen = 1;
+        batch->receive[i].msg_len = 0;
+    }
+    return recvmmsg(fd, batch->receive, batch->count, MSG_WAITFORONE, NULL);
+}
+
+uint8_t *swiftlet_batch_buffer(swiftlet_batch *batch, unsigned index) {
+    return batch->buffers + index * batch->buffer_size;
+}
+
+size_t swiftlet_batch_length(const swiftlet_batch *batch, unsigned index) { return batch->receive[index].msg_len; }
+
+struct sockaddr_storage *swiftlet_batch_address(swiftlet_batch *batch, unsigned index) {
+    return &batch->addresses[index];
+}
+
+socklen_t swiftlet_batch_address_length(const swiftlet_batch *batch, unsigned index) {
+    return batch->receive[index].msg_hdr.msg_namelen;
+}
+
+uint8_t *swiftlet_batch_reply_buffer(swiftlet_batch *batch, unsigned index) {
+    return batch->replies + index * batch->buffer_size;
+}
+
+size_t swiftlet_batch_buffer_size(const swiftlet_batch *batch) { return batch->buffer_size; }
+
+void swiftlet_batch_set_reply(swiftlet_batch *batch, unsigned index, unsigned peer, size_t length) {
+    batch->send_iov[index].iov_base = batch->replies + index * batch->buffer_size;
+    batch->send_iov[index].iov_len = length;
+    struct msghdr *header = &batch->send[index].msg_hdr;
+    memset(header, 0, sizeof(*header));
+    header->msg_name = &batch->addresses[peer];
+    header->msg_namelen = batch->receive[peer].msg_hdr.msg_namelen;
+    header->msg_iov = &batch->send_iov[index];
+    header->msg_iovlen = 1;
+}
+
+int swiftlet_batch_send(int fd, swiftlet_batch *batch, unsigned count) {
+    unsigned sent = 0;
+    while (sent < count) {
+        int result = sendmmsg(fd, batch->send + sent, count - sent, 0);
+        if (result < 0) {
+            if (errno == EINTR) continue;
+            // Skip the datagram the kernel refused (e.g. an unreachable peer) and go on with the rest.
+            sent += 1;
+            continue;
+        }
+        sent += (unsigned)result;
+    }
+    return (int)sent;
+}
+
+int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int timeout_ms, int buffer_bytes) {
+    int fd = socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) goto fail;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) goto fail;
+    if (address->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) goto fail;
+    if (buffer_bytes > 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof(buffer_bytes));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof(buffer_bytes));
+    }
+    struct timeval timeout = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) < 0) goto fail;
+    if (bind(fd, address, length) < 0) goto fail;
+    return fd;
+fail: {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+}

@@ -1,0 +1,41 @@
+// CSwiftletSocket: batched datagram I/O (recvmmsg/sendmmsg) for the UDP workers; Swift's Glibc lacks mmsghdr.
+#ifndef CSWIFTLET_SOCKET_H
+#define CSWIFTLET_SOCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+/// One worker's batch: `count` slots, each with a packet buffer of `buffer_size` octets and a peer address.
+/// Allocated once per worker (swiftlet_batch_create) and reused for every receive and send.
+typedef struct swiftlet_batch swiftlet_batch;
+
+swiftlet_batch *swiftlet_batch_create(unsigned count, size_t buffer_size);
+void swiftlet_batch_destroy(swiftlet_batch *batch);
+
+/// Receives up to the batch's count of datagrams, waiting for the first (MSG_WAITFORONE); returns how many, or -1
+/// with errno (EAGAIN on the socket's receive timeout).
+int swiftlet_batch_receive(int fd, swiftlet_batch *batch);
+
+/// The received or to-be-sent packet of slot `index`, its length, and its peer address.
+uint8_t *swiftlet_batch_buffer(swiftlet_batch *batch, unsigned index);
+size_t swiftlet_batch_length(const swiftlet_batch *batch, unsigned index);
+struct sockaddr_storage *swiftlet_batch_address(swiftlet_batch *batch, unsigned index);
+socklen_t swiftlet_batch_address_length(const swiftlet_batch *batch, unsigned index);
+
+/// A second set of buffers for replies: slot `index` of the reply side.
+uint8_t *swiftlet_batch_reply_buffer(swiftlet_batch *batch, unsigned index);
+size_t swiftlet_batch_buffer_size(const swiftlet_batch *batch);
+
+/// Marks reply slot `index` to be sent with `length` octets to receive slot `peer`'s address.
+void swiftlet_batch_set_reply(swiftlet_batch *batch, unsigned index, unsigned peer, size_t length);
+
+/// Sends the first `count` replies; returns how many were sent, or -1 with errno.
+int swiftlet_batch_send(int fd, swiftlet_batch *batch, unsigned count);
+
+/// A UDP socket bound to `address` with SO_REUSEPORT (and IPV6_V6ONLY for IPv6), a receive timeout of
+/// `timeout_ms` and buffers of `buffer_bytes`; returns the fd or -1 with errno.
+int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int timeout_ms, int buffer_bytes);
+
+#endif

@@ -1,0 +1,107 @@
+// QueryCommand: `swiftlet query @127.0.0.1:5353 example.org AAAA +tcp +dnssec`, printing like dig.
+
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Ask a DNS server, dig-style: swiftlet query @127.0.0.1:5353 example.org AAAA +tcp +dnssec",
+        discussion: "Options: @server[:port] (default 127.0.0.1:5353), a name, a type, a class, +tcp, +dnssec, +cd, +norec, +noedns, +bufsize=N, +timeout=S.")
+
+    @Argument(parsing: .allUnrecognized, help: "dig-style arguments") var arguments: [String] = []
+
+    /// The parsed arguments.
+    struct Request: Equatable {
+        var server = ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: 5353)
+        var name = DomainName.root
+        var type = RecordType.a
+        var recordClass = RecordClass.in
+        var tcp = false
+        var dnssec = false
+        var checkingDisabled = false
+        var recursion = true
+        var edns = true
+        var bufferSize: UInt16 = 1232
+        var timeout = 2.0
+    }
+
+    static func parse(_ arguments: [String]) throws -> Request {
+        var request = Request()
+        var sawName = false
+        for argument in arguments {
+            if argument.hasPrefix("@") {
+                let text = String(argument.dropFirst())
+                if let address = ListenAddress(text) {
+                    request.server = address
+                } else if let ip = IPAddress(text) {
+                    request.server = ListenAddress(address: ip, port: 53)
+                } else {
+                    throw ValidationError("'\(text)' is not a server address like 127.0.0.1:5353 or [::1]:5353")
+                }
+            } else if argument.hasPrefix("+") {
+                let option = argument.dropFirst().lowercased()
+                switch option {
+                case "tcp", "vc": request.tcp = true
+                case "notcp": request.tcp = false
+                case "dnssec": request.dnssec = true
+                case "cd", "cdflag": request.checkingDisabled = true
+                case "norec", "norecurse": request.recursion = false
+                case "noedns": request.edns = false
+                default:
+                    if option.hasPrefix("bufsize="), let size = UInt16(option.dropFirst(8)) {
+                        request.bufferSize = size
+                    } else if option.hasPrefix("timeout="), let seconds = Double(option.dropFirst(8)), seconds > 0 {
+                        request.timeout = seconds
+                    } else {
+                        throw ValidationError("unknown option '\(argument)'")
+                    }
+                }
+            } else if sawName, let type = RecordType(mnemonic: argument) {
+                request.type = type
+            } else if sawName, let recordClass = RecordClass(mnemonic: argument) {
+                request.recordClass = recordClass
+            } else if !sawName {
+                do { request.name = try DomainName(argument) } catch { throw ValidationError("'\(argument)': \(error)") }
+                sawName = true
+            } else {
+                throw ValidationError("unexpected argument '\(argument)' (not a type or class)")
+            }
+        }
+        return request
+    }
+
+    func run() throws {
+        let request = try QueryCommand.parse(self.arguments)
+        var edns: EDNS? = nil
+        if request.edns {
+            edns = EDNS(udpPayloadSize: request.bufferSize)
+            edns!.dnssecOK = request.dnssec
+        }
+        var query = Message.query(
+            request.name, request.type, recordClass: request.recordClass, id: UInt16.random(in: 0...UInt16.max),
+            recursionDesired: request.recursion, edns: edns)
+        query.header.checkingDisabled = request.checkingDisabled
+        let client = DNSClient(server: request.server, timeout: request.timeout)
+        let started = Date()
+        do {
+            var reply = try client.exchange(query, tcp: request.tcp)
+            var usedTCP = request.tcp
+            if reply.header.isTruncated && !request.tcp {
+                print(";; Truncated, retrying in TCP mode.")
+                reply = try client.exchange(query, tcp: true)
+                usedTCP = true
+            }
+            let elapsed = Int(Date().timeIntervalSince(started) * 1000)
+            print(reply.description, terminator: "")
+            print("")
+            print(";; Query time: \(elapsed) msec")
+            print(";; SERVER: \(request.server)(\(usedTCP ? "TCP" : "UDP"))")
+            print(";; MSG SIZE  rcvd: \(reply.wire.count)")
+        } catch {
+            FileHandle.standardError.write(Data(";; communications error to \(request.server): \(error)\n".utf8))
+            throw ExitCode(9)
+        }
+    }
+}

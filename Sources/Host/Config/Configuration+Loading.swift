@@ -1,0 +1,181 @@
+// Configuration+Loading: reads the YAML strictly into the model, with the embedded default.
+
+import Foundation
+import Pipeline
+import Plugins
+import Yams
+
+extension Configuration {
+    /// The configuration `swiftlet run` uses without `--config`: loopback only, hosts from /etc/hosts, and the
+    /// admin listener on loopback.
+    public static let embeddedDefault = """
+        # Swiftlet's embedded default: serve /etc/hosts on loopback, port 5353, to loopback and private clients.
+        servers:
+          - listen: ["127.0.0.1:5353", "[::1]:5353"]
+            zones: ["."]
+            plugins:
+              - acl: { allow: ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"] }
+              - hosts: { file: /etc/hosts }
+        admin:
+          listen: 127.0.0.1:8053
+        log: { level: info }
+        """
+
+    /// Reads and decodes a configuration file.
+    /// - Throws: `ConfigError`.
+    public static func load(path: String) throws -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: 0, column: 0, keyPath: "", message: "cannot read the file")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try Configuration.parse(String(decoding: data, as: UTF8.self), source: path, baseDirectory: base)
+    }
+
+    /// Decodes configuration text; `source` names it in errors.
+    /// - Throws: `ConfigError`.
+    public static func parse(_ text: String, source: String, baseDirectory: String = ".") throws -> Configuration {
+        let decoder = ConfigDecoder(file: source)
+        let root = try decoder.compose(text)
+        let file = try decoder.decode(ConfigurationFile.self, from: root)
+        var servers: [ServerBlockConfiguration] = []
+        for (index, block) in file.servers.enumerated() {
+            let path = ["servers", "[\(index)]"]
+            let blockNode = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index)], in: root)
+            var listen: [ListenAddress] = []
+            for (position, text) in block.listen.enumerated() {
+                guard let address = ListenAddress(text) else {
+                    let node = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("listen"), IndexKey(position)], in: root)
+                    throw decoder.error(
+                        "'\(text)' is not a listen address like 127.0.0.1:5353 or [::1]:5353", at: node,
+                        path: path + ["listen", "[\(position)]"])
+                }
+                listen.append(address)
+            }
+            guard !listen.isEmpty else {
+                throw decoder.error("a server block needs at least one listen address", at: blockNode, path: path + ["listen"])
+            }
+            var zones: [DomainName] = []
+            for (position, text) in (block.zones ?? ["."]).enumerated() {
+                guard let zone = try? DomainName(text) else {
+                    let node = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("zones"), IndexKey(position)], in: root)
+                    throw decoder.error("'\(text)' is not a domain name", at: node, path: path + ["zones", "[\(position)]"])
+                }
+                zones.append(zone)
+            }
+            if let workers = block.workers, !(1...256).contains(workers) {
+                throw decoder.error("workers must be between 1 and 256", at: blockNode, path: path + ["workers"])
+            }
+            let maxUDPSize = block.maxUDPSize ?? 1232
+            guard (512...4096).contains(maxUDPSize) else {
+                throw decoder.error("max_udp_size must be between 512 and 4096", at: blockNode, path: path + ["max_udp_size"])
+            }
+            var plugins: [PluginEntry] = []
+            let pluginNodes: [Node]
+            if case .sequence(let sequence)? = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("plugins")], in: root) {
+                pluginNodes = Array(sequence)
+            } else {
+                pluginNodes = []
+            }
+            for (position, node) in pluginNodes.enumerated() {
+                let entryPath = path + ["plugins", "[\(position)]"]
+                guard case .mapping(let mapping) = node, mapping.count == 1, let pair = mapping.first, let name = pair.key.string else {
+                    throw decoder.error("each plugin is a one-key mapping like '- hosts: { file: /etc/hosts }'", at: node, path: entryPath)
+                }
+                plugins.append(PluginEntry(name: name, options: pair.value, path: entryPath + [name], nameNode: pair.key))
+            }
+            servers.append(
+                ServerBlockConfiguration(
+                    listen: listen, zones: zones, workers: block.workers, maxUDPSize: maxUDPSize,
+                    tcpIdleTimeout: block.tcpIdleTimeout?.seconds ?? 10, maxTCPConnections: block.maxTCPConnections ?? 1000,
+                    maxTCPQueriesPerConnection: block.maxTCPQueriesPerConnection ?? 100,
+                    maxInFlight: block.maxInFlight ?? 10000, plugins: plugins, path: ConfigDecoder.render(path)))
+        }
+        guard !servers.isEmpty else {
+            throw decoder.error("at least one server block is needed under 'servers'", at: root, path: ["servers"])
+        }
+        var admin: AdminConfiguration? = nil
+        if let adminFile = file.admin {
+            guard let address = ListenAddress(adminFile.listen) else {
+                let node = ConfigDecoder.node(at: [SimpleKey("admin"), SimpleKey("listen")], in: root)
+                throw decoder.error("'\(adminFile.listen)' is not a listen address like 127.0.0.1:8053", at: node, path: ["admin", "listen"])
+            }
+            admin = AdminConfiguration(listen: address)
+        }
+        let level = file.log?.level ?? "info"
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(level) else {
+            let node = ConfigDecoder.node(at: [SimpleKey("log"), SimpleKey("level")], in: root)
+            throw decoder.error("'\(level)' is not a log level (\(levels.joined(separator: ", ")))", at: node, path: ["log", "level"])
+        }
+        return Configuration(
+            servers: servers, admin: admin, log: LogConfiguration(level: level), source: source, baseDirectory: baseDirectory)
+    }
+}
+
+struct SimpleKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ value: String) { self.stringValue = value }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// The file as decoded before validation; plugin options stay YAML.
+struct ConfigurationFile: Decodable {
+    struct Block: Decodable {
+        var listen: [String]
+        var zones: [String]?
+        var workers: Int?
+        var maxUDPSize: Int?
+        var tcpIdleTimeout: OptionDuration?
+        var maxTCPConnections: Int?
+        var maxTCPQueriesPerConnection: Int?
+        var maxInFlight: Int?
+        /// Checked for shape here; each entry is decoded by its plugin.
+        var plugins: PluginList
+
+        enum CodingKeys: String, CodingKey {
+            case listen, zones, workers, plugins
+            case maxUDPSize = "max_udp_size"
+            case tcpIdleTimeout = "tcp_idle_timeout"
+            case maxTCPConnections = "max_tcp_connections"
+            case maxTCPQueriesPerConnection = "max_tcp_queries_per_connection"
+            case maxInFlight = "max_in_flight"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.listen = try container.decode([String].self, forKey: .listen)
+            self.zones = try container.decodeIfPresent([String].self, forKey: .zones)
+            self.workers = try container.decodeIfPresent(Int.self, forKey: .workers)
+            self.maxUDPSize = try container.decodeIfPresent(Int.self, forKey: .maxUDPSize)
+            self.tcpIdleTimeout = try container.decodeIfPresent(OptionDuration.self, forKey: .tcpIdleTimeout)
+            self.maxTCPConnections = try container.decodeIfPresent(Int.self, forKey: .maxTCPConnections)
+            self.maxTCPQueriesPerConnection = try container.decodeIfPresent(Int.self, forKey: .maxTCPQueriesPerConnection)
+            self.maxInFlight = try container.decodeIfPresent(Int.self, forKey: .maxInFlight)
+            self.plugins = try container.decodeIfPresent(PluginList.self, forKey: .plugins) ?? PluginList()
+        }
+    }
+
+    /// Accepts any list; the entries are validated one by one with their plugin.
+    struct PluginList: Decodable {
+        init() {}
+        init(from decoder: any Decoder) throws {
+            // Only the shape: a list. Entries are read as raw YAML by Configuration.parse.
+            var container = try decoder.unkeyedContainer()
+            while !container.isAtEnd { _ = try container.superDecoder() }
+        }
+    }
+
+    struct Admin: Decodable {
+        var listen: String
+    }
+
+    struct Log: Decodable {
+        var level: String?
+    }
+
+    var servers: [Block]
+    var admin: Admin?
+    var log: Log?
+}

@@ -1,0 +1,90 @@
+// Configuration: the YAML file's model: server blocks, the admin listener, logging.
+
+import Pipeline
+import Yams
+
+/// A whole configuration file (DESIGN §3 "The configuration's shape").
+public struct Configuration: Sendable {
+    public var servers: [ServerBlockConfiguration]
+    public var admin: AdminConfiguration?
+    public var log: LogConfiguration
+    /// Where it came from (a path, or `<embedded default>`), for messages.
+    public var source: String
+    /// The directory relative paths in plugin options are resolved against.
+    public var baseDirectory: String
+}
+
+/// One `servers:` entry.
+public struct ServerBlockConfiguration: Sendable {
+    public var listen: [ListenAddress]
+    /// The zones this block answers; the most specific across blocks on one address wins. Default `["."]`.
+    public var zones: [DomainName]
+    /// UDP worker threads per listen address; default one per core.
+    public var workers: Int?
+    /// The largest UDP response sent, whatever the client's EDNS size says (DNS Flag Day 2020). Default 1232.
+    public var maxUDPSize: Int
+    /// Close a TCP connection idle this long (RFC 7766 §6.2.3). Default 10s.
+    public var tcpIdleTimeout: Double
+    /// TCP connections open at once per listen address, at most. Default 1000.
+    public var maxTCPConnections: Int
+    /// Queries in flight on one TCP connection, at most (RFC 7766 §6.2.1.1 pipelining). Default 100.
+    public var maxTCPQueriesPerConnection: Int
+    /// Suspended queries (waiting on an upstream) per block, at most; past it the server answers REFUSED. Default 10000.
+    public var maxInFlight: Int
+    /// The chain, in order.
+    public var plugins: [PluginEntry]
+    /// Where this block starts in the file, for messages.
+    public var path: String
+}
+
+/// One `- name: {options}` entry of a chain, kept as YAML until the plugin decodes its options.
+public struct PluginEntry: @unchecked Sendable {
+    public var name: String
+    public var options: Node
+    public var path: [String]
+    public var nameNode: Node
+}
+
+/// The admin HTTP listener: `/health`, `/ready`, `/metrics`.
+public struct AdminConfiguration: Sendable {
+    public var listen: ListenAddress
+}
+
+/// The server's own log (not the query log).
+public struct LogConfiguration: Sendable {
+    public var level: String
+}
+
+/// A `host:port` to listen on: `127.0.0.1:5353`, `[::1]:5353`, `0.0.0.0:53`.
+public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+
+    public init(address: IPAddress, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
+    /// Parses `ip:port` or `[ipv6]:port`.
+    public init?(_ text: String) {
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":"),
+                let address = IPv6Address(text[text.index(after: text.startIndex)..<close]),
+                let port = UInt16(text[text.index(close, offsetBy: 2)...])
+            else { return nil }
+            self.init(address: .v6(address), port: port)
+            return
+        }
+        guard let colon = text.lastIndex(of: ":"), let address = IPv4Address(text[..<colon]),
+            let port = UInt16(text[text.index(after: colon)...])
+        else { return nil }
+        self.init(address: .v4(address), port: port)
+    }
+
+    public var description: String {
+        switch self.address {
+        case .v4(let v4): return "\(v4):\(self.port)"
+        case .v6(let v6): return "[\(v6)]:\(self.port)"
+        }
+    }
+}

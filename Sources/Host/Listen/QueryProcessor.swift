@@ -1,0 +1,228 @@
+// QueryProcessor: the front door every transport calls: guards, the fast path, then the chain.
+
+import Logging
+import Pipeline
+import Synchronization
+
+/// Where a reply that was not ready at once goes when it is.
+protocol ReplySink: Sendable {
+    func send(_ reply: [UInt8])
+}
+
+/// What became of a packet right away.
+enum ProcessOutcome: Equatable {
+    /// A reply of this many octets is in the reply buffer.
+    case reply(Int)
+    /// Nothing is to be sent.
+    case none
+    /// A handler suspended; the reply goes to the sink later.
+    case pending
+}
+
+/// One listen address's processing: the current block table (swapped on reload), the shared message cache, and
+/// the front-door counters. `process` is called on UDP worker threads and TCP event loops alike.
+final class QueryProcessor: Sendable {
+    let cache: MessageCache
+    let table: Mutex<BlockTable>
+    let metrics: ServerMetrics
+    let logger: Logger
+    let transport: Transport
+
+    init(cache: MessageCache, table: BlockTable, transport: Transport, logger: Logger) {
+        self.cache = cache
+        self.table = Mutex(table)
+        self.metrics = ServerMetrics(transport: transport.rawValue)
+        self.logger = logger
+        self.transport = transport
+    }
+
+    func replace(_ table: BlockTable) { self.table.withLock { $0 = table } }
+
+    /// Processes one query.
+    /// - Parameters:
+    ///   - packet: the query's octets.
+    ///   - client: who sent it (view 0; guards pick the view).
+    ///   - reply: where an immediate reply is written; at least 65535 octets for TCP, the worker's buffer for UDP.
+    ///   - sink: called only when a handler suspends, to get where the late reply goes.
+    func process(
+        packet: UnsafeRawBufferPointer, client: Client, reply: UnsafeMutableRawBufferPointer,
+        sink: () -> any ReplySink
+    ) -> ProcessOutcome {
+        let now = Clock.nanoseconds()
+        self.metrics.queries.increment()
+        let table = self.table.withLock { $0 }
+        guard let request = try? RequestView(packet: packet) else {
+            self.metrics.malformed.increment()
+            // A guard may still keep an unwanted client from getting even an error back.
+            if let first = table.entries.first?.block, first.guards.contains(where: { $0.check(nil, client: client) != .allow }) {
+                self.metrics.dropped.increment()
+                return .none
+            }
+            return self.headerOnlyError(packet, .formErr, reply: reply)
+        }
+        // Never answer a response: that is how reflection loops start.
+        if request.flags & 0x8000 != 0 {
+            self.metrics.dropped.increment()
+            return .none
+        }
+        guard let block = table.block(for: request, in: packet) else {
+            return self.errorWithQuestion(packet, request, .refused, reply: reply)
+        }
+        var client = client
+        for check in block.guards {
+            switch check.check(request, client: client) {
+            case .allow: continue
+            case .view(let view): client.view = view
+            case .refuse: return self.errorWithQuestion(packet, request, .refused, reply: reply)
+            case .drop:
+                self.metrics.dropped.increment()
+                return .none
+            }
+        }
+        let limit = self.transport == .udp ? min(request.clientPayloadLimit, block.maxUDPSize, reply.count) : Message.maximumSize
+        if request.isPlainQuery && !request.hasClientSubnet {
+            let length = self.cache.answer(packet: packet, request: request, view: client.view, now: now, limit: limit, into: reply)
+            if length > 0 {
+                self.metrics.fastPathHits.increment()
+                self.metrics.countResponse(flagsLow: reply[3])
+                if !block.observers.isEmpty {
+                    let sent = UnsafeRawBufferPointer(rebasing: reply[0..<length])
+                    for observer in block.observers {
+                        observer.observe(request: request, packet: packet, reply: sent, client: client, receivedAt: now, now: Clock.nanoseconds())
+                    }
+                }
+                return .reply(length)
+            }
+        }
+        return self.slowPath(packet: packet, request: request, block: block, client: client, limit: limit, now: now, reply: reply, sink: sink)
+    }
+
+    private func slowPath(
+        packet: UnsafeRawBufferPointer, request: RequestView, block: ServerBlock, client: Client, limit: Int, now: UInt64,
+        reply: UnsafeMutableRawBufferPointer, sink: () -> any ReplySink
+    ) -> ProcessOutcome {
+        let message: Message
+        do {
+            message = try Message(bytes: packet)
+        } catch {
+            self.metrics.malformed.increment()
+            self.logger.debug("malformed query from \(client.address): \(error)")
+            return self.errorWithQuestion(packet, request, .formErr, reply: reply)
+        }
+        guard message.header.opcode == .query else {
+            self.metrics.notImplemented.increment()
+            return self.errorWithQuestion(packet, request, .notImp, reply: reply)
+        }
+        guard message.questions.count == 1 else { return self.errorWithQuestion(packet, request, .formErr, reply: reply) }
+        if let edns = message.edns, edns.version > 0 {
+            // RFC 6891 §6.1.3: BADVERS, with our OPT saying which version we do speak.
+            var response = Message.response(to: message)
+            response.edns?.version = 0
+            response.responseCode = .badVers
+            return self.write(response.encode(maxSize: limit).bytes, into: reply)
+        }
+        var query = Query(request: message, client: client, receivedAt: now, maxResponseSize: limit)
+        let stop = block.chain.run(&query)
+        if stop.verdict == .suspend {
+            guard block.inFlight.add(1, ordering: .relaxed).newValue <= block.maxInFlight else {
+                block.inFlight.subtract(1, ordering: .relaxed)
+                self.metrics.shed.increment()
+                query.response = Message.response(to: message, responseCode: .refused)
+                block.chain.finish(&query, after: stop)
+                return self.write(self.encode(&query, block: block, verdict: .answered), into: reply)
+            }
+            let target = sink()
+            let owned = query
+            Task {
+                var query = owned
+                let final = await block.chain.resume(&query, from: stop)
+                block.inFlight.subtract(1, ordering: .relaxed)
+                let bytes = self.complete(&query, block: block, stop: final)
+                if !bytes.isEmpty { target.send(bytes) }
+            }
+            return .pending
+        }
+        let bytes = self.complete(&query, block: block, stop: stop)
+        return bytes.isEmpty ? .none : self.write(bytes, into: reply)
+    }
+
+    /// Finish hooks, then the reply's octets (empty when nothing is to be sent), then the message cache.
+    private func complete(_ query: inout Query, block: ServerBlock, stop: Chain.Stop) -> [UInt8] {
+        if stop.verdict == .answered && query.response == nil {
+            // A handler said it answered but built nothing: a plugin bug, surfaced as SERVFAIL.
+            query.response = Message.response(to: query.request, responseCode: .servFail)
+            query.cacheability = .never
+        }
+        if stop.verdict == .next && query.response == nil {
+            // Nothing in the chain claimed the name.
+            query.response = Message.response(to: query.request, responseCode: .refused)
+        }
+        block.chain.finish(&query, after: stop)
+        if stop.verdict == .drop {
+            self.metrics.dropped.increment()
+            return []
+        }
+        return self.encode(&query, block: block, verdict: stop.verdict)
+    }
+
+    private func encode(_ query: inout Query, block: ServerBlock, verdict: Verdict) -> [UInt8] {
+        guard let response = query.response else { return [] }
+        let encoded = response.encode(maxSize: query.maxResponseSize)
+        self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F))
+        if case .upTo(let seconds) = query.cacheability, !encoded.truncated {
+            self.cache.store(
+                request: query.request, view: query.client.view, response: encoded.bytes, ttlOffsets: encoded.ttlOffsets,
+                minimumTTL: encoded.minimumTTL, maxTTL: seconds, now: query.receivedAt)
+        }
+        return encoded.bytes
+    }
+
+    private func write(_ bytes: [UInt8], into reply: UnsafeMutableRawBufferPointer) -> ProcessOutcome {
+        guard bytes.count <= reply.count else { return .none }
+        bytes.withUnsafeBytes { reply.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        return .reply(bytes.count)
+    }
+
+    /// A reply of only the header (ID, opcode, RD echoed) with `code`: for packets whose question cannot be read.
+    /// Packets shorter than a header, or that are responses, get nothing.
+    private func headerOnlyError(_ packet: UnsafeRawBufferPointer, _ code: ResponseCode, reply: UnsafeMutableRawBufferPointer)
+        -> ProcessOutcome
+    {
+        guard packet.count >= Header.wireSize, packet[2] & 0x80 == 0 else {
+            self.metrics.dropped.increment()
+            return .none
+        }
+        reply[0] = packet[0]
+        reply[1] = packet[1]
+        reply[2] = 0x80 | (packet[2] & 0x79)
+        reply[3] = code.headerBits
+        for index in 4..<12 { reply[index] = 0 }
+        self.metrics.countResponse(flagsLow: code.headerBits)
+        return .reply(Header.wireSize)
+    }
+
+    /// A reply with the header and the question echoed (the client's own bytes) and `code`, no records.
+    private func errorWithQuestion(
+        _ packet: UnsafeRawBufferPointer, _ request: RequestView, _ code: ResponseCode, reply: UnsafeMutableRawBufferPointer
+    ) -> ProcessOutcome {
+        var length = request.questionEnd
+        // RFC 6891 §7: answer with OPT when the query had one, unless the OPT itself was the problem.
+        let withOPT = request.hasEDNS && code != .formErr
+        guard length + (withOPT ? 11 : 0) <= reply.count else { return .none }
+        reply.baseAddress!.copyMemory(from: packet.baseAddress!, byteCount: length)
+        reply[2] = 0x80 | (packet[2] & 0x79)
+        reply[3] = (packet[3] & 0x10) | code.headerBits
+        reply[4] = 0
+        reply[5] = 1
+        for index in 6..<12 { reply[index] = 0 }
+        if withOPT {
+            let opt: [UInt8] = [0, 0, 41, UInt8(EDNS.defaultPayloadSize >> 8), UInt8(EDNS.defaultPayloadSize & 0xFF),
+                                0, 0, request.dnssecOK ? 0x80 : 0, 0, 0, 0]
+            for (index, byte) in opt.enumerated() { reply[length + index] = byte }
+            length += 11
+            reply[11] = 1
+        }
+        self.metrics.countResponse(flagsLow: code.headerBits)
+        return .reply(length)
+    }
+}

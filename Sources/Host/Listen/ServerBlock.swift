@@ -1,0 +1,89 @@
+// ServerBlock: one configured block compiled: its zones, guards, chain, observers and limits.
+
+import Pipeline
+import Synchronization
+
+/// A server block ready to serve: what the YAML's `servers[i]` became after every plugin's setup.
+final class ServerBlock: Sendable {
+    let index: Int
+    let zones: [DomainName]
+    let guards: [any Guard]
+    let chain: Chain
+    let observers: [any FastPathObserver]
+    let maxUDPSize: Int
+    let maxInFlight: Int
+    let inFlight = Atomic<Int>(0)
+    /// Background services of this block's plugins; cancelled when the block is replaced.
+    let services: Mutex<[Task<Void, Never>]> = Mutex([])
+
+    init(
+        index: Int, zones: [DomainName], guards: [any Guard], chain: Chain, observers: [any FastPathObserver],
+        maxUDPSize: Int, maxInFlight: Int
+    ) {
+        self.index = index
+        self.zones = zones
+        self.guards = guards
+        self.chain = chain
+        self.observers = observers
+        self.maxUDPSize = maxUDPSize
+        self.maxInFlight = maxInFlight
+    }
+
+    func stopServices() {
+        let tasks = self.services.withLock { tasks in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in tasks { task.cancel() }
+    }
+}
+
+/// The blocks serving one listen address, most specific zone first.
+struct BlockTable: Sendable {
+    /// (zone wire form lower-cased, block), longest zone first.
+    let entries: [(zone: [UInt8], block: ServerBlock)]
+
+    init(blocks: [ServerBlock]) {
+        var entries: [(zone: [UInt8], block: ServerBlock)] = []
+        for block in blocks {
+            for zone in block.zones { entries.append((zone.lowercased().wire, block)) }
+        }
+        self.entries = entries.sorted { $0.zone.count > $1.zone.count }
+    }
+
+    /// The block whose zone is the longest suffix of the question name in `packet`, or nil (REFUSED).
+    func block(for request: RequestView, in packet: UnsafeRawBufferPointer) -> ServerBlock? {
+        if self.entries.count == 1 { return self.entries[0].zone == [0] ? self.entries[0].block : self.match(request, packet) }
+        return self.match(request, packet)
+    }
+
+    private func match(_ request: RequestView, _ packet: UnsafeRawBufferPointer) -> ServerBlock? {
+        for entry in self.entries where BlockTable.isSuffix(entry.zone, of: request, in: packet) { return entry.block }
+        return nil
+    }
+
+    /// Whether the zone's wire form ends the question name at a label boundary (case-insensitive).
+    static func isSuffix(_ zone: [UInt8], of request: RequestView, in packet: UnsafeRawBufferPointer) -> Bool {
+        let length = request.nameLength
+        guard zone.count <= length else { return false }
+        var position = request.nameOffset
+        let start = request.nameOffset + length - zone.count
+        while position < start { position += Int(packet[position]) + 1 }
+        guard position == start else { return false }
+        for index in 0..<zone.count {
+            let byte = packet[start + index]
+            let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
+            if folded != zone[index] { return false }
+        }
+        return true
+    }
+
+    /// The block for a decoded name (the slow path, for packets the view could not read).
+    func block(for name: DomainName) -> ServerBlock? {
+        let wire = name.lowercased().wire
+        for entry in self.entries where wire.count >= entry.zone.count {
+            if let candidate = try? DomainName(wire: entry.zone), name.isSubdomain(of: candidate) { return entry.block }
+        }
+        return nil
+    }
+}

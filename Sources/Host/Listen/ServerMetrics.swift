@@ -1,0 +1,32 @@
+// ServerMetrics: the host's own counters (queries, rcodes, fast-path hits, malformed, shed), made once.
+
+import Metrics
+
+/// Counters of one listen address's front door. Made at start so the hot path only increments.
+struct ServerMetrics: Sendable {
+    let queries: Counter
+    let fastPathHits: Counter
+    let malformed: Counter
+    let dropped: Counter
+    let shed: Counter
+    let notImplemented: Counter
+    /// Responses by RCODE (index = the low 4 bits; 16 for everything extended).
+    let responses: [Counter]
+
+    init(transport: String) {
+        let dimensions = [("transport", transport)]
+        self.queries = Counter(label: "swiftlet_queries_total", dimensions: dimensions)
+        self.fastPathHits = Counter(label: "swiftlet_fast_path_hits_total", dimensions: dimensions)
+        self.malformed = Counter(label: "swiftlet_malformed_queries_total", dimensions: dimensions)
+        self.dropped = Counter(label: "swiftlet_dropped_queries_total", dimensions: dimensions)
+        self.shed = Counter(label: "swiftlet_shed_queries_total", dimensions: dimensions)
+        self.notImplemented = Counter(label: "swiftlet_not_implemented_total", dimensions: dimensions)
+        let names = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+                     "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15", "EXTENDED"]
+        self.responses = names.map {
+            Counter(label: "swiftlet_responses_total", dimensions: dimensions + [("rcode", $0)])
+        }
+    }
+
+    func countResponse(flagsLow: UInt8) { self.responses[Int(flagsLow & 0x0F)].increment() }
+}

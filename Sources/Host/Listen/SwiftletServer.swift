@@ -1,0 +1,155 @@
+// SwiftletServer: the running server: listeners per address, the compiled blocks, reload and graceful stop.
+
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Pipeline
+import Plugins
+import Synchronization
+
+/// A running Swiftlet: owns the UDP workers, TCP listeners, admin listener, the message cache and the blocks.
+public final class SwiftletServer: @unchecked Sendable {
+    public let plugins: [any Plugin.Type]
+    public let logger: Logger
+    public let cache: MessageCache
+    private let group: MultiThreadedEventLoopGroup
+    private let admin: AdminState
+    private var configuration: Configuration
+    private var listeners: [ListenAddress: AddressListeners] = [:]
+    private var blocks: [ServerBlock] = []
+    private var adminServer: AdminServer?
+    private let reloadLock = NSLock()
+
+    /// One listen address's UDP workers, TCP listener and processors.
+    final class AddressListeners {
+        let udp: QueryProcessor
+        let tcp: QueryProcessor
+        var workers: [UDPWorker] = []
+        var tcpListener: TCPListener?
+        init(udp: QueryProcessor, tcp: QueryProcessor) {
+            self.udp = udp
+            self.tcp = tcp
+        }
+    }
+
+    public init(configuration: Configuration, plugins: [any Plugin.Type] = Registry.builtIn, logger: Logger) {
+        self.configuration = configuration
+        self.plugins = plugins
+        self.logger = logger
+        self.cache = MessageCache()
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
+        self.admin = AdminState(registry: MetricsBootstrap.registry)
+    }
+
+    /// Builds the chains and binds every listener. Nothing serves until all succeeded.
+    /// - Throws: `ConfigError` from plugin setup, `ListenError` when an address cannot be bound.
+    public func start() async throws {
+        MetricsBootstrap.bootstrapOnce()
+        let built = try ChainFactory.build(self.configuration, plugins: self.plugins, logger: self.logger) { [cache] in cache.bumpEpoch() }
+        self.blocks = built.map(\.block)
+        var addresses: [ListenAddress] = []
+        for block in self.configuration.servers { for address in block.listen where !addresses.contains(address) { addresses.append(address) } }
+        do {
+            for address in addresses {
+                let blocks = self.blocks(listeningOn: address, in: self.configuration, built: self.blocks)
+                let table = BlockTable(blocks: blocks)
+                let listeners = AddressListeners(
+                    udp: QueryProcessor(cache: self.cache, table: table, transport: .udp, logger: self.logger),
+                    tcp: QueryProcessor(cache: self.cache, table: table, transport: .tcp, logger: self.logger))
+                let blockConfigs = self.configuration.servers.filter { $0.listen.contains(address) }
+                let workerCount = blockConfigs.compactMap(\.workers).max() ?? System.coreCount
+                var bound = address
+                for index in 0..<workerCount {
+                    let worker = try UDPWorker(address: bound, processor: listeners.udp)
+                    if bound.port == 0 { bound.port = worker.boundPort }
+                    listeners.workers.append(worker)
+                    worker.start(name: "swiftlet-udp-\(address)-\(index)")
+                }
+                let first = blockConfigs.first!
+                listeners.tcpListener = try await TCPListener.bind(
+                    address: bound, processor: listeners.tcp, group: self.group, idleTimeout: first.tcpIdleTimeout,
+                    maxConnections: first.maxTCPConnections, maxInFlight: first.maxTCPQueriesPerConnection)
+                self.listeners[address] = listeners
+                self.logger.info("listening on \(bound) (udp ×\(workerCount), tcp)")
+            }
+            if let admin = self.configuration.admin {
+                self.adminServer = try await AdminServer.bind(address: admin.listen, state: self.admin, group: self.group)
+                self.logger.info("admin listening on \(admin.listen.address):\(self.adminServer!.boundPort)")
+            }
+        } catch {
+            await self.stop()
+            throw error
+        }
+        for item in built { self.startServices(item) }
+        self.admin.ready.store(true, ordering: .releasing)
+    }
+
+    private func blocks(listeningOn address: ListenAddress, in configuration: Configuration, built: [ServerBlock]) -> [ServerBlock] {
+        configuration.servers.enumerated().filter { $0.element.listen.contains(address) }.map { built[$0.offset] }
+    }
+
+    private func startServices(_ item: BuiltBlock) {
+        let logger = self.logger
+        let tasks = item.services.map { name, service in
+            Task {
+                logger.debug("service started: \(name)")
+                await service()
+            }
+        }
+        item.block.services.withLock { $0 += tasks }
+    }
+
+    /// The UDP port actually bound for a configured address (differs when the configuration says port 0).
+    public func udpPort(_ address: ListenAddress) -> UInt16? { self.listeners[address]?.workers.first?.boundPort }
+    public func tcpPort(_ address: ListenAddress) -> UInt16? { self.listeners[address]?.tcpListener?.boundPort }
+    public var adminPort: UInt16? { self.adminServer?.boundPort }
+
+    /// Builds new chains from `configuration` off the serving path and swaps them in at once; the fast path's epoch
+    /// is bumped. A configuration that fails to build changes nothing. Listen addresses must stay the same.
+    /// - Throws: `ConfigError`.
+    public func reload(_ configuration: Configuration) throws {
+        self.reloadLock.lock()
+        defer { self.reloadLock.unlock() }
+        let oldAddresses = Set(self.configuration.servers.flatMap(\.listen))
+        let newAddresses = Set(configuration.servers.flatMap(\.listen))
+        guard oldAddresses == newAddresses else {
+            throw ConfigError(
+                file: configuration.source, line: 0, column: 0, keyPath: "servers",
+                message: "listen addresses changed; restart the server to apply that (the running configuration stays)")
+        }
+        let built = try ChainFactory.build(configuration, plugins: self.plugins, logger: self.logger) { [cache] in cache.bumpEpoch() }
+        let newBlocks = built.map(\.block)
+        for (address, listeners) in self.listeners {
+            let table = BlockTable(blocks: self.blocks(listeningOn: address, in: configuration, built: newBlocks))
+            listeners.udp.replace(table)
+            listeners.tcp.replace(table)
+        }
+        self.cache.bumpEpoch()
+        let old = self.blocks
+        self.blocks = newBlocks
+        self.configuration = configuration
+        for block in old { block.stopServices() }
+        for item in built { self.startServices(item) }
+        self.logger.info("configuration reloaded from \(configuration.source)")
+    }
+
+    /// Stops accepting, lets suspended queries finish (at most `grace` seconds), and closes everything.
+    public func stop(grace: Double = 5) async {
+        self.admin.ready.store(false, ordering: .releasing)
+        for listeners in self.listeners.values {
+            for worker in listeners.workers { worker.stop() }
+            await listeners.tcpListener?.close()
+        }
+        let deadline = Date().addingTimeInterval(grace)
+        while self.blocks.contains(where: { $0.inFlight.load(ordering: .relaxed) > 0 }) && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for listeners in self.listeners.values { for worker in listeners.workers { worker.join() } }
+        self.listeners.removeAll()
+        for block in self.blocks { block.stopServices() }
+        if let adminServer = self.adminServer { try? await adminServer.channel.close() }
+        self.adminServer = nil
+        try? await self.group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,122 @@
+// UDPWorker: a dedicated thread per worker looping over batched recvmmsg/sendmmsg on its own SO_REUSEPORT socket.
+
+import CSwiftletSocket
+import Foundation
+import Glibc
+import Logging
+import Pipeline
+import Synchronization
+
+/// Sends a late (suspended) reply with sendto on the worker's socket.
+struct UDPReplySink: ReplySink {
+    let fd: Int32
+    let address: sockaddr_storage
+    let length: socklen_t
+
+    func send(_ reply: [UInt8]) {
+        var address = self.address
+        _ = reply.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(self.fd, bytes.baseAddress, bytes.count, 0, $0, self.length)
+                }
+            }
+        }
+    }
+}
+
+/// Why a UDP socket could not be opened.
+struct ListenError: Error, CustomStringConvertible {
+    var address: ListenAddress
+    var transport: String
+    var reason: String
+    var description: String { "cannot listen on \(self.address) (\(self.transport)): \(self.reason)" }
+}
+
+/// One UDP worker: its socket, its thread, its buffers (allocated once: DESIGN §4).
+final class UDPWorker: @unchecked Sendable {
+    static let batchSize: UInt32 = 64
+    /// Received packets larger than this are truncated by the kernel and then rejected as malformed.
+    static let bufferSize = 4096
+
+    let fd: Int32
+    let processor: QueryProcessor
+    let running = Atomic<Bool>(true)
+    private var thread: Thread?
+    private let finished = Mutex<Bool>(false)
+
+    /// Opens the socket (SO_REUSEPORT, so every worker of the address has its own).
+    init(address: ListenAddress, processor: QueryProcessor) throws {
+        var (storage, length) = SocketAddresses.make(address)
+        let fd = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                swiftlet_udp_socket($0, length, 200, 4 << 20)
+            }
+        }
+        guard fd >= 0 else { throw ListenError(address: address, transport: "udp", reason: String(cString: strerror(errno))) }
+        self.fd = fd
+        self.processor = processor
+    }
+
+    /// The port the socket is bound to (useful with port 0 in tests).
+    var boundPort: UInt16 {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(self.fd, $0, &length) }
+        }
+        return withUnsafePointer(to: &storage) { SocketAddresses.parse($0).1 }
+    }
+
+    func start(name: String) {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Asks the loop to stop; it notices within the socket's receive timeout (200 ms).
+    func stop() { self.running.store(false, ordering: .releasing) }
+
+    /// Waits (bounded) for the loop to end, then closes the socket.
+    func join(timeout: Double = 2) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !self.finished.withLock({ $0 }) && Date() < deadline { usleep(10_000) }
+        close(self.fd)
+    }
+
+    private func loop() {
+        guard let batch = swiftlet_batch_create(UDPWorker.batchSize, UDPWorker.bufferSize) else {
+            self.processor.logger.critical("UDP worker could not allocate its buffers")
+            self.finished.withLock { $0 = true }
+            return
+        }
+        defer {
+            swiftlet_batch_destroy(batch)
+            self.finished.withLock { $0 = true }
+        }
+        while self.running.load(ordering: .acquiring) {
+            let received = swiftlet_batch_receive(self.fd, batch)
+            if received <= 0 { continue }
+            var replies: UInt32 = 0
+            for index in 0..<UInt32(received) {
+                let packet = UnsafeRawBufferPointer(
+                    start: swiftlet_batch_buffer(batch, index), count: swiftlet_batch_length(batch, index))
+                let addressPointer = swiftlet_batch_address(batch, index)!
+                let (address, port) = SocketAddresses.parse(addressPointer)
+                let client = Client(address: address, port: port, transport: .udp)
+                let reply = UnsafeMutableRawBufferPointer(
+                    start: swiftlet_batch_reply_buffer(batch, replies), count: UDPWorker.bufferSize)
+                let outcome = self.processor.process(packet: packet, client: client, reply: reply) {
+                    UDPReplySink(fd: self.fd, address: addressPointer.pointee, length: swiftlet_batch_address_length(batch, index))
+                }
+                if case .reply(let length) = outcome {
+                    swiftlet_batch_set_reply(batch, replies, index, length)
+                    replies += 1
+                }
+            }
+            if replies > 0 { _ = swiftlet_batch_send(self.fd, batch, replies) }
+        }
+    }
+}

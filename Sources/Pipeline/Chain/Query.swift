@@ -1,0 +1,65 @@
+// Query: everything one query carries through the chain, as a value (no allocation beyond the decoded message).
+
+/// How the query reached us.
+public enum Transport: String, Sendable {
+    case udp, tcp
+}
+
+/// Who asked, and through what.
+public struct Client: Sendable {
+    public var address: IPAddress
+    public var port: UInt16
+    public var transport: Transport
+    /// The cache view chosen by the guards: clients whose answers may differ get different views (DESIGN §3).
+    public var view: UInt16
+
+    public init(address: IPAddress, port: UInt16, transport: Transport, view: UInt16 = 0) {
+        self.address = address
+        self.port = port
+        self.transport = transport
+        self.view = view
+    }
+}
+
+/// Whether and for how long the response may be stored in the fast-path message cache.
+public enum Cacheability: Sendable, Equatable {
+    /// Never stored (answers that depend on the client beyond its view, or on time).
+    case never
+    /// Stored for at most this many seconds, and never longer than its smallest record TTL.
+    case upTo(seconds: UInt32)
+}
+
+/// One query on its way through the chain: the request, the client, the response being built, and typed metadata.
+public struct Query: Sendable {
+    /// The decoded request. Its question is the one the chain answers.
+    public var request: Message
+    public var client: Client
+    /// The response being built; nil until a handler starts one.
+    public var response: Message?
+    /// Set by the handler that produces the response; the host fills the message cache from it in the finish phase.
+    public var cacheability: Cacheability = .never
+    /// The name of the plugin that answered, for logs and metrics.
+    public var answeredBy: String?
+    /// Free text a handler adds for the query log (e.g. the rule that matched).
+    public var logNote: String?
+    /// When the query was received, in nanoseconds of the host's monotonic clock.
+    public var receivedAt: UInt64
+    /// The largest response the transport allows for this client (UDP: its EDNS size capped by the server's).
+    public var maxResponseSize: Int
+
+    public init(request: Message, client: Client, receivedAt: UInt64 = 0, maxResponseSize: Int = 512) {
+        self.request = request
+        self.client = client
+        self.receivedAt = receivedAt
+        self.maxResponseSize = maxResponseSize
+    }
+
+    /// The first question (every query the chain sees has one).
+    public var question: Question { self.request.questions[0] }
+
+    /// Starts (or returns) a response to the request with `responseCode`.
+    public mutating func respond(_ responseCode: ResponseCode = .noError) -> Message {
+        if self.response == nil { self.response = Message.response(to: self.request, responseCode: responseCode) }
+        return self.response!
+    }
+}

@@ -1,0 +1,44 @@
+// EchoPlugin: `- echo: {}`, tells clients what address and port the server saw (CoreDNS's whoami).
+
+import Pipeline
+
+/// Options of `- echo: {}`: none.
+public struct EchoOptions: Decodable, Sendable {
+    public init() {}
+    public init(from decoder: any Decoder) throws { _ = try decoder.container(keyedBy: NoKeys.self) }
+    enum NoKeys: CodingKey {}
+}
+
+public enum EchoPlugin: Plugin {
+    public static let name = "echo"
+    public static let summary = "answers every query with the client's address and port (diagnostics, like whoami)"
+    public static let optionsHelp: [OptionHelp] = []
+
+    public static func setup(_ options: EchoOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
+        builder.add(EchoHandler())
+    }
+}
+
+/// Answers with an empty answer section and, in additional, an A or AAAA record of the client's address and an SRV
+/// record `_udp.<qname>` / `_tcp.<qname>` carrying its port. Never cached: every client gets its own answer.
+struct EchoHandler: QueryHandler {
+    func handle(_ query: inout Query) -> Verdict {
+        var response = query.respond()
+        response.header.isAuthoritative = true
+        let name = query.question.name
+        let address: RData
+        switch query.client.address.unmapped {
+        case .v4(let v4): address = .a(v4)
+        case .v6(let v6): address = .aaaa(v6)
+        }
+        response.additionals = [Record(name: name, ttl: 0, rdata: address)]
+        if let srvName = try? name.prepending(label: Array("_\(query.client.transport.rawValue)".utf8)) {
+            response.additionals.append(
+                Record(name: srvName, ttl: 0, rdata: .srv(SRV(priority: 0, weight: 0, port: query.client.port, target: .root))))
+        }
+        query.response = response
+        query.answeredBy = EchoPlugin.name
+        query.cacheability = .never
+        return .answered
+    }
+}

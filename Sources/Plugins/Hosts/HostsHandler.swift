@@ -1,0 +1,65 @@
+// HostsHandler: answers A, AAAA and PTR from the current hosts table.
+
+import Metrics
+import Pipeline
+import Synchronization
+
+/// Answers names in the hosts file: A and AAAA with every address, PTR for their reverse names, NODATA for other
+/// types of a known name. Other names go on down the chain (or get NXDOMAIN without `fallthrough`).
+/// Answers are authoritative and fast-path cacheable for `ttl` (the file decides them, not the client).
+final class HostsHandler: QueryHandler {
+    let table: Mutex<HostsTable>
+    let ttl: UInt32
+    let passesUnknownNames: Bool
+    let answered: Counter
+    let noData: Counter
+    let nxDomain: Counter
+
+    init(table: HostsTable, options: HostsOptions, context: PluginContext) {
+        self.table = Mutex(table)
+        self.ttl = options.ttl
+        self.passesUnknownNames = options.passesUnknownNames
+        self.answered = context.counter("answers_total", [("result", "answer")])
+        self.noData = context.counter("answers_total", [("result", "nodata")])
+        self.nxDomain = context.counter("answers_total", [("result", "nxdomain")])
+    }
+
+    func replace(_ table: HostsTable) { self.table.withLock { $0 = table } }
+
+    func handle(_ query: inout Query) -> Verdict {
+        let question = query.question
+        guard question.recordClass == .in || question.recordClass == .any else { return .next }
+        let name = question.name
+        let records: [Record]? = self.table.withLock { table -> [Record]? in
+            if let addresses = table.forward[name] {
+                switch question.type {
+                case .a: return addresses.v4.map { Record(name: name, ttl: self.ttl, rdata: .a($0)) }
+                case .aaaa: return addresses.v6.map { Record(name: name, ttl: self.ttl, rdata: .aaaa($0)) }
+                default: return []
+                }
+            }
+            if let names = table.reverse[name] {
+                return question.type == .ptr ? names.map { Record(name: name, ttl: self.ttl, rdata: .ptr($0)) } : []
+            }
+            return nil
+        }
+        guard let records else {
+            if self.passesUnknownNames { return .next }
+            self.nxDomain.increment()
+            self.answer(&query, code: .nxDomain, records: [])
+            return .answered
+        }
+        if records.isEmpty { self.noData.increment() } else { self.answered.increment() }
+        self.answer(&query, code: .noError, records: records)
+        return .answered
+    }
+
+    private func answer(_ query: inout Query, code: ResponseCode, records: [Record]) {
+        var response = query.respond(code)
+        response.header.isAuthoritative = true
+        response.answers = records
+        query.response = response
+        query.answeredBy = HostsPlugin.name
+        query.cacheability = .upTo(seconds: self.ttl)
+    }
+}

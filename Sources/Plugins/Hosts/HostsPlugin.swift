@@ -1,0 +1,66 @@
+// HostsPlugin: `- hosts: { file: PATH }`, answers from an /etc/hosts-style file, reloaded when it changes.
+
+import Foundation
+import Logging
+import Pipeline
+
+public enum HostsPlugin: Plugin {
+    public static let name = "hosts"
+    public static let summary = "answers A, AAAA and PTR from an /etc/hosts-style file, reloaded when it changes"
+    public static let optionsHelp: [OptionHelp] = [
+        OptionHelp("file", "path", "/etc/hosts", "the hosts file (relative to the config file)"),
+        OptionHelp("ttl", "seconds", "3600", "TTL of the answers"),
+        OptionHelp("reload_interval", "duration", "5s", "how often the file's mtime is checked; 0 disables"),
+        OptionHelp("fallthrough", "bool", "true", "pass names not in the file to the next plugin (else NXDOMAIN)"),
+    ]
+
+    public static func setup(_ options: HostsOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
+        let path = context.resolve(options.file)
+        let table = try HostsPlugin.load(path: path, logger: context.logger)
+        let handler = HostsHandler(table: table, options: options, context: context)
+        builder.add(handler)
+        guard options.reloadInterval.nanoseconds > 0 else { return }
+        let logger = context.logger
+        let invalidate = context.invalidateCache
+        let reloads = context.counter("reloads_total", [("result", "ok")])
+        let failures = context.counter("reloads_total", [("result", "error")])
+        let interval = options.reloadInterval.duration
+        context.addService("hosts watcher \(path)") {
+            var lastStamp = HostsPlugin.stamp(path)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                let stamp = HostsPlugin.stamp(path)
+                guard stamp != lastStamp else { continue }
+                lastStamp = stamp
+                do {
+                    handler.replace(try HostsPlugin.load(path: path, logger: logger))
+                    invalidate()
+                    reloads.increment()
+                    logger.info("hosts file reloaded", metadata: ["file": "\(path)"])
+                } catch {
+                    failures.increment()
+                    logger.error("hosts file reload failed, keeping the previous table: \(error)", metadata: ["file": "\(path)"])
+                }
+            }
+        }
+    }
+
+    /// Reads and parses the file; bad lines are logged with their numbers and skipped.
+    /// - Throws: `PluginSetupError` for `file` when the file cannot be read.
+    static func load(path: String, logger: Logger) throws -> HostsTable {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PluginSetupError(option: "file", "cannot read '\(path)'")
+        }
+        let table = HostsTable(text: String(decoding: data, as: UTF8.self))
+        for skipped in table.skipped.prefix(20) {
+            logger.warning("hosts file line skipped: \(skipped)", metadata: ["file": "\(path)"])
+        }
+        return table
+    }
+
+    /// Modification time and size, to notice a changed file.
+    static func stamp(_ path: String) -> [String] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
+        return ["\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")", "\(attributes[.systemFileNumber] ?? "")"]
+    }
+}

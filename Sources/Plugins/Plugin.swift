@@ -1,0 +1,92 @@
+// Plugin: what a built-in or third-party plugin provides, and the host services it gets at setup.
+
+import Logging
+import Metrics
+import Pipeline
+
+/// A plugin type: a YAML name, an options type, and a setup that contributes guards and handlers to a chain.
+///
+/// Options are `Decodable` with a default for every field, so `- name: {}` means all defaults; the host decodes
+/// them strictly (unknown keys are errors naming file:line:column and the key path). `setup` validates what
+/// decoding cannot (files, ranges, combinations) and throws `PluginSetupError` naming the option.
+public protocol Plugin: Sendable {
+    associatedtype Options: Decodable & Sendable
+    /// The key in the YAML chain (`- hosts: {…}`).
+    static var name: String { get }
+    /// One line for `swiftlet plugins` and PLUGINS.md.
+    static var summary: String { get }
+    /// Each option's key, type, default and meaning, for `swiftlet plugins`.
+    static var optionsHelp: [OptionHelp] { get }
+    static func setup(_ options: Options, context: PluginContext, into builder: inout ChainBuilder) throws
+}
+
+/// One line of an option's documentation.
+public struct OptionHelp: Sendable {
+    public var key: String
+    public var type: String
+    public var defaultValue: String
+    public var meaning: String
+    public init(_ key: String, _ type: String, _ defaultValue: String, _ meaning: String) {
+        self.key = key
+        self.type = type
+        self.defaultValue = defaultValue
+        self.meaning = meaning
+    }
+}
+
+/// A setup failure: which option (key path below the plugin) and why.
+public struct PluginSetupError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var option: String
+    public var message: String
+    public init(option: String, _ message: String) {
+        self.option = option
+        self.message = message
+    }
+    public var description: String { "\(self.option): \(self.message)" }
+}
+
+/// Host services handed to a plugin at setup (DESIGN §1): a logger, metrics, paths, background services, and the
+/// message cache's invalidation. Nothing here is global; two instances of a plugin get two contexts.
+public struct PluginContext: Sendable {
+    public var logger: Logger
+    /// Prefix for metric labels, `swiftlet_<plugin>`; dimensions carry the server block.
+    public var metricsPrefix: String
+    /// Dimensions every metric of this instance carries (the server block's index).
+    public var metricsDimensions: [(String, String)]
+    /// The directory of the configuration file; relative paths in options are resolved against it.
+    public var baseDirectory: String
+    /// Registers a background service (file watchers, refreshers) that runs while this chain serves and is
+    /// cancelled when it is replaced by a reload or the server stops.
+    public var addService: @Sendable (_ name: String, _ service: @escaping @Sendable () async -> Void) -> Void
+    /// Makes every fast-path cache entry unreachable; call after the plugin's data changed.
+    public var invalidateCache: @Sendable () -> Void
+
+    public init(
+        logger: Logger, metricsPrefix: String, metricsDimensions: [(String, String)] = [], baseDirectory: String = ".",
+        addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
+        invalidateCache: @escaping @Sendable () -> Void = {}
+    ) {
+        self.logger = logger
+        self.metricsPrefix = metricsPrefix
+        self.metricsDimensions = metricsDimensions
+        self.baseDirectory = baseDirectory
+        self.addService = addService
+        self.invalidateCache = invalidateCache
+    }
+
+    /// A counter named `<prefix>_<name>` with this instance's dimensions plus `extra`.
+    public func counter(_ name: String, _ extra: [(String, String)] = []) -> Counter {
+        Counter(label: "\(self.metricsPrefix)_\(name)", dimensions: self.metricsDimensions + extra)
+    }
+
+    /// A gauge named `<prefix>_<name>` with this instance's dimensions.
+    public func gauge(_ name: String) -> Gauge {
+        Gauge(label: "\(self.metricsPrefix)_\(name)", dimensions: self.metricsDimensions)
+    }
+
+    /// `path` made absolute against `baseDirectory`.
+    public func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return self.baseDirectory.hasSuffix("/") ? self.baseDirectory + path : self.baseDirectory + "/" + path
+    }
+}

@@ -1,0 +1,5 @@
+// The `swiftlet` binary: the built-in plugins and the command line.
+
+import Host
+
+await Swiftlet.main()

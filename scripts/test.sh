@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs the DNS tools the tests talk to, then runs every test once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)
+command -v kdig >/dev/null 2>&1 || need+=(knot-dnsutils)
+command -v knotd >/dev/null 2>&1 || need+=(knot)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        # Never let a package start its daemon on port 53 (Debian's policy-rc.d convention).
+        [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "note: ${need[*]} not installed; tests that need them are skipped" >&2
+    fi
+fi
+
+swift build --build-tests
+swift test --skip-build "$@"
