@@ -26,19 +26,23 @@ mkdir -p "$out" "$corpus" "$artifacts"
 sources=()
 while IFS= read -r -d '' file; do sources+=("$file"); done \
     < <(find Sources/Pipeline Fuzz/DecodeMessage -name '*.swift' -print0 | sort -z)
-echo "fuzz: building $binary from ${#sources[@]} files"
-build_start=$SECONDS
-"$swiftc" -O -wmo -j 1 -g \
-    -sanitize=fuzzer,address \
-    -parse-as-library -module-name PipelineFuzz \
-    -swift-version 6 -enable-upcoming-feature ExistentialAny \
-    -use-ld=lld \
-    "${sources[@]}" -o "$binary"
-echo "fuzz: build took $((SECONDS - build_start)) s"
+# Rebuilt when missing or older than any source or this script.
+if [[ ! -x "$binary" ]] || [[ -n "$(find "${sources[@]}" "$0" -newer "$binary" -print -quit)" ]]; then
+    echo "fuzz: building $binary from ${#sources[@]} files"
+    build_start=$SECONDS
+    "$swiftc" -O -wmo -j 1 -g \
+        -sanitize=fuzzer,address \
+        -parse-as-library -module-name PipelineFuzz \
+        -swift-version 6 -enable-upcoming-feature ExistentialAny \
+        -use-ld=lld \
+        "${sources[@]}" -o "$binary"
+    echo "fuzz: build took $((SECONDS - build_start)) s"
+else
+    echo "fuzz: $binary is up to date"
+fi
 
 # Let libFuzzer report traps itself: the Swift runtime's backtracer would otherwise run first (and trips ASan).
 export SWIFT_BACKTRACE=enable=no
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 
 if [[ $# -gt 0 ]]; then
     exec "$binary" -timeout=5 -rss_limit_mb=2048 "$@"

@@ -6,7 +6,8 @@
 //  2. A packet that decodes must re-encode (no size limit) to bytes that decode to an equal message.
 //  3. Encoding under a small limit (512) must give bytes that decode, keep header, question and EDNS, keep a prefix
 //     of each section, and exceed the limit only when no record was written.
-//  4. `description` must not crash, and each record's RDATA presentation must parse back to the same RDATA.
+//  4. `description` must not crash; each record's RDATA presentation must parse back to the same RDATA, and its whole
+//     presentation line (`Record.description`) back to the same record.
 //
 // A property that fails calls `fatalError` with what differed, so libFuzzer saves the input as a crash artifact.
 
@@ -131,7 +132,6 @@ func isPrefix(_ part: [Record], of whole: [Record]) -> Bool {
 func checkPresentation(_ message: Message) {
     _ = message.description
     for record in message.answers + message.authorities + message.additionals {
-        _ = record.description
         let text = record.rdata.presentation
         let parsed: RData
         do {
@@ -152,6 +152,17 @@ func checkPresentation(_ message: Message) {
                 "\(record.type) presentation parses to different RDATA\ntext: \(text)\n"
                     + "original: \(hex(record.rdata.wireBytes))\nparsed:   \(hex(parsed.wireBytes))\n"
                     + "reprinted: \(parsed.presentation)", message)
+        }
+        // The whole line too: owner, TTL, class and type as `Record.description` writes them.
+        let line = record.description
+        let reread: Record
+        do {
+            reread = try Record(line)
+        } catch {
+            fail("record line does not parse: \(error)\nline: \(line)", message)
+        }
+        guard reread == record else {
+            fail("record line parses to a different record\nline:    \(line)\nreprinted: \(reread)", message)
         }
     }
 }

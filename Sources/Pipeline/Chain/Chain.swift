@@ -17,6 +17,11 @@ public struct Chain: Sendable {
         public var verdict: Verdict
         /// The index of the handler that gave the verdict; `handlers.count - 1` when every handler said `.next`.
         public var index: Int
+
+        public init(verdict: Verdict, index: Int) {
+            self.verdict = verdict
+            self.index = index
+        }
     }
 
     /// Runs `handle` from `start` until a handler answers, drops or suspends, or the chain ends (`.next` at the

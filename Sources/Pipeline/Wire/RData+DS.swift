@@ -40,15 +40,18 @@ public struct DS: RDataFields {
 }
 
 extension PresentationFields {
-    /// The remaining tokens as one hex string (it may be split by blanks).
+    /// The remaining tokens as one hex string (it may be split by blanks). No tokens is empty data, which the wire
+    /// form allows and prints as nothing (BIND reads these fields the same way).
     public mutating func hexRest(_ field: String) throws(PresentationError) -> [UInt8] {
+        if self.isAtEnd { return [] }
         let (text, first) = try self.joinedRest(field)
         guard let bytes = TextEncoding.base16Decode(text) else { throw PresentationError(.badHex).at(first) }
         return bytes
     }
 
-    /// The remaining tokens as one base64 string (it may be split by blanks).
+    /// The remaining tokens as one base64 string (it may be split by blanks); no tokens is empty data, as above.
     public mutating func base64Rest(_ field: String) throws(PresentationError) -> [UInt8] {
+        if self.isAtEnd { return [] }
         let (text, first) = try self.joinedRest(field)
         guard let bytes = TextEncoding.base64Decode(text) else { throw PresentationError(.badBase64).at(first) }
         return bytes

@@ -87,7 +87,11 @@ public struct SVCB: RDataFields {
     /// The value shapes of RFC 9460 §7 for the keys it defines.
     static func isWellFormed(key: SVCParamKey, value: [UInt8]) -> Bool {
         switch key {
-        case .mandatory: return !value.isEmpty && value.count % 2 == 0
+        case .mandatory:
+            // Keys in strictly increasing order (RFC 9460 §8), as the presentation form is written back.
+            guard !value.isEmpty, value.count % 2 == 0 else { return false }
+            let keys = stride(from: 0, to: value.count, by: 2).map { UInt16(value[$0]) << 8 | UInt16(value[$0 + 1]) }
+            return zip(keys, keys.dropFirst()).allSatisfy { $0 < $1 }
         case .alpn:
             guard !value.isEmpty else { return false }
             var index = 0
@@ -160,8 +164,9 @@ public struct SVCB: RDataFields {
                 guard let key = SVCParamKey(name: name) else { throw invalid() }
                 keys.append(key.rawValue)
             }
-            for key in keys.sorted() { out += [UInt8(key >> 8), UInt8(key & 0xFF)] }
-            guard !out.isEmpty else { throw invalid() }
+            keys.sort()
+            for key in keys { out += [UInt8(key >> 8), UInt8(key & 0xFF)] }
+            guard !out.isEmpty, zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) else { throw invalid() }
             return out
         case .alpn:
             var out: [UInt8] = []

@@ -1,0 +1,182 @@
+// ConfigTests: strict decoding, exact error text with file:line:column and key path, and the example files.
+
+import Foundation
+@testable import Host
+import Pipeline
+import Plugins
+import SwiftletTestSupport
+import Testing
+import Yams
+
+@Suite struct ConfigTests {
+    func build(_ text: String) throws -> [BuiltBlock] {
+        let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
+        return try ChainFactory.build(configuration, plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+    }
+
+    func error(_ text: String) -> String {
+        do {
+            _ = try self.build(text)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func validConfigurationDecodes() throws {
+        let configuration = try Configuration.parse(
+            """
+            servers:
+              - listen: ["127.0.0.1:5353", "[::1]:5353"]
+                zones: ["example.org.", "."]
+                workers: 2
+                max_udp_size: 1400
+                tcp_idle_timeout: 5s
+                plugins:
+                  - acl: { allow: ["127.0.0.0/8"] }
+                  - hosts: { file: hosts/example.hosts, ttl: 60 }
+            admin: { listen: "127.0.0.1:8053" }
+            log: { level: debug }
+            """, source: "test.yaml")
+        let block = configuration.servers[0]
+        #expect(block.listen == [ListenAddress("127.0.0.1:5353")!, ListenAddress("[::1]:5353")!])
+        #expect(block.zones == [name("example.org."), .root])
+        #expect(block.workers == 2 && block.maxUDPSize == 1400 && block.tcpIdleTimeout == 5)
+        #expect(block.plugins.map(\.name) == ["acl", "hosts"])
+        #expect(configuration.admin?.listen == ListenAddress("127.0.0.1:8053"))
+        #expect(configuration.log.level == "debug")
+    }
+
+    @Test(arguments: [
+        ("unknown top-level key",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\nbogus: 1\n",
+         "test.yaml:3:1: bogus: unknown key 'bogus' (valid keys: admin, log, servers)"),
+        ("unknown block key",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    listne: []\n",
+         "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: listen, max_in_flight, max_tcp_connections, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"),
+        ("bad listen address",
+         "servers:\n  - listen: [\"127.0.0.1:99999\"]\n",
+         "test.yaml:2:14: servers[0].listen[0]: '127.0.0.1:99999' is not a listen address like 127.0.0.1:5353 or [::1]:5353"),
+        ("wrong type",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    workers: many\n",
+         "test.yaml:3:14: servers[0].workers: expected an integer, found 'many'"),
+        ("missing listen",
+         "servers:\n  - zones: [\".\"]\n",
+         "test.yaml:2:5: servers[0]: missing required key 'listen'"),
+        ("unknown plugin",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hostz: {}\n",
+         "test.yaml:4:9: servers[0].plugins[0].hostz: unknown plugin 'hostz' (known: acl, echo, hosts, log)"),
+        ("unknown plugin option",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: hosts/example.hosts, tll: 5 }\n",
+         "test.yaml:4:45: servers[0].plugins[0].hosts.tll: unknown key 'tll' (valid keys: fallthrough, file, reload_interval, ttl)"),
+        ("bad plugin option value",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - acl: { allow: [\"10.0.0.0/8\", \"300.0.0.0/8\"] }\n",
+         "test.yaml:4:38: servers[0].plugins[0].acl.allow[1]: '300.0.0.0/8' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"),
+        ("plugin entry not a one-key mapping",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts\n",
+         "test.yaml:4:9: servers[0].plugins[0]: each plugin is a one-key mapping like '- hosts: { file: /etc/hosts }'"),
+        ("missing hosts file",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: nowhere.hosts }\n",
+         "test.yaml:4:24: servers[0].plugins[0].hosts.file: cannot read '\(fixturesDirectory.path)/nowhere.hosts'"),
+        ("bad duration",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: hosts/example.hosts, reload_interval: soon }\n",
+         "test.yaml:4:62: servers[0].plugins[0].hosts.reload_interval: 'soon' is not a duration (like 250ms, 30s, 5m, 1h)"),
+        ("YAML syntax",
+         "servers:\n  - listen: [\"127.0.0.1:1\"\n",
+         "test.yaml:3:1: YAML: while parsing a flow sequence did not find expected ',' or ']'"),
+        ("bad log level",
+         "servers:\n  - listen: [\"127.0.0.1:1\"]\nlog: { level: loud }\n",
+         "test.yaml:3:15: log.level: 'loud' is not a log level (trace, debug, info, notice, warning, error, critical)"),
+    ])
+    func badConfigurationGivesExactError(_ row: (String, String, String)) {
+        #expect(self.error(row.1) == row.2, "\(row.0)")
+    }
+
+    /// Every fenced yaml block in the README, PLUGINS.md and the plugin READMEs, and Corefile.example.yaml, build.
+    @Test func documentedConfigurationsBuild() throws {
+        let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        var documents = ["README.md", "PLUGINS.md"].map { root.appendingPathComponent($0) }
+        let pluginsFolder = root.appendingPathComponent("Sources/Plugins")
+        for folder in try FileManager.default.contentsOfDirectory(atPath: pluginsFolder.path) {
+            let readme = pluginsFolder.appendingPathComponent(folder).appendingPathComponent("README.md")
+            if FileManager.default.fileExists(atPath: readme.path) { documents.append(readme) }
+        }
+        var checked = 0
+        for document in documents {
+            let text = try String(contentsOf: document, encoding: .utf8)
+            for block in ConfigTests.fencedYAML(text) where block.contains("servers:") {
+                let configuration = try Configuration.parse(block, source: document.lastPathComponent, baseDirectory: fixturesDirectory.path)
+                _ = try ChainFactory.build(configuration, plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+                checked += 1
+            }
+        }
+        let example = try Configuration.load(path: root.appendingPathComponent("Corefile.example.yaml").path)
+        _ = example
+        #expect(checked >= 3)
+    }
+
+    /// Hickory's reject test: an unknown key injected into every mapping of the example configuration is an error
+    /// that names that key.
+    @Test func unknownKeyAtEveryLevelIsRejected() throws {
+        let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("Corefile.example.yaml"), encoding: .utf8)
+        let node = try #require(try Yams.compose(yaml: text))
+        var paths: [[Int]] = []
+        ConfigTests.mappingPaths(node, [], into: &paths)
+        #expect(paths.count >= 8)
+        for path in paths {
+            let mutated = ConfigTests.inject(node, path)
+            let yaml = try Yams.serialize(node: mutated)
+            let message = self.error(yaml)
+            // A key added to a plugin entry makes it a two-key mapping, which has its own message.
+            #expect(message.contains("unknown key 'swiftlet_bogus_key'") || message.contains("one-key mapping"),
+                    "\(path): \(message)")
+        }
+    }
+
+    static func fencedYAML(_ text: String) -> [String] {
+        var blocks: [String] = []
+        var current: [Substring]? = nil
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil, line.trimmingCharacters(in: .whitespaces) == "```yaml" {
+                current = []
+            } else if current != nil, line.trimmingCharacters(in: .whitespaces) == "```" {
+                blocks.append(current!.joined(separator: "\n"))
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        return blocks
+    }
+
+    /// Paths (child indexes) of every mapping in the tree, except plugin options' free-form insides are included too.
+    static func mappingPaths(_ node: Node, _ path: [Int], into paths: inout [[Int]]) {
+        switch node {
+        case .mapping(let mapping):
+            paths.append(path)
+            for (index, pair) in mapping.enumerated() { mappingPaths(pair.value, path + [index], into: &paths) }
+        case .sequence(let sequence):
+            for (index, child) in sequence.enumerated() { mappingPaths(child, path + [index], into: &paths) }
+        default: break
+        }
+    }
+
+    static func inject(_ node: Node, _ path: [Int]) -> Node {
+        switch node {
+        case .mapping(var mapping):
+            if path.isEmpty {
+                mapping[Node("swiftlet_bogus_key")] = Node("1")
+                return .mapping(mapping)
+            }
+            var pairs = Array(mapping)
+            pairs[path[0]].value = inject(pairs[path[0]].value, Array(path.dropFirst()))
+            return .mapping(Node.Mapping(pairs.map { ($0.key, $0.value) }, mapping.tag, mapping.style, mapping.mark))
+        case .sequence(var sequence):
+            sequence[path[0]] = inject(sequence[path[0]], Array(path.dropFirst()))
+            return .sequence(sequence)
+        default:
+            return node
+        }
+    }
+}

@@ -1,0 +1,53 @@
+// StubHandler: a handler with a fixed verdict that records what the chain did with it.
+
+import Pipeline
+import Synchronization
+
+/// Records calls into a shared journal so tests can assert the chain's order of handle/resume/finish.
+public final class Journal: Sendable {
+    private let entries = Mutex<[String]>([])
+    public init() {}
+    public func add(_ entry: String) { self.entries.withLock { $0.append(entry) } }
+    public var all: [String] { self.entries.withLock { $0 } }
+}
+
+/// A handler that answers `verdict` from `handle` (and `resumeVerdict` from `resume`), optionally with an A record.
+public struct StubHandler: QueryHandler {
+    public let name: String
+    public let verdict: Verdict
+    public let resumeVerdict: Verdict
+    public let journal: Journal
+    public let answer: Record?
+
+    public init(_ name: String, _ verdict: Verdict, resume: Verdict = .next, journal: Journal, answer: Record? = nil) {
+        self.name = name
+        self.verdict = verdict
+        self.resumeVerdict = resume
+        self.journal = journal
+        self.answer = answer
+    }
+
+    public func handle(_ query: inout Query) -> Verdict {
+        self.journal.add("handle \(self.name)")
+        if self.verdict == .answered { self.fill(&query) }
+        return self.verdict
+    }
+
+    public func resume(_ query: inout Query) async -> Verdict {
+        self.journal.add("resume \(self.name)")
+        if self.resumeVerdict == .answered { self.fill(&query) }
+        return self.resumeVerdict
+    }
+
+    public func finish(_ query: inout Query) { self.journal.add("finish \(self.name)") }
+
+    private func fill(_ query: inout Query) {
+        var response = query.respond()
+        if let answer = self.answer { response.answers = [answer] }
+        query.response = response
+        query.answeredBy = self.name
+    }
+}
+
+/// A client on 192.0.2.10 over UDP.
+public let testClient = Client(address: .v4(IPv4Address(192, 0, 2, 10)), port: 40000, transport: .udp)
