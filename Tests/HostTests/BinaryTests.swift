@@ -1,0 +1,158 @@
+// BinaryTests: the `swiftlet` binary as a user runs it: check, run, query, dig and kdig, SIGHUP and SIGTERM.
+
+import Foundation
+@testable import Host
+import Pipeline
+import SwiftletTestSupport
+import Testing
+
+/// The built binary and tools on PATH.
+enum Binaries {
+    static let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+    static let swiftlet = root.appendingPathComponent(".build/debug/swiftlet").path
+    static func tool(_ name: String) -> String? {
+        for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        return nil
+    }
+
+    /// Runs a command to completion (bounded) and returns its exit status and output.
+    static func run(_ path: String, _ arguments: [String], timeout: Double = 20) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    /// A port free on 127.0.0.1 for both UDP and TCP right now.
+    static func freePort() -> UInt16 {
+        for _ in 0..<50 {
+            let port = UInt16.random(in: 20000...60000)
+            var (address, length) = SocketAddresses.make(ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port))
+            var free = true
+            for type in [SOCK_DGRAM, SOCK_STREAM] {
+                let fd = socket(AF_INET, Int32(type.rawValue), 0)
+                let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+                close(fd)
+                if bound != 0 { free = false }
+            }
+            if free { return port }
+        }
+        return 0
+    }
+}
+
+@Suite(.serialized) struct BinaryTests {
+    func writeConfig(_ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-\(UUID().uuidString).yaml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func config(port: UInt16, hosts: String) -> String {
+        """
+        servers:
+          - listen: ["127.0.0.1:\(port)"]
+            workers: 1
+            plugins:
+              - hosts: { file: \(hosts), reload_interval: 0 }
+        """
+    }
+
+    @Test func checkReportsTheExactError() throws {
+        let bad = try self.writeConfig("servers:\n  - listen: [\"127.0.0.1:5399\"]\n    plugins:\n      - hosts: { file: /etc/hosts, tll: 5 }\n")
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let (status, _, stderr) = try Binaries.run(Binaries.swiftlet, ["check", "--config", bad.path])
+        #expect(status == 2)
+        #expect(stderr == "\(bad.path):4:36: servers[0].plugins[0].hosts.tll: unknown key 'tll' (valid keys: fallthrough, file, reload_interval, ttl)\n")
+        let good = try self.writeConfig(self.config(port: 5399, hosts: "/etc/hosts"))
+        defer { try? FileManager.default.removeItem(at: good) }
+        let (okStatus, stdout, _) = try Binaries.run(Binaries.swiftlet, ["check", "--config", good.path])
+        #expect(okStatus == 0)
+        #expect(stdout == "\(good.path): OK (1 server block(s))\n")
+    }
+
+    @Test func versionAndPluginsList() throws {
+        let (status, stdout, _) = try Binaries.run(Binaries.swiftlet, ["--version"])
+        #expect(status == 0 && stdout == "\(Swiftlet.version)\n")
+        let (_, list, _) = try Binaries.run(Binaries.swiftlet, ["plugins"])
+        for plugin in ["acl", "log", "hosts", "echo"] { #expect(list.contains("\n\(plugin) — ") || list.hasPrefix("\(plugin) — ")) }
+    }
+
+    @Test(.enabled(if: Binaries.tool("dig") != nil && Binaries.tool("kdig") != nil))
+    func servesDigAndKdigThenReloadsOnSIGHUPAndStopsOnSIGTERM() throws {
+        let port = Binaries.freePort()
+        let hostsFile = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-\(UUID().uuidString).hosts")
+        try "192.0.2.1 www.example.org\n2001:db8::1 www.example.org\n".write(to: hostsFile, atomically: true, encoding: .utf8)
+        let configURL = try self.writeConfig(self.config(port: port, hosts: hostsFile.path))
+        defer {
+            try? FileManager.default.removeItem(at: hostsFile)
+            try? FileManager.default.removeItem(at: configURL)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.swiftlet)
+        process.arguments = ["run", "--config", configURL.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let client = DNSClient(server: ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port), timeout: 0.5)
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? client.exchange(query("www.example.org.", .a))) != nil
+            if !ready { usleep(100_000) }
+        }
+        #expect(ready)
+
+        let (digStatus, dig, _) = try Binaries.run(Binaries.tool("dig")!, ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+noall", "+answer", "+comments"])
+        #expect(digStatus == 0)
+        #expect(dig.contains("status: NOERROR"))
+        #expect(dig.contains("flags: qr aa rd;"))
+        #expect(dig.contains("www.example.org.\t3600\tIN\tA\t192.0.2.1"))
+        let (_, digTCP, _) = try Binaries.run(Binaries.tool("dig")!, ["@127.0.0.1", "-p", "\(port)", "www.example.org", "AAAA", "+tcp", "+short"])
+        #expect(digTCP == "2001:db8::1\n")
+        let (_, kdig, _) = try Binaries.run(Binaries.tool("kdig")!, ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+short"])
+        #expect(kdig == "192.0.2.1\n")
+        let (_, kdigTCP, _) = try Binaries.run(Binaries.tool("kdig")!, ["@127.0.0.1", "-p", "\(port)", "+tcp", "-x", "192.0.2.1", "+short"])
+        #expect(kdigTCP == "www.example.org.\n")
+        let (_, ours, _) = try Binaries.run(Binaries.swiftlet, ["query", "@127.0.0.1:\(port)", "www.example.org", "A", "+tcp"])
+        #expect(ours.contains("www.example.org.\t3600\tIN\tA\t192.0.2.1"))
+        #expect(ours.contains(";; SERVER: 127.0.0.1:\(port)(TCP)"))
+
+        // SIGHUP with a changed configuration: the new answer; with a broken one: the old keeps serving.
+        let hostsFile2 = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-\(UUID().uuidString).hosts")
+        try "192.0.2.77 www.example.org\n".write(to: hostsFile2, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: hostsFile2) }
+        try self.config(port: port, hosts: hostsFile2.path).write(to: configURL, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        var reloaded: [RData] = []
+        for _ in 0..<50 {
+            usleep(100_000)
+            reloaded = (try? client.exchange(query("www.example.org.", .a)).answers.map(\.rdata)) ?? []
+            if reloaded == [.a(IPv4Address(192, 0, 2, 77))] { break }
+        }
+        #expect(reloaded == [.a(IPv4Address(192, 0, 2, 77))])
+        try "servers: [".write(to: configURL, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        usleep(300_000)
+        #expect(try client.exchange(query("www.example.org.", .a)).answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 77))])
+
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+    }
+}
