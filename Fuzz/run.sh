@@ -30,12 +30,14 @@ while IFS= read -r -d '' file; do sources+=("$file"); done \
 if [[ ! -x "$binary" ]] || [[ -n "$(find "${sources[@]}" "$0" -newer "$binary" -print -quit)" ]]; then
     echo "fuzz: building $binary from ${#sources[@]} files"
     build_start=$SECONDS
-    "$swiftc" -O -wmo -j 1 -g \
+    # Run from a scratch folder: with -g the driver leaves PipelineFuzz-1.swiftmodule and friends in its cwd.
+    mkdir -p "$out/obj"
+    (cd "$out/obj" && "$swiftc" -O -wmo -j 1 -g \
         -sanitize=fuzzer,address \
         -parse-as-library -module-name PipelineFuzz \
         -swift-version 6 -enable-upcoming-feature ExistentialAny \
         -use-ld=lld \
-        "${sources[@]}" -o "$binary"
+        "${sources[@]/#/$repo/}" -o "$repo/$binary")
     echo "fuzz: build took $((SECONDS - build_start)) s"
 else
     echo "fuzz: $binary is up to date"

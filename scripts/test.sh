@@ -20,4 +20,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 swift build --build-tests
-swift test --skip-build "$@"
+SWIFTLET_BUILD_EXAMPLES=${SWIFTLET_BUILD_EXAMPLES:-1} swift test --skip-build "$@"

@@ -1,0 +1,61 @@
+// GreetingPlugin: `- greeting: { zone: hello.example.org., text: "hi" }` answers TXT queries under a zone.
+
+import Metrics
+import Pipeline
+import Plugins
+
+/// Options of `- greeting: {…}`; every key has a default.
+struct GreetingOptions: Decodable, Sendable {
+    /// The zone whose names get a greeting. Default `hello.example.org.`.
+    var zone: String
+    /// The TXT text. Default `hello from a custom plugin`.
+    var text: String
+
+    enum CodingKeys: String, CodingKey { case zone, text }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.zone = try container.value(.zone, default: "hello.example.org.")
+        self.text = try container.value(.text, default: "hello from a custom plugin")
+    }
+}
+
+enum GreetingPlugin: Plugin {
+    static let name = "greeting"
+    static let summary = "answers TXT queries under a zone with a fixed text (an example plugin)"
+    static let optionsHelp = [
+        OptionHelp("zone", "name", "hello.example.org.", "names at or below it are answered"),
+        OptionHelp("text", "string", "hello from a custom plugin", "the TXT text"),
+    ]
+
+    static func setup(_ options: GreetingOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
+        guard let zone = try? DomainName(options.zone) else {
+            throw PluginSetupError(option: "zone", "'\(options.zone)' is not a domain name")
+        }
+        guard options.text.utf8.count <= 255 else {
+            throw PluginSetupError(option: "text", "at most 255 octets")
+        }
+        builder.add(GreetingHandler(zone: zone, text: Array(options.text.utf8), answers: context.counter("answers_total")))
+    }
+}
+
+struct GreetingHandler: QueryHandler {
+    let zone: DomainName
+    let text: [UInt8]
+    let answers: Counter
+
+    func handle(_ query: inout Query) -> Verdict {
+        let question = query.question
+        guard question.name.isSubdomain(of: self.zone) else { return .next }
+        var response = query.respond()
+        response.header.isAuthoritative = true
+        if question.type == .txt {
+            response.answers = [Record(name: question.name, ttl: 60, rdata: .txt([self.text]))]
+        }
+        query.response = response
+        query.answeredBy = GreetingPlugin.name
+        query.cacheability = .upTo(seconds: 60)
+        self.answers.increment()
+        return .answered
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# fastpath.sh: hosts-answered queries through Swiftlet's fast path, next to unbound, dnsdist and the C responder,
+# in one interleaved run of ../shared/bench/cachehit.sh (server on CPU 0, one worker; client on CPU 1).
+#   bash bench/fastpath.sh                         # responder unbound dnsdist swiftlet, blast + dnsperf
+#   ROUNDS=3 DURATION=5 CLIENT=blast bash bench/fastpath.sh
+# Every name the benchmark asks (n0…n99999.bench.test) is in a generated hosts file, so after the warm-up pass
+# every Swiftlet answer is a message-cache hit, as every reference server's is a cache hit.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+shared=${SHARED_BENCH:-$(dirname "$repo")/shared/bench}
+out=$here/out/fastpath
+mkdir -p "$out"
+export BENCH_OUT=${BENCH_OUT:-$here/out/shared}
+export BENCH_BIN=${BENCH_BIN:-$here/bin}
+
+echo "building swiftlet (release)…" >&2
+(cd "$repo" && swift build -c release --product swiftlet >&2)
+swiftlet=$repo/.build/release/swiftlet
+
+# The names of the benchmark zone, as a hosts file (addresses as in the zone: 198.18.x.y).
+if [ ! -s "$out/bench.hosts" ]; then
+    awk 'BEGIN { print "192.0.2.53 ns.bench.test"; for (i = 0; i < 100000; i++) printf "198.18.%d.%d n%d.bench.test\n", int(i / 256), i % 256, i }' > "$out/bench.hosts"
+fi
+cat > "$out/fastpath.yaml" <<YAML
+servers:
+  - listen: ["127.0.0.1:${SWIFTLET_PORT:-5320}"]
+    workers: 1
+    plugins:
+      - hosts: { file: $out/bench.hosts, ttl: 86400, reload_interval: 0 }
+YAML
+"$swiftlet" check --config "$out/fastpath.yaml" >&2
+
+SWIFTLET=$swiftlet SWIFTLET_CACHE_CONFIG=$out/fastpath.yaml SERVERS=${SERVERS:-responder unbound dnsdist swiftlet} \
+    bash "$shared/cachehit.sh"
