@@ -33,7 +33,10 @@ public struct OptionDuration: Decodable, Sendable, Equatable, CustomStringConver
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Double.self) {
             guard number >= 0 else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a duration must not be negative")
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "a duration must not be negative"
+                )
             }
             self.init(seconds: number)
             return
@@ -41,7 +44,9 @@ public struct OptionDuration: Decodable, Sendable, Equatable, CustomStringConver
         let text = try container.decode(String.self)
         guard let parsed = OptionDuration(text: text) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "'\(text)' is not a duration (like 250ms, 30s, 5m, 1h)")
+                in: container,
+                debugDescription: "'\(text)' is not a duration (like 250ms, 30s, 5m, 1h)"
+            )
         }
         self = parsed
     }

@@ -62,7 +62,10 @@ public struct PluginContext: Sendable {
     public var invalidateCache: @Sendable () -> Void
 
     public init(
-        logger: Logger, metricsPrefix: String, metricsDimensions: [(String, String)] = [], baseDirectory: String = ".",
+        logger: Logger,
+        metricsPrefix: String,
+        metricsDimensions: [(String, String)] = [],
+        baseDirectory: String = ".",
         addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
         invalidateCache: @escaping @Sendable () -> Void = {}
     ) {

@@ -1,17 +1,19 @@
 // BinaryTests: the `swiftlet` binary as a user runs it: check, run, query, dig and kdig, SIGHUP and SIGTERM.
 
 import Foundation
-@testable import Host
 import Pipeline
 import SwiftletTestSupport
 import Testing
+
+@testable import Host
 
 /// The built binary and tools on PATH.
 enum Binaries {
     static let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
     static let swiftlet = root.appendingPathComponent(".build/debug/swiftlet").path
     static func tool(_ name: String) -> String? {
-        for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+        for directory in ["/usr/bin", "/usr/local/bin", "/bin"]
+        where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
             return "\(directory)/\(name)"
         }
         return nil
@@ -40,11 +42,15 @@ enum Binaries {
     static func freePort() -> UInt16 {
         for _ in 0..<50 {
             let port = UInt16.random(in: 20000...60000)
-            var (address, length) = SocketAddresses.make(ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port))
+            var (address, length) = SocketAddresses.make(
+                ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port)
+            )
             var free = true
             for type in [SOCK_DGRAM, SOCK_STREAM] {
                 let fd = socket(AF_INET, Int32(type.rawValue), 0)
-                let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+                let bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+                }
                 close(fd)
                 if bound != 0 { free = false }
             }
@@ -72,11 +78,16 @@ enum Binaries {
     }
 
     @Test func checkReportsTheExactError() throws {
-        let bad = try self.writeConfig("servers:\n  - listen: [\"127.0.0.1:5399\"]\n    plugins:\n      - hosts: { file: /etc/hosts, tll: 5 }\n")
+        let bad = try self.writeConfig(
+            "servers:\n  - listen: [\"127.0.0.1:5399\"]\n    plugins:\n      - hosts: { file: /etc/hosts, tll: 5 }\n"
+        )
         defer { try? FileManager.default.removeItem(at: bad) }
         let (status, _, stderr) = try Binaries.run(Binaries.swiftlet, ["check", "--config", bad.path])
         #expect(status == 2)
-        #expect(stderr == "\(bad.path):4:36: servers[0].plugins[0].hosts.tll: unknown key 'tll' (valid keys: fallthrough, file, reload_interval, ttl)\n")
+        #expect(
+            stderr
+                == "\(bad.path):4:36: servers[0].plugins[0].hosts.tll: unknown key 'tll' (valid keys: fallthrough, file, reload_interval, ttl)\n"
+        )
         let good = try self.writeConfig(self.config(port: 5399, hosts: "/etc/hosts"))
         defer { try? FileManager.default.removeItem(at: good) }
         let (okStatus, stdout, _) = try Binaries.run(Binaries.swiftlet, ["check", "--config", good.path])
@@ -88,14 +99,22 @@ enum Binaries {
         let (status, stdout, _) = try Binaries.run(Binaries.swiftlet, ["--version"])
         #expect(status == 0 && stdout == "\(Swiftlet.version)\n")
         let (_, list, _) = try Binaries.run(Binaries.swiftlet, ["plugins"])
-        for plugin in ["acl", "log", "hosts", "echo"] { #expect(list.contains("\n\(plugin) — ") || list.hasPrefix("\(plugin) — ")) }
+        for plugin in ["acl", "log", "hosts", "echo"] {
+            #expect(list.contains("\n\(plugin) — ") || list.hasPrefix("\(plugin) — "))
+        }
     }
 
     @Test(.enabled(if: Binaries.tool("dig") != nil && Binaries.tool("kdig") != nil))
     func servesDigAndKdigThenReloadsOnSIGHUPAndStopsOnSIGTERM() throws {
         let port = Binaries.freePort()
-        let hostsFile = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-\(UUID().uuidString).hosts")
-        try "192.0.2.1 www.example.org\n2001:db8::1 www.example.org\n".write(to: hostsFile, atomically: true, encoding: .utf8)
+        let hostsFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-\(UUID().uuidString).hosts"
+        )
+        try "192.0.2.1 www.example.org\n2001:db8::1 www.example.org\n".write(
+            to: hostsFile,
+            atomically: true,
+            encoding: .utf8
+        )
         let configURL = try self.writeConfig(self.config(port: port, hosts: hostsFile.path))
         defer {
             try? FileManager.default.removeItem(at: hostsFile)
@@ -116,23 +135,40 @@ enum Binaries {
         }
         #expect(ready)
 
-        let (digStatus, dig, _) = try Binaries.run(Binaries.tool("dig")!, ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+noall", "+answer", "+comments"])
+        let (digStatus, dig, _) = try Binaries.run(
+            Binaries.tool("dig")!,
+            ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+noall", "+answer", "+comments"]
+        )
         #expect(digStatus == 0)
         #expect(dig.contains("status: NOERROR"))
         #expect(dig.contains("flags: qr aa rd;"))
         #expect(dig.contains("www.example.org.\t3600\tIN\tA\t192.0.2.1"))
-        let (_, digTCP, _) = try Binaries.run(Binaries.tool("dig")!, ["@127.0.0.1", "-p", "\(port)", "www.example.org", "AAAA", "+tcp", "+short"])
+        let (_, digTCP, _) = try Binaries.run(
+            Binaries.tool("dig")!,
+            ["@127.0.0.1", "-p", "\(port)", "www.example.org", "AAAA", "+tcp", "+short"]
+        )
         #expect(digTCP == "2001:db8::1\n")
-        let (_, kdig, _) = try Binaries.run(Binaries.tool("kdig")!, ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+short"])
+        let (_, kdig, _) = try Binaries.run(
+            Binaries.tool("kdig")!,
+            ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+short"]
+        )
         #expect(kdig == "192.0.2.1\n")
-        let (_, kdigTCP, _) = try Binaries.run(Binaries.tool("kdig")!, ["@127.0.0.1", "-p", "\(port)", "+tcp", "-x", "192.0.2.1", "+short"])
+        let (_, kdigTCP, _) = try Binaries.run(
+            Binaries.tool("kdig")!,
+            ["@127.0.0.1", "-p", "\(port)", "+tcp", "-x", "192.0.2.1", "+short"]
+        )
         #expect(kdigTCP == "www.example.org.\n")
-        let (_, ours, _) = try Binaries.run(Binaries.swiftlet, ["query", "@127.0.0.1:\(port)", "www.example.org", "A", "+tcp"])
+        let (_, ours, _) = try Binaries.run(
+            Binaries.swiftlet,
+            ["query", "@127.0.0.1:\(port)", "www.example.org", "A", "+tcp"]
+        )
         #expect(ours.contains("www.example.org.\t3600\tIN\tA\t192.0.2.1"))
         #expect(ours.contains(";; SERVER: 127.0.0.1:\(port)(TCP)"))
 
         // SIGHUP with a changed configuration: the new answer; with a broken one: the old keeps serving.
-        let hostsFile2 = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-\(UUID().uuidString).hosts")
+        let hostsFile2 = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-\(UUID().uuidString).hosts"
+        )
         try "192.0.2.77 www.example.org\n".write(to: hostsFile2, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: hostsFile2) }
         try self.config(port: port, hosts: hostsFile2.path).write(to: configURL, atomically: true, encoding: .utf8)
@@ -147,7 +183,9 @@ enum Binaries {
         try "servers: [".write(to: configURL, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
         usleep(300_000)
-        #expect(try client.exchange(query("www.example.org.", .a)).answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 77))])
+        #expect(
+            try client.exchange(query("www.example.org.", .a)).answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 77))]
+        )
 
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(10)

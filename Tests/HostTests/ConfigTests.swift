@@ -1,17 +1,23 @@
 // ConfigTests: strict decoding, exact error text with file:line:column and key path, and the example files.
 
 import Foundation
-@testable import Host
 import Pipeline
 import Plugins
 import SwiftletTestSupport
 import Testing
 import Yams
 
+@testable import Host
+
 @Suite struct ConfigTests {
     func build(_ text: String) throws -> [BuiltBlock] {
         let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
-        return try ChainFactory.build(configuration, plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+        return try ChainFactory.build(
+            configuration,
+            plugins: Registry.builtIn,
+            logger: .init(label: "test"),
+            invalidate: {}
+        )
     }
 
     func error(_ text: String) -> String {
@@ -37,7 +43,9 @@ import Yams
                   - hosts: { file: hosts/example.hosts, ttl: 60 }
             admin: { listen: "127.0.0.1:8053" }
             log: { level: debug }
-            """, source: "test.yaml")
+            """,
+            source: "test.yaml"
+        )
         let block = configuration.servers[0]
         #expect(block.listen == [ListenAddress("127.0.0.1:5353")!, ListenAddress("[::1]:5353")!])
         #expect(block.zones == [name("example.org."), .root])
@@ -48,45 +56,71 @@ import Yams
     }
 
     @Test(arguments: [
-        ("unknown top-level key",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\nbogus: 1\n",
-         "test.yaml:3:1: bogus: unknown key 'bogus' (valid keys: admin, log, servers)"),
-        ("unknown block key",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    listne: []\n",
-         "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: listen, max_in_flight, max_tcp_connections, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"),
-        ("bad listen address",
-         "servers:\n  - listen: [\"127.0.0.1:99999\"]\n",
-         "test.yaml:2:14: servers[0].listen[0]: '127.0.0.1:99999' is not a listen address like 127.0.0.1:5353 or [::1]:5353"),
-        ("wrong type",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    workers: many\n",
-         "test.yaml:3:14: servers[0].workers: expected an integer, found 'many'"),
-        ("missing listen",
-         "servers:\n  - zones: [\".\"]\n",
-         "test.yaml:2:5: servers[0]: missing required key 'listen'"),
-        ("unknown plugin",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hostz: {}\n",
-         "test.yaml:4:9: servers[0].plugins[0].hostz: unknown plugin 'hostz' (known: acl, echo, hosts, log)"),
-        ("unknown plugin option",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: hosts/example.hosts, tll: 5 }\n",
-         "test.yaml:4:45: servers[0].plugins[0].hosts.tll: unknown key 'tll' (valid keys: fallthrough, file, reload_interval, ttl)"),
-        ("bad plugin option value",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - acl: { allow: [\"10.0.0.0/8\", \"300.0.0.0/8\"] }\n",
-         "test.yaml:4:38: servers[0].plugins[0].acl.allow[1]: '300.0.0.0/8' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"),
-        ("plugin entry not a one-key mapping",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts\n",
-         "test.yaml:4:9: servers[0].plugins[0]: each plugin is a one-key mapping like '- hosts: { file: /etc/hosts }'"),
-        ("missing hosts file",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: nowhere.hosts }\n",
-         "test.yaml:4:24: servers[0].plugins[0].hosts.file: cannot read '\(fixturesDirectory.path)/nowhere.hosts'"),
-        ("bad duration",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: hosts/example.hosts, reload_interval: soon }\n",
-         "test.yaml:4:62: servers[0].plugins[0].hosts.reload_interval: 'soon' is not a duration (like 250ms, 30s, 5m, 1h)"),
-        ("YAML syntax",
-         "servers:\n  - listen: [\"127.0.0.1:1\"\n",
-         "test.yaml:3:1: YAML: while parsing a flow sequence did not find expected ',' or ']'"),
-        ("bad log level",
-         "servers:\n  - listen: [\"127.0.0.1:1\"]\nlog: { level: loud }\n",
-         "test.yaml:3:15: log.level: 'loud' is not a log level (trace, debug, info, notice, warning, error, critical)"),
+        (
+            "unknown top-level key",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\nbogus: 1\n",
+            "test.yaml:3:1: bogus: unknown key 'bogus' (valid keys: admin, log, servers)"
+        ),
+        (
+            "unknown block key",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    listne: []\n",
+            "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: listen, max_in_flight, max_tcp_connections, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"
+        ),
+        (
+            "bad listen address",
+            "servers:\n  - listen: [\"127.0.0.1:99999\"]\n",
+            "test.yaml:2:14: servers[0].listen[0]: '127.0.0.1:99999' is not a listen address like 127.0.0.1:5353 or [::1]:5353"
+        ),
+        (
+            "wrong type",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    workers: many\n",
+            "test.yaml:3:14: servers[0].workers: expected an integer, found 'many'"
+        ),
+        (
+            "missing listen",
+            "servers:\n  - zones: [\".\"]\n",
+            "test.yaml:2:5: servers[0]: missing required key 'listen'"
+        ),
+        (
+            "unknown plugin",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hostz: {}\n",
+            "test.yaml:4:9: servers[0].plugins[0].hostz: unknown plugin 'hostz' (known: acl, echo, hosts, log)"
+        ),
+        (
+            "unknown plugin option",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: hosts/example.hosts, tll: 5 }\n",
+            "test.yaml:4:45: servers[0].plugins[0].hosts.tll: unknown key 'tll' (valid keys: fallthrough, file, reload_interval, ttl)"
+        ),
+        (
+            "bad plugin option value",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - acl: { allow: [\"10.0.0.0/8\", \"300.0.0.0/8\"] }\n",
+            "test.yaml:4:38: servers[0].plugins[0].acl.allow[1]: '300.0.0.0/8' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"
+        ),
+        (
+            "plugin entry not a one-key mapping",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts\n",
+            "test.yaml:4:9: servers[0].plugins[0]: each plugin is a one-key mapping like '- hosts: { file: /etc/hosts }'"
+        ),
+        (
+            "missing hosts file",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: nowhere.hosts }\n",
+            "test.yaml:4:24: servers[0].plugins[0].hosts.file: cannot read '\(fixturesDirectory.path)/nowhere.hosts'"
+        ),
+        (
+            "bad duration",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hosts: { file: hosts/example.hosts, reload_interval: soon }\n",
+            "test.yaml:4:62: servers[0].plugins[0].hosts.reload_interval: 'soon' is not a duration (like 250ms, 30s, 5m, 1h)"
+        ),
+        (
+            "YAML syntax",
+            "servers:\n  - listen: [\"127.0.0.1:1\"\n",
+            "test.yaml:3:1: YAML: while parsing a flow sequence did not find expected ',' or ']'"
+        ),
+        (
+            "bad log level",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\nlog: { level: loud }\n",
+            "test.yaml:3:15: log.level: 'loud' is not a log level (trace, debug, info, notice, warning, error, critical)"
+        ),
     ])
     func badConfigurationGivesExactError(_ row: (String, String, String)) {
         #expect(self.error(row.1) == row.2, "\(row.0)")
@@ -105,8 +139,17 @@ import Yams
         for document in documents {
             let text = try String(contentsOf: document, encoding: .utf8)
             for block in ConfigTests.fencedYAML(text) where block.contains("servers:") {
-                let configuration = try Configuration.parse(block, source: document.lastPathComponent, baseDirectory: fixturesDirectory.path)
-                _ = try ChainFactory.build(configuration, plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+                let configuration = try Configuration.parse(
+                    block,
+                    source: document.lastPathComponent,
+                    baseDirectory: fixturesDirectory.path
+                )
+                _ = try ChainFactory.build(
+                    configuration,
+                    plugins: Registry.builtIn,
+                    logger: .init(label: "test"),
+                    invalidate: {}
+                )
                 checked += 1
             }
         }
@@ -129,8 +172,10 @@ import Yams
             let yaml = try Yams.serialize(node: mutated)
             let message = self.error(yaml)
             // A key added to a plugin entry makes it a two-key mapping, which has its own message.
-            #expect(message.contains("unknown key 'swiftlet_bogus_key'") || message.contains("one-key mapping"),
-                    "\(path): \(message)")
+            #expect(
+                message.contains("unknown key 'swiftlet_bogus_key'") || message.contains("one-key mapping"),
+                "\(path): \(message)"
+            )
         }
     }
 

@@ -1,10 +1,11 @@
 // ExamplePackageTests: the custom-plugin example package builds and its binary serves its own plugin.
 
 import Foundation
-@testable import Host
 import Pipeline
 import SwiftletTestSupport
 import Testing
+
+@testable import Host
 
 @Suite(.serialized) struct ExamplePackageTests {
     /// Building a second package compiles SwiftNIO again (minutes), so it runs when the test command asks for it.
@@ -15,7 +16,10 @@ import Testing
         let package = Binaries.root.appendingPathComponent("Examples/CustomPlugin")
         let scratch = Binaries.root.appendingPathComponent(".build-example").path
         let (status, _, stderr) = try Binaries.run(
-            "/usr/bin/env", ["swift", "build", "--package-path", package.path, "--scratch-path", scratch], timeout: 1100)
+            "/usr/bin/env",
+            ["swift", "build", "--package-path", package.path, "--scratch-path", scratch],
+            timeout: 1100
+        )
         #expect(status == 0, "\(stderr)")
         let binary = "\(scratch)/debug/GreetingServer"
         let (_, plugins, _) = try Binaries.run(binary, ["plugins"])
@@ -24,12 +28,12 @@ import Testing
         let port = Binaries.freePort()
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("greeting-\(UUID().uuidString).yaml")
         try """
-            servers:
-              - listen: ["127.0.0.1:\(port)"]
-                workers: 1
-                plugins:
-                  - greeting: { zone: hello.example.org., text: "hi there" }
-            """.write(to: config, atomically: true, encoding: .utf8)
+        servers:
+          - listen: ["127.0.0.1:\(port)"]
+            workers: 1
+            plugins:
+              - greeting: { zone: hello.example.org., text: "hi there" }
+        """.write(to: config, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: config) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)

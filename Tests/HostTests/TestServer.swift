@@ -1,11 +1,12 @@
 // TestServer: starts a Swiftlet on loopback ephemeral ports for a test and stops it afterwards.
 
 import Foundation
-@testable import Host
 import Logging
 import Pipeline
 import Plugins
 import SwiftletTestSupport
+
+@testable import Host
 
 /// A running server for one test, with clients pointed at its UDP/TCP port.
 struct TestServer {
@@ -14,8 +15,13 @@ struct TestServer {
     let port: UInt16
 
     /// Starts a server whose only block listens on 127.0.0.1 (an ephemeral port) with `plugins` YAML lines.
-    static func start(plugins: String, extra: String = "", workers: Int = 1, admin: Bool = false,
-                      plugins types: [any Plugin.Type] = Registry.builtIn) async throws -> TestServer {
+    static func start(
+        plugins: String,
+        extra: String = "",
+        workers: Int = 1,
+        admin: Bool = false,
+        plugins types: [any Plugin.Type] = Registry.builtIn
+    ) async throws -> TestServer {
         let text = """
             servers:
               - listen: ["127.0.0.1:0"]
@@ -37,15 +43,58 @@ struct TestServer {
 
     var client: DNSClient { DNSClient(server: self.address, timeout: 2) }
 
-    func ask(_ message: Message, tcp: Bool = false) throws -> Message { try self.client.exchange(message, tcp: tcp) }
+    /// Sends `message` and returns the reply; the blocking socket wait runs off the cooperative pool.
+    func ask(_ message: Message, tcp: Bool = false) async throws -> Message {
+        let client = self.client
+        return try await blocking { try client.exchange(message, tcp: tcp) }
+    }
+
+    /// Sends raw octets over UDP and returns the raw reply.
+    func raw(_ packet: [UInt8]) async throws -> [UInt8] {
+        let client = self.client
+        return try await blocking { try client.exchangeRaw(packet) }
+    }
 
     func stop() async { await self.server.stop(grace: 1) }
+
+    /// A connected TCP socket to the server with a receive timeout (blocking; call inside `blocking`).
+    func connectTCP(timeout: Int) -> Int32 {
+        var (address, length) = SocketAddresses.make(self.address)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var time = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+        }
+        return fd
+    }
+
+    /// A message with its 2-octet TCP length prefix.
+    static func framed(_ packet: [UInt8]) -> [UInt8] { [UInt8(packet.count >> 8), UInt8(packet.count & 0xFF)] + packet }
+
+    /// Reads one length-prefixed message from a TCP socket.
+    static func readFramed(_ fd: Int32) throws -> Message {
+        let header = try DNSClient.receiveExactly(fd, 2)
+        return try Message(wire: try DNSClient.receiveExactly(fd, Int(header[0]) << 8 | Int(header[1])))
+    }
 }
 
 /// Runs `body` against a fresh server and always stops it.
-func withServer(plugins: String, extra: String = "", workers: Int = 1, admin: Bool = false,
-                types: [any Plugin.Type] = Registry.builtIn, _ body: (TestServer) async throws -> Void) async throws {
-    let server = try await TestServer.start(plugins: plugins, extra: extra, workers: workers, admin: admin, plugins: types)
+func withServer(
+    plugins: String,
+    extra: String = "",
+    workers: Int = 1,
+    admin: Bool = false,
+    types: [any Plugin.Type] = Registry.builtIn,
+    _ body: (TestServer) async throws -> Void
+) async throws {
+    let server = try await TestServer.start(
+        plugins: plugins,
+        extra: extra,
+        workers: workers,
+        admin: admin,
+        plugins: types
+    )
     do {
         try await body(server)
     } catch {

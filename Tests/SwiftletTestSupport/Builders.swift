@@ -15,7 +15,11 @@ public func name(_ text: String) -> DomainName {
 
 /// A query message for one question.
 public func query(
-    _ qname: String, _ type: RecordType, id: UInt16 = 0x1234, dnssecOK: Bool = false, edns: Bool = true
+    _ qname: String,
+    _ type: RecordType,
+    id: UInt16 = 0x1234,
+    dnssecOK: Bool = false,
+    edns: Bool = true
 ) -> Message {
     var ednsValue: EDNS? = nil
     if edns {
@@ -54,7 +58,10 @@ public func packetFixtures(prefix: String = "") -> [PacketFixture] {
         let comment = lines.first.map(String.init) ?? ""
         lines.removeFirst()
         return PacketFixture(
-            name: String(file.dropLast(4)), comment: comment, bytes: hex(lines.joined()))
+            name: String(file.dropLast(4)),
+            comment: comment,
+            bytes: hex(lines.joined())
+        )
     }
 }
 

@@ -51,3 +51,15 @@ public struct StubHandler: QueryHandler {
 
 /// A client on 192.0.2.10 over UDP.
 public let testClient = Client(address: .v4(IPv4Address(192, 0, 2, 10)), port: 40000, transport: .udp)
+
+import Dispatch
+
+/// Runs blocking work (socket waits, child processes) on a GCD thread, so it never occupies one of the few threads
+/// of Swift's cooperative pool that the server under test needs for its own tasks.
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+    }
+}

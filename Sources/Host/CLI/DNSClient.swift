@@ -63,7 +63,9 @@ public struct DNSClient: Sendable {
         let deadline = Date().addingTimeInterval(self.timeout)
         while Date() < deadline {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 { throw errno == EAGAIN || errno == EWOULDBLOCK ? .timeout : .socket(String(cString: strerror(errno))) }
+            if count < 0 {
+                throw errno == EAGAIN || errno == EWOULDBLOCK ? .timeout : .socket(String(cString: strerror(errno)))
+            }
             // Only a reply with our ID counts (RFC 5452 §9.1); anything else is ignored.
             if count >= 2, packet.count >= 2, buffer[0] == packet[0], buffer[1] == packet[1] {
                 return Array(buffer[0..<count])
@@ -75,7 +77,9 @@ public struct DNSClient: Sendable {
     static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(DNSClientError) {
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            let count = bytes.withUnsafeBytes {
+                send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
+            }
             guard count > 0 else { throw .socket(String(cString: strerror(errno))) }
             sent += count
         }
@@ -87,7 +91,9 @@ public struct DNSClient: Sendable {
         while received < length {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + received, length - received, 0) }
             if count == 0 { throw .closed }
-            if count < 0 { throw errno == EAGAIN || errno == EWOULDBLOCK ? .timeout : .socket(String(cString: strerror(errno))) }
+            if count < 0 {
+                throw errno == EAGAIN || errno == EWOULDBLOCK ? .timeout : .socket(String(cString: strerror(errno)))
+            }
             received += count
         }
         return buffer

@@ -8,7 +8,9 @@ struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
         abstract: "Ask a DNS server, dig-style: swiftlet query @127.0.0.1:5353 example.org AAAA +tcp +dnssec",
-        discussion: "Options: @server[:port] (default 127.0.0.1:5353), a name, a type, a class, +tcp, +dnssec, +cd, +norec, +noedns, +bufsize=N, +timeout=S.")
+        discussion:
+            "Options: @server[:port] (default 127.0.0.1:5353), a name, a type, a class, +tcp, +dnssec, +cd, +norec, +noedns, +bufsize=N, +timeout=S."
+    )
 
     @Argument(parsing: .allUnrecognized, help: "dig-style arguments") var arguments: [String] = []
 
@@ -63,7 +65,9 @@ struct QueryCommand: ParsableCommand {
             } else if sawName, let recordClass = RecordClass(mnemonic: argument) {
                 request.recordClass = recordClass
             } else if !sawName {
-                do { request.name = try DomainName(argument) } catch { throw ValidationError("'\(argument)': \(error)") }
+                do { request.name = try DomainName(argument) } catch {
+                    throw ValidationError("'\(argument)': \(error)")
+                }
                 sawName = true
             } else {
                 throw ValidationError("unexpected argument '\(argument)' (not a type or class)")
@@ -80,8 +84,13 @@ struct QueryCommand: ParsableCommand {
             edns!.dnssecOK = request.dnssec
         }
         var query = Message.query(
-            request.name, request.type, recordClass: request.recordClass, id: UInt16.random(in: 0...UInt16.max),
-            recursionDesired: request.recursion, edns: edns)
+            request.name,
+            request.type,
+            recordClass: request.recordClass,
+            id: UInt16.random(in: 0...UInt16.max),
+            recursionDesired: request.recursion,
+            edns: edns
+        )
         query.header.checkingDisabled = request.checkingDisabled
         let client = DNSClient(server: request.server, timeout: request.timeout)
         let started = Date()

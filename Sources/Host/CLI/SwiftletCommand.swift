@@ -23,9 +23,12 @@ public enum Swiftlet {
 
 struct SwiftletCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "swiftlet", abstract: "A DNS server composed from plugins.", version: Swiftlet.version,
+        commandName: "swiftlet",
+        abstract: "A DNS server composed from plugins.",
+        version: Swiftlet.version,
         subcommands: [RunCommand.self, CheckCommand.self, QueryCommand.self, PluginsCommand.self],
-        defaultSubcommand: RunCommand.self)
+        defaultSubcommand: RunCommand.self
+    )
 }
 
 /// Loads `path`, or the embedded default without one.
@@ -36,7 +39,9 @@ func loadConfiguration(_ path: String?) throws -> Configuration {
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Serve DNS (the embedded default serves /etc/hosts on 127.0.0.1:5353).")
+        commandName: "run",
+        abstract: "Serve DNS (the embedded default serves /etc/hosts on 127.0.0.1:5353)."
+    )
 
     @Option(name: .long, help: "The YAML configuration file.") var config: String?
 
@@ -91,14 +96,21 @@ struct RunCommand: AsyncParsableCommand {
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Validate a configuration (and every plugin's options) without serving.")
+        commandName: "check",
+        abstract: "Validate a configuration (and every plugin's options) without serving."
+    )
 
     @Option(name: .long, help: "The YAML configuration file.") var config: String?
 
     func run() async throws {
         do {
             let configuration = try loadConfiguration(self.config)
-            _ = try ChainFactory.build(configuration, plugins: Swiftlet.plugins, logger: Logger(label: "swiftlet-check"), invalidate: {})
+            _ = try ChainFactory.build(
+                configuration,
+                plugins: Swiftlet.plugins,
+                logger: Logger(label: "swiftlet-check"),
+                invalidate: {}
+            )
             print("\(configuration.source): OK (\(configuration.servers.count) server block(s))")
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
@@ -108,7 +120,10 @@ struct CheckCommand: AsyncParsableCommand {
 }
 
 struct PluginsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plugins", abstract: "List the plugins and their options.")
+    static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "List the plugins and their options."
+    )
 
     func run() throws {
         for plugin in Swiftlet.plugins {

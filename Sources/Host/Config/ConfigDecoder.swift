@@ -19,7 +19,13 @@ public struct ConfigDecoder {
     public func compose(_ text: String) throws -> Node {
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                throw ConfigError(file: self.file, line: 0, column: 0, keyPath: "", message: "the configuration is empty")
+                throw ConfigError(
+                    file: self.file,
+                    line: 0,
+                    column: 0,
+                    keyPath: "",
+                    message: "the configuration is empty"
+                )
             }
             return node
         } catch let error as YamlError {
@@ -45,14 +51,22 @@ public struct ConfigDecoder {
 
     func error(_ message: String, at node: Node?, path: [String]) -> ConfigError {
         ConfigError(
-            file: self.file, line: node?.mark?.line ?? 0, column: node?.mark?.column ?? 0,
-            keyPath: ConfigDecoder.render(path), message: message)
+            file: self.file,
+            line: node?.mark?.line ?? 0,
+            column: node?.mark?.column ?? 0,
+            keyPath: ConfigDecoder.render(path),
+            message: message
+        )
     }
 
     static func render(_ path: [String]) -> String {
         var text = ""
         for component in path {
-            if component.hasPrefix("[") { text += component } else { text += text.isEmpty ? component : "." + component }
+            if component.hasPrefix("[") {
+                text += component
+            } else {
+                text += text.isEmpty ? component : "." + component
+            }
         }
         return text
     }
@@ -63,11 +77,20 @@ public struct ConfigDecoder {
             .composer(let context, let problem, let mark, _):
             let detail = context.map { "\($0.text) " } ?? ""
             return ConfigError(
-                file: self.file, line: mark.line, column: mark.column, keyPath: "", message: "YAML: \(detail)\(problem)")
+                file: self.file,
+                line: mark.line,
+                column: mark.column,
+                keyPath: "",
+                message: "YAML: \(detail)\(problem)"
+            )
         case .duplicatedKeysInMapping(let duplicates, let context):
             return ConfigError(
-                file: self.file, line: context.mark.line, column: context.mark.column, keyPath: "",
-                message: "duplicated keys: \(duplicates.joined(separator: ", "))")
+                file: self.file,
+                line: context.mark.line,
+                column: context.mark.column,
+                keyPath: "",
+                message: "duplicated keys: \(duplicates.joined(separator: ", "))"
+            )
         default:
             return ConfigError(file: self.file, line: 0, column: 0, keyPath: "", message: "YAML: \(error)")
         }
@@ -89,18 +112,30 @@ public struct ConfigDecoder {
             let rendered = ConfigDecoder.render(path + c.codingPath.map(ConfigDecoder.component))
             let node = ConfigDecoder.node(at: c.codingPath, in: root)
             return ConfigError(
-                file: self.file, line: node?.mark?.line ?? 0, column: node?.mark?.column ?? 0, keyPath: rendered,
-                message: "missing required key '\(key.stringValue)'")
+                file: self.file,
+                line: node?.mark?.line ?? 0,
+                column: node?.mark?.column ?? 0,
+                keyPath: rendered,
+                message: "missing required key '\(key.stringValue)'"
+            )
         case .dataCorrupted(let c):
             context = c
             message = c.debugDescription
         @unknown default:
-            return ConfigError(file: self.file, line: 0, column: 0, keyPath: ConfigDecoder.render(path), message: "\(error)")
+            return ConfigError(
+                file: self.file,
+                line: 0,
+                column: 0,
+                keyPath: ConfigDecoder.render(path),
+                message: "\(error)"
+            )
         }
         let node = ConfigDecoder.node(at: context.codingPath, in: root)
         return self.error(
-            message.isEmpty ? context.debugDescription : message, at: node,
-            path: path + context.codingPath.map(ConfigDecoder.component))
+            message.isEmpty ? context.debugDescription : message,
+            at: node,
+            path: path + context.codingPath.map(ConfigDecoder.component)
+        )
     }
 
     static func component(_ key: any CodingKey) -> String {
@@ -193,7 +228,11 @@ struct NodeDecoder: Decoder {
                 let index = self.usage.register(empty, path: self.path)
                 return KeyedDecodingContainer(NodeKeyedContainer<Key>(mapping: empty, decoder: self, usageIndex: index))
             }
-            throw self.config.error("expected a mapping of keys, found \(self.node.kindDescription)", at: self.node, path: self.path)
+            throw self.config.error(
+                "expected a mapping of keys, found \(self.node.kindDescription)",
+                at: self.node,
+                path: self.path
+            )
         }
         let index = self.usage.register(mapping, path: self.path)
         return KeyedDecodingContainer(NodeKeyedContainer<Key>(mapping: mapping, decoder: self, usageIndex: index))
@@ -202,7 +241,11 @@ struct NodeDecoder: Decoder {
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .sequence(let sequence) = self.node else {
             if self.node.isNullScalar { return NodeUnkeyedContainer(nodes: [], decoder: self) }
-            throw self.config.error("expected a list, found \(self.node.kindDescription)", at: self.node, path: self.path)
+            throw self.config.error(
+                "expected a list, found \(self.node.kindDescription)",
+                at: self.node,
+                path: self.path
+            )
         }
         return NodeUnkeyedContainer(nodes: Array(sequence), decoder: self)
     }
@@ -210,16 +253,29 @@ struct NodeDecoder: Decoder {
     func singleValueContainer() throws -> any SingleValueDecodingContainer { NodeSingleValueContainer(decoder: self) }
 
     func child(_ node: Node, component: String, key: any CodingKey) -> NodeDecoder {
-        NodeDecoder(node: node, path: self.path + [component], usage: self.usage, config: self.config, codingPath: self.codingPath + [key])
+        NodeDecoder(
+            node: node,
+            path: self.path + [component],
+            usage: self.usage,
+            config: self.config,
+            codingPath: self.codingPath + [key]
+        )
     }
 
     func scalar<T>(_ type: T.Type, _ parse: (String) -> T?) throws -> T {
         guard case .scalar(let scalar) = self.node else {
             throw self.config.error(
-                "expected \(ConfigDecoder.describe(type)), found \(self.node.kindDescription)", at: self.node, path: self.path)
+                "expected \(ConfigDecoder.describe(type)), found \(self.node.kindDescription)",
+                at: self.node,
+                path: self.path
+            )
         }
         guard let value = parse(scalar.string) else {
-            throw self.config.error("expected \(ConfigDecoder.describe(type)), found '\(scalar.string)'", at: self.node, path: self.path)
+            throw self.config.error(
+                "expected \(ConfigDecoder.describe(type)), found '\(scalar.string)'",
+                at: self.node,
+                path: self.path
+            )
         }
         return value
     }
@@ -229,7 +285,9 @@ struct NodeDecoder: Decoder {
         case is String.Type:
             return try self.scalar(String.self) { $0 } as! T
         case is Bool.Type:
-            return try self.scalar(Bool.self) { ["true": true, "false": false, "yes": true, "no": false, "on": true, "off": false][$0.lowercased()] } as! T
+            return try self.scalar(Bool.self) {
+                ["true": true, "false": false, "yes": true, "no": false, "on": true, "off": false][$0.lowercased()]
+            } as! T
         case is Int.Type: return try self.scalar(Int.self) { Int($0) } as! T
         case is Int64.Type: return try self.scalar(Int64.self) { Int64($0) } as! T
         case is UInt.Type: return try self.scalar(UInt.self) { UInt($0) } as! T
@@ -282,15 +340,23 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         guard let node = self.value(key) else {
             throw self.decoder.config.error(
-                "missing required key '\(key.stringValue)'", at: Node.mapping(self.mapping), path: self.decoder.path)
+                "missing required key '\(key.stringValue)'",
+                at: Node.mapping(self.mapping),
+                path: self.decoder.path
+            )
         }
         return try self.decoder.child(node, component: key.stringValue, key: key).decodeValue(type)
     }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+    func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type,
+        forKey key: Key
+    ) throws
         -> KeyedDecodingContainer<NestedKey>
     {
-        try self.decoder.child(self.value(key) ?? Node("~"), component: key.stringValue, key: key).container(keyedBy: type)
+        try self.decoder.child(self.value(key) ?? Node("~"), component: key.stringValue, key: key).container(
+            keyedBy: type
+        )
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
@@ -329,7 +395,11 @@ struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
             throw self.decoder.config.error("list ended early", at: self.decoder.node, path: self.decoder.path)
         }
         defer { self.currentIndex += 1 }
-        return self.decoder.child(self.nodes[self.currentIndex], component: "[\(self.currentIndex)]", key: IndexKey(self.currentIndex))
+        return self.decoder.child(
+            self.nodes[self.currentIndex],
+            component: "[\(self.currentIndex)]",
+            key: IndexKey(self.currentIndex)
+        )
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -340,7 +410,9 @@ struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try self.nextDecoder().decodeValue(type) }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type
+    ) throws
         -> KeyedDecodingContainer<NestedKey>
     { try self.nextDecoder().container(keyedBy: type) }
 

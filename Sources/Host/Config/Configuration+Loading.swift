@@ -44,21 +44,37 @@ extension Configuration {
             var listen: [ListenAddress] = []
             for (position, text) in block.listen.enumerated() {
                 guard let address = ListenAddress(text) else {
-                    let node = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("listen"), IndexKey(position)], in: root)
+                    let node = ConfigDecoder.node(
+                        at: [SimpleKey("servers"), IndexKey(index), SimpleKey("listen"), IndexKey(position)],
+                        in: root
+                    )
                     throw decoder.error(
-                        "'\(text)' is not a listen address like 127.0.0.1:5353 or [::1]:5353", at: node,
-                        path: path + ["listen", "[\(position)]"])
+                        "'\(text)' is not a listen address like 127.0.0.1:5353 or [::1]:5353",
+                        at: node,
+                        path: path + ["listen", "[\(position)]"]
+                    )
                 }
                 listen.append(address)
             }
             guard !listen.isEmpty else {
-                throw decoder.error("a server block needs at least one listen address", at: blockNode, path: path + ["listen"])
+                throw decoder.error(
+                    "a server block needs at least one listen address",
+                    at: blockNode,
+                    path: path + ["listen"]
+                )
             }
             var zones: [DomainName] = []
             for (position, text) in (block.zones ?? ["."]).enumerated() {
                 guard let zone = try? DomainName(text) else {
-                    let node = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("zones"), IndexKey(position)], in: root)
-                    throw decoder.error("'\(text)' is not a domain name", at: node, path: path + ["zones", "[\(position)]"])
+                    let node = ConfigDecoder.node(
+                        at: [SimpleKey("servers"), IndexKey(index), SimpleKey("zones"), IndexKey(position)],
+                        in: root
+                    )
+                    throw decoder.error(
+                        "'\(text)' is not a domain name",
+                        at: node,
+                        path: path + ["zones", "[\(position)]"]
+                    )
                 }
                 zones.append(zone)
             }
@@ -67,28 +83,51 @@ extension Configuration {
             }
             let maxUDPSize = block.maxUDPSize ?? 1232
             guard (512...4096).contains(maxUDPSize) else {
-                throw decoder.error("max_udp_size must be between 512 and 4096", at: blockNode, path: path + ["max_udp_size"])
+                throw decoder.error(
+                    "max_udp_size must be between 512 and 4096",
+                    at: blockNode,
+                    path: path + ["max_udp_size"]
+                )
             }
             var plugins: [PluginEntry] = []
             let pluginNodes: [Node]
-            if case .sequence(let sequence)? = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("plugins")], in: root) {
+            if case .sequence(let sequence)? = ConfigDecoder.node(
+                at: [SimpleKey("servers"), IndexKey(index), SimpleKey("plugins")],
+                in: root
+            ) {
                 pluginNodes = Array(sequence)
             } else {
                 pluginNodes = []
             }
             for (position, node) in pluginNodes.enumerated() {
                 let entryPath = path + ["plugins", "[\(position)]"]
-                guard case .mapping(let mapping) = node, mapping.count == 1, let pair = mapping.first, let name = pair.key.string else {
-                    throw decoder.error("each plugin is a one-key mapping like '- hosts: { file: /etc/hosts }'", at: node, path: entryPath)
+                guard case .mapping(let mapping) = node, mapping.count == 1, let pair = mapping.first,
+                    let name = pair.key.string
+                else {
+                    throw decoder.error(
+                        "each plugin is a one-key mapping like '- hosts: { file: /etc/hosts }'",
+                        at: node,
+                        path: entryPath
+                    )
                 }
-                plugins.append(PluginEntry(name: name, options: pair.value, path: entryPath + [name], nameNode: pair.key))
+                plugins.append(
+                    PluginEntry(name: name, options: pair.value, path: entryPath + [name], nameNode: pair.key)
+                )
             }
             servers.append(
                 ServerBlockConfiguration(
-                    listen: listen, zones: zones, workers: block.workers, maxUDPSize: maxUDPSize,
-                    tcpIdleTimeout: block.tcpIdleTimeout?.seconds ?? 10, maxTCPConnections: block.maxTCPConnections ?? 1000,
+                    listen: listen,
+                    zones: zones,
+                    workers: block.workers,
+                    maxUDPSize: maxUDPSize,
+                    tcpIdleTimeout: block.tcpIdleTimeout?.seconds ?? 10,
+                    maxTCPConnections: block.maxTCPConnections ?? 1000,
                     maxTCPQueriesPerConnection: block.maxTCPQueriesPerConnection ?? 100,
-                    maxInFlight: block.maxInFlight ?? 10000, plugins: plugins, path: ConfigDecoder.render(path)))
+                    maxInFlight: block.maxInFlight ?? 10000,
+                    plugins: plugins,
+                    path: ConfigDecoder.render(path)
+                )
+            )
         }
         guard !servers.isEmpty else {
             throw decoder.error("at least one server block is needed under 'servers'", at: root, path: ["servers"])
@@ -97,7 +136,11 @@ extension Configuration {
         if let adminFile = file.admin {
             guard let address = ListenAddress(adminFile.listen) else {
                 let node = ConfigDecoder.node(at: [SimpleKey("admin"), SimpleKey("listen")], in: root)
-                throw decoder.error("'\(adminFile.listen)' is not a listen address like 127.0.0.1:8053", at: node, path: ["admin", "listen"])
+                throw decoder.error(
+                    "'\(adminFile.listen)' is not a listen address like 127.0.0.1:8053",
+                    at: node,
+                    path: ["admin", "listen"]
+                )
             }
             admin = AdminConfiguration(listen: address)
         }
@@ -105,10 +148,19 @@ extension Configuration {
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(level) else {
             let node = ConfigDecoder.node(at: [SimpleKey("log"), SimpleKey("level")], in: root)
-            throw decoder.error("'\(level)' is not a log level (\(levels.joined(separator: ", ")))", at: node, path: ["log", "level"])
+            throw decoder.error(
+                "'\(level)' is not a log level (\(levels.joined(separator: ", ")))",
+                at: node,
+                path: ["log", "level"]
+            )
         }
         return Configuration(
-            servers: servers, admin: admin, log: LogConfiguration(level: level), source: source, baseDirectory: baseDirectory)
+            servers: servers,
+            admin: admin,
+            log: LogConfiguration(level: level),
+            source: source,
+            baseDirectory: baseDirectory
+        )
     }
 }
 
@@ -151,7 +203,10 @@ struct ConfigurationFile: Decodable {
             self.maxUDPSize = try container.decodeIfPresent(Int.self, forKey: .maxUDPSize)
             self.tcpIdleTimeout = try container.decodeIfPresent(OptionDuration.self, forKey: .tcpIdleTimeout)
             self.maxTCPConnections = try container.decodeIfPresent(Int.self, forKey: .maxTCPConnections)
-            self.maxTCPQueriesPerConnection = try container.decodeIfPresent(Int.self, forKey: .maxTCPQueriesPerConnection)
+            self.maxTCPQueriesPerConnection = try container.decodeIfPresent(
+                Int.self,
+                forKey: .maxTCPQueriesPerConnection
+            )
             self.maxInFlight = try container.decodeIfPresent(Int.self, forKey: .maxInFlight)
             self.plugins = try container.decodeIfPresent(PluginList.self, forKey: .plugins) ?? PluginList()
         }

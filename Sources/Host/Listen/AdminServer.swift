@@ -34,7 +34,10 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             headers.add(name: "Content-Type", value: type)
             headers.add(name: "Content-Length", value: String(body.utf8.count))
             headers.add(name: "Connection", value: "close")
-            context.write(Self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+            context.write(
+                Self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+                promise: nil
+            )
             var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
             buffer.writeString(body)
             context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)

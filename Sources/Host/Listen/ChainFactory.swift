@@ -16,7 +16,10 @@ enum ChainFactory {
     /// Builds every block of `configuration`.
     /// - Throws: `ConfigError` naming the plugin entry (unknown plugin, bad options, setup failure, bad order).
     static func build(
-        _ configuration: Configuration, plugins: [any Plugin.Type], logger: Logger, invalidate: @escaping @Sendable () -> Void
+        _ configuration: Configuration,
+        plugins: [any Plugin.Type],
+        logger: Logger,
+        invalidate: @escaping @Sendable () -> Void
     ) throws -> [BuiltBlock] {
         let decoder = ConfigDecoder(file: configuration.source)
         var built: [BuiltBlock] = []
@@ -26,26 +29,46 @@ enum ChainFactory {
             for entry in blockConfiguration.plugins {
                 guard let plugin = plugins.first(where: { $0.name == entry.name }) else {
                     let known = plugins.map { $0.name }.sorted().joined(separator: ", ")
-                    throw decoder.error("unknown plugin '\(entry.name)' (known: \(known))", at: entry.nameNode, path: entry.path)
+                    throw decoder.error(
+                        "unknown plugin '\(entry.name)' (known: \(known))",
+                        at: entry.nameNode,
+                        path: entry.path
+                    )
                 }
                 builder.begin(plugin: entry.name)
                 var pluginLogger = logger
                 pluginLogger[metadataKey: "plugin"] = "\(entry.name)"
                 let context = PluginContext(
-                    logger: pluginLogger, metricsPrefix: "swiftlet_\(entry.name)", metricsDimensions: [("server", "\(index)")],
+                    logger: pluginLogger,
+                    metricsPrefix: "swiftlet_\(entry.name)",
+                    metricsDimensions: [("server", "\(index)")],
                     baseDirectory: configuration.baseDirectory,
-                    addService: { name, service in services.append(name, service) }, invalidateCache: invalidate)
+                    addService: { name, service in services.append(name, service) },
+                    invalidateCache: invalidate
+                )
                 try ChainFactory.setup(plugin, entry: entry, decoder: decoder, context: context, builder: &builder)
             }
             let chain: Chain
             do {
                 chain = try builder.build()
             } catch {
-                throw ConfigError(file: configuration.source, line: 0, column: 0, keyPath: blockConfiguration.path + ".plugins", message: error.description)
+                throw ConfigError(
+                    file: configuration.source,
+                    line: 0,
+                    column: 0,
+                    keyPath: blockConfiguration.path + ".plugins",
+                    message: error.description
+                )
             }
             let block = ServerBlock(
-                index: index, zones: blockConfiguration.zones, guards: builder.guards, chain: chain,
-                observers: builder.observers, maxUDPSize: blockConfiguration.maxUDPSize, maxInFlight: blockConfiguration.maxInFlight)
+                index: index,
+                zones: blockConfiguration.zones,
+                guards: builder.guards,
+                chain: chain,
+                observers: builder.observers,
+                maxUDPSize: blockConfiguration.maxUDPSize,
+                maxInFlight: blockConfiguration.maxInFlight
+            )
             built.append(BuiltBlock(block: block, services: services.items))
         }
         return built
@@ -53,7 +76,11 @@ enum ChainFactory {
 
     /// Decodes one plugin's options and runs its setup (opens the existential so `Options` is concrete).
     static func setup<P: Plugin>(
-        _ plugin: P.Type, entry: PluginEntry, decoder: ConfigDecoder, context: PluginContext, builder: inout ChainBuilder
+        _ plugin: P.Type,
+        entry: PluginEntry,
+        decoder: ConfigDecoder,
+        context: PluginContext,
+        builder: inout ChainBuilder
     ) throws {
         let options = try decoder.decode(P.Options.self, from: entry.options, path: entry.path)
         do {
@@ -75,7 +102,9 @@ enum ChainFactory {
         for part in option.split(separator: ".") {
             var name = Substring(part)
             var indexes: [Int] = []
-            while let open = name.lastIndex(of: "["), name.hasSuffix("]"), let index = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]) {
+            while let open = name.lastIndex(of: "["), name.hasSuffix("]"),
+                let index = Int(name[name.index(after: open)..<name.index(before: name.endIndex)])
+            {
                 indexes.insert(index, at: 0)
                 name = name[..<open]
             }
@@ -94,4 +123,3 @@ final class ServiceList: @unchecked Sendable {
         self.lock.withLock { self.items.append((name, service)) }
     }
 }
-

@@ -45,7 +45,9 @@ final class QueryProcessor: Sendable {
     ///   - reply: where an immediate reply is written; at least 65535 octets for TCP, the worker's buffer for UDP.
     ///   - sink: called only when a handler suspends, to get where the late reply goes.
     func process(
-        packet: UnsafeRawBufferPointer, client: Client, reply: UnsafeMutableRawBufferPointer,
+        packet: UnsafeRawBufferPointer,
+        client: Client,
+        reply: UnsafeMutableRawBufferPointer,
         sink: () -> any ReplySink
     ) -> ProcessOutcome {
         let now = Clock.nanoseconds()
@@ -54,7 +56,9 @@ final class QueryProcessor: Sendable {
         guard let request = try? RequestView(packet: packet) else {
             self.metrics.malformed.increment()
             // A guard may still keep an unwanted client from getting even an error back.
-            if let first = table.entries.first?.block, first.guards.contains(where: { $0.check(nil, client: client) != .allow }) {
+            if let first = table.entries.first?.block,
+                first.guards.contains(where: { $0.check(nil, client: client) != .allow })
+            {
                 self.metrics.dropped.increment()
                 return .none
             }
@@ -79,27 +83,58 @@ final class QueryProcessor: Sendable {
                 return .none
             }
         }
-        let limit = self.transport == .udp ? min(request.clientPayloadLimit, block.maxUDPSize, reply.count) : Message.maximumSize
+        let limit =
+            self.transport == .udp
+            ? min(request.clientPayloadLimit, block.maxUDPSize, reply.count) : Message.maximumSize
         if request.isPlainQuery && !request.hasClientSubnet {
-            let length = self.cache.answer(packet: packet, request: request, view: client.view, now: now, limit: limit, into: reply)
+            let length = self.cache.answer(
+                packet: packet,
+                request: request,
+                view: client.view,
+                now: now,
+                limit: limit,
+                into: reply
+            )
             if length > 0 {
                 self.metrics.fastPathHits.increment()
                 self.metrics.countResponse(flagsLow: reply[3])
                 if !block.observers.isEmpty {
                     let sent = UnsafeRawBufferPointer(rebasing: reply[0..<length])
                     for observer in block.observers {
-                        observer.observe(request: request, packet: packet, reply: sent, client: client, receivedAt: now, now: Clock.nanoseconds())
+                        observer.observe(
+                            request: request,
+                            packet: packet,
+                            reply: sent,
+                            client: client,
+                            receivedAt: now,
+                            now: Clock.nanoseconds()
+                        )
                     }
                 }
                 return .reply(length)
             }
         }
-        return self.slowPath(packet: packet, request: request, block: block, client: client, limit: limit, now: now, reply: reply, sink: sink)
+        return self.slowPath(
+            packet: packet,
+            request: request,
+            block: block,
+            client: client,
+            limit: limit,
+            now: now,
+            reply: reply,
+            sink: sink
+        )
     }
 
     private func slowPath(
-        packet: UnsafeRawBufferPointer, request: RequestView, block: ServerBlock, client: Client, limit: Int, now: UInt64,
-        reply: UnsafeMutableRawBufferPointer, sink: () -> any ReplySink
+        packet: UnsafeRawBufferPointer,
+        request: RequestView,
+        block: ServerBlock,
+        client: Client,
+        limit: Int,
+        now: UInt64,
+        reply: UnsafeMutableRawBufferPointer,
+        sink: () -> any ReplySink
     ) -> ProcessOutcome {
         let message: Message
         do {
@@ -113,7 +148,9 @@ final class QueryProcessor: Sendable {
             self.metrics.notImplemented.increment()
             return self.errorWithQuestion(packet, request, .notImp, reply: reply)
         }
-        guard message.questions.count == 1 else { return self.errorWithQuestion(packet, request, .formErr, reply: reply) }
+        guard message.questions.count == 1 else {
+            return self.errorWithQuestion(packet, request, .formErr, reply: reply)
+        }
         if let edns = message.edns, edns.version > 0 {
             // RFC 6891 §6.1.3: BADVERS, with our OPT saying which version we do speak.
             var response = Message.response(to: message)
@@ -171,8 +208,14 @@ final class QueryProcessor: Sendable {
         self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F))
         if case .upTo(let seconds) = query.cacheability, !encoded.truncated {
             self.cache.store(
-                request: query.request, view: query.client.view, response: encoded.bytes, ttlOffsets: encoded.ttlOffsets,
-                minimumTTL: encoded.minimumTTL, maxTTL: seconds, now: query.receivedAt)
+                request: query.request,
+                view: query.client.view,
+                response: encoded.bytes,
+                ttlOffsets: encoded.ttlOffsets,
+                minimumTTL: encoded.minimumTTL,
+                maxTTL: seconds,
+                now: query.receivedAt
+            )
         }
         return encoded.bytes
     }
@@ -185,7 +228,11 @@ final class QueryProcessor: Sendable {
 
     /// A reply of only the header (ID, opcode, RD echoed) with `code`: for packets whose question cannot be read.
     /// Packets shorter than a header, or that are responses, get nothing.
-    private func headerOnlyError(_ packet: UnsafeRawBufferPointer, _ code: ResponseCode, reply: UnsafeMutableRawBufferPointer)
+    private func headerOnlyError(
+        _ packet: UnsafeRawBufferPointer,
+        _ code: ResponseCode,
+        reply: UnsafeMutableRawBufferPointer
+    )
         -> ProcessOutcome
     {
         guard packet.count >= Header.wireSize, packet[2] & 0x80 == 0 else {
@@ -203,7 +250,10 @@ final class QueryProcessor: Sendable {
 
     /// A reply with the header and the question echoed (the client's own bytes) and `code`, no records.
     private func errorWithQuestion(
-        _ packet: UnsafeRawBufferPointer, _ request: RequestView, _ code: ResponseCode, reply: UnsafeMutableRawBufferPointer
+        _ packet: UnsafeRawBufferPointer,
+        _ request: RequestView,
+        _ code: ResponseCode,
+        reply: UnsafeMutableRawBufferPointer
     ) -> ProcessOutcome {
         var length = request.questionEnd
         // RFC 6891 §7: answer with OPT when the query had one, unless the OPT itself was the problem.
@@ -216,8 +266,10 @@ final class QueryProcessor: Sendable {
         reply[5] = 1
         for index in 6..<12 { reply[index] = 0 }
         if withOPT {
-            let opt: [UInt8] = [0, 0, 41, UInt8(EDNS.defaultPayloadSize >> 8), UInt8(EDNS.defaultPayloadSize & 0xFF),
-                                0, 0, request.dnssecOK ? 0x80 : 0, 0, 0, 0]
+            let opt: [UInt8] = [
+                0, 0, 41, UInt8(EDNS.defaultPayloadSize >> 8), UInt8(EDNS.defaultPayloadSize & 0xFF),
+                0, 0, request.dnssecOK ? 0x80 : 0, 0, 0, 0,
+            ]
             for (index, byte) in opt.enumerated() { reply[length + index] = byte }
             length += 11
             reply[11] = 1

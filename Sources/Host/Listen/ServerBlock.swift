@@ -17,8 +17,13 @@ final class ServerBlock: Sendable {
     let services: Mutex<[Task<Void, Never>]> = Mutex([])
 
     init(
-        index: Int, zones: [DomainName], guards: [any Guard], chain: Chain, observers: [any FastPathObserver],
-        maxUDPSize: Int, maxInFlight: Int
+        index: Int,
+        zones: [DomainName],
+        guards: [any Guard],
+        chain: Chain,
+        observers: [any FastPathObserver],
+        maxUDPSize: Int,
+        maxInFlight: Int
     ) {
         self.index = index
         self.zones = zones
@@ -53,7 +58,9 @@ struct BlockTable: Sendable {
 
     /// The block whose zone is the longest suffix of the question name in `packet`, or nil (REFUSED).
     func block(for request: RequestView, in packet: UnsafeRawBufferPointer) -> ServerBlock? {
-        if self.entries.count == 1 { return self.entries[0].zone == [0] ? self.entries[0].block : self.match(request, packet) }
+        if self.entries.count == 1 {
+            return self.entries[0].zone == [0] ? self.entries[0].block : self.match(request, packet)
+        }
         return self.match(request, packet)
     }
 

@@ -21,8 +21,10 @@ struct ServerMetrics: Sendable {
         self.dropped = Counter(label: "swiftlet_dropped_queries_total", dimensions: dimensions)
         self.shed = Counter(label: "swiftlet_shed_queries_total", dimensions: dimensions)
         self.notImplemented = Counter(label: "swiftlet_not_implemented_total", dimensions: dimensions)
-        let names = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-                     "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15", "EXTENDED"]
+        let names = [
+            "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+            "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15", "EXTENDED",
+        ]
         self.responses = names.map {
             Counter(label: "swiftlet_responses_total", dimensions: dimensions + [("rcode", $0)])
         }

@@ -46,17 +46,22 @@ public final class SwiftletServer: @unchecked Sendable {
     /// - Throws: `ConfigError` from plugin setup, `ListenError` when an address cannot be bound.
     public func start() async throws {
         MetricsBootstrap.bootstrapOnce()
-        let built = try ChainFactory.build(self.configuration, plugins: self.plugins, logger: self.logger) { [cache] in cache.bumpEpoch() }
+        let built = try ChainFactory.build(self.configuration, plugins: self.plugins, logger: self.logger) { [cache] in
+            cache.bumpEpoch()
+        }
         self.blocks = built.map(\.block)
         var addresses: [ListenAddress] = []
-        for block in self.configuration.servers { for address in block.listen where !addresses.contains(address) { addresses.append(address) } }
+        for block in self.configuration.servers {
+            for address in block.listen where !addresses.contains(address) { addresses.append(address) }
+        }
         do {
             for address in addresses {
                 let blocks = self.blocks(listeningOn: address, in: self.configuration, built: self.blocks)
                 let table = BlockTable(blocks: blocks)
                 let listeners = AddressListeners(
                     udp: QueryProcessor(cache: self.cache, table: table, transport: .udp, logger: self.logger),
-                    tcp: QueryProcessor(cache: self.cache, table: table, transport: .tcp, logger: self.logger))
+                    tcp: QueryProcessor(cache: self.cache, table: table, transport: .tcp, logger: self.logger)
+                )
                 let blockConfigs = self.configuration.servers.filter { $0.listen.contains(address) }
                 let workerCount = blockConfigs.compactMap(\.workers).max() ?? System.coreCount
                 var bound = address
@@ -68,13 +73,22 @@ public final class SwiftletServer: @unchecked Sendable {
                 }
                 let first = blockConfigs.first!
                 listeners.tcpListener = try await TCPListener.bind(
-                    address: bound, processor: listeners.tcp, group: self.group, idleTimeout: first.tcpIdleTimeout,
-                    maxConnections: first.maxTCPConnections, maxInFlight: first.maxTCPQueriesPerConnection)
+                    address: bound,
+                    processor: listeners.tcp,
+                    group: self.group,
+                    idleTimeout: first.tcpIdleTimeout,
+                    maxConnections: first.maxTCPConnections,
+                    maxInFlight: first.maxTCPQueriesPerConnection
+                )
                 self.listeners[address] = listeners
                 self.logger.info("listening on \(bound) (udp ×\(workerCount), tcp)")
             }
             if let admin = self.configuration.admin {
-                self.adminServer = try await AdminServer.bind(address: admin.listen, state: self.admin, group: self.group)
+                self.adminServer = try await AdminServer.bind(
+                    address: admin.listen,
+                    state: self.admin,
+                    group: self.group
+                )
                 self.logger.info("admin listening on \(admin.listen.address):\(self.adminServer!.boundPort)")
             }
         } catch {
@@ -85,7 +99,11 @@ public final class SwiftletServer: @unchecked Sendable {
         self.admin.ready.store(true, ordering: .releasing)
     }
 
-    private func blocks(listeningOn address: ListenAddress, in configuration: Configuration, built: [ServerBlock]) -> [ServerBlock] {
+    private func blocks(
+        listeningOn address: ListenAddress,
+        in configuration: Configuration,
+        built: [ServerBlock]
+    ) -> [ServerBlock] {
         configuration.servers.enumerated().filter { $0.element.listen.contains(address) }.map { built[$0.offset] }
     }
 
@@ -115,10 +133,16 @@ public final class SwiftletServer: @unchecked Sendable {
         let newAddresses = Set(configuration.servers.flatMap(\.listen))
         guard oldAddresses == newAddresses else {
             throw ConfigError(
-                file: configuration.source, line: 0, column: 0, keyPath: "servers",
-                message: "listen addresses changed; restart the server to apply that (the running configuration stays)")
+                file: configuration.source,
+                line: 0,
+                column: 0,
+                keyPath: "servers",
+                message: "listen addresses changed; restart the server to apply that (the running configuration stays)"
+            )
         }
-        let built = try ChainFactory.build(configuration, plugins: self.plugins, logger: self.logger) { [cache] in cache.bumpEpoch() }
+        let built = try ChainFactory.build(configuration, plugins: self.plugins, logger: self.logger) { [cache] in
+            cache.bumpEpoch()
+        }
         let newBlocks = built.map(\.block)
         for (address, listeners) in self.listeners {
             let table = BlockTable(blocks: self.blocks(listeningOn: address, in: configuration, built: newBlocks))

@@ -67,10 +67,14 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
             self.reply.withUnsafeMutableBytes { reply in
                 self.processor.process(packet: packet, client: client, reply: reply) {
                     let count = self.pending.add(1, ordering: .relaxed).newValue
-                    if count >= self.maxInFlight { channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in } }
+                    if count >= self.maxInFlight {
+                        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                    }
                     return TCPReplySink(channel: channel) { [self] in
                         let left = self.pending.subtract(1, ordering: .relaxed).newValue
-                        if left == self.maxInFlight - 1 { channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in } }
+                        if left == self.maxInFlight - 1 {
+                            channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                        }
                     }
                 }
             }
@@ -102,7 +106,6 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-
 /// A TCP listener on one address.
 final class TCPListener: Sendable {
     let channel: any Channel
@@ -113,8 +116,12 @@ final class TCPListener: Sendable {
     }
 
     static func bind(
-        address: ListenAddress, processor: QueryProcessor, group: any EventLoopGroup, idleTimeout: Double,
-        maxConnections: Int, maxInFlight: Int
+        address: ListenAddress,
+        processor: QueryProcessor,
+        group: any EventLoopGroup,
+        idleTimeout: Double,
+        maxConnections: Int,
+        maxInFlight: Int
     ) async throws -> TCPListener {
         let connections = ConnectionCount()
         let refused = Counter(label: "swiftlet_tcp_connections_refused_total")
@@ -130,9 +137,12 @@ final class TCPListener: Sendable {
                 channel.closeFuture.whenComplete { _ in connections.open.subtract(1, ordering: .relaxed) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        IdleStateHandler(readTimeout: .milliseconds(Int64(idleTimeout * 1000))))
+                        IdleStateHandler(readTimeout: .milliseconds(Int64(idleTimeout * 1000)))
+                    )
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(DNSTCPHandler(processor: processor, maxInFlight: maxInFlight))
+                    try channel.pipeline.syncOperations.addHandler(
+                        DNSTCPHandler(processor: processor, maxInFlight: maxInFlight)
+                    )
                 }
             }
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)

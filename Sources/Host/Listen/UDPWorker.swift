@@ -53,7 +53,9 @@ final class UDPWorker: @unchecked Sendable {
                 swiftlet_udp_socket($0, length, 200, 4 << 20)
             }
         }
-        guard fd >= 0 else { throw ListenError(address: address, transport: "udp", reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            throw ListenError(address: address, transport: "udp", reason: String(cString: strerror(errno)))
+        }
         self.fd = fd
         self.processor = processor
     }
@@ -102,14 +104,22 @@ final class UDPWorker: @unchecked Sendable {
             var replies: UInt32 = 0
             for index in 0..<UInt32(received) {
                 let packet = UnsafeRawBufferPointer(
-                    start: swiftlet_batch_buffer(batch, index), count: swiftlet_batch_length(batch, index))
+                    start: swiftlet_batch_buffer(batch, index),
+                    count: swiftlet_batch_length(batch, index)
+                )
                 let addressPointer = swiftlet_batch_address(batch, index)!
                 let (address, port) = SocketAddresses.parse(addressPointer)
                 let client = Client(address: address, port: port, transport: .udp)
                 let reply = UnsafeMutableRawBufferPointer(
-                    start: swiftlet_batch_reply_buffer(batch, replies), count: UDPWorker.bufferSize)
+                    start: swiftlet_batch_reply_buffer(batch, replies),
+                    count: UDPWorker.bufferSize
+                )
                 let outcome = self.processor.process(packet: packet, client: client, reply: reply) {
-                    UDPReplySink(fd: self.fd, address: addressPointer.pointee, length: swiftlet_batch_address_length(batch, index))
+                    UDPReplySink(
+                        fd: self.fd,
+                        address: addressPointer.pointee,
+                        length: swiftlet_batch_address_length(batch, index)
+                    )
                 }
                 if case .reply(let length) = outcome {
                     swiftlet_batch_set_reply(batch, replies, index, length)

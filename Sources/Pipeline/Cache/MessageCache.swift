@@ -64,21 +64,37 @@ public final class MessageCache: Sendable {
     ///   - out: where the reply goes; at least `limit` octets.
     /// - Returns: the reply's length, or 0 on a miss.
     public func answer(
-        packet: UnsafeRawBufferPointer, request: RequestView, view: UInt16, now: UInt64, limit: Int,
+        packet: UnsafeRawBufferPointer,
+        request: RequestView,
+        view: UInt16,
+        now: UInt64,
+        limit: Int,
         into out: UnsafeMutableRawBufferPointer
     ) -> Int {
         var flags: UInt8 = request.hasEDNS ? Flags.edns : 0
         if request.dnssecOK { flags |= Flags.dnssecOK }
         if request.checkingDisabled { flags |= Flags.checkingDisabled }
         let hash = MessageCache.mix(
-            nameHash: request.nameHash, type: request.type.rawValue, recordClass: request.recordClass.rawValue,
-            flags: flags, view: view)
+            nameHash: request.nameHash,
+            type: request.type.rawValue,
+            recordClass: request.recordClass.rawValue,
+            flags: flags,
+            view: view
+        )
         let epoch = self.epoch
         let shard = self.shards[Int(truncatingIfNeeded: hash) & self.shardMask]
         return shard.state.withLock { state in
             state.answer(
-                hash: hash, packet: packet, request: request, flags: flags, view: view, epoch: epoch, now: now,
-                limit: min(limit, out.count), out: out)
+                hash: hash,
+                packet: packet,
+                request: request,
+                flags: flags,
+                view: view,
+                epoch: epoch,
+                now: now,
+                limit: min(limit, out.count),
+                out: out
+            )
         }
     }
 
@@ -92,7 +108,12 @@ public final class MessageCache: Sendable {
     ///   - minimumTTL: the smallest record TTL, nil when there are no records.
     ///   - maxTTL: the producer's cap (`Cacheability.upTo`).
     public func store(
-        request: Message, view: UInt16, response: [UInt8], ttlOffsets: [Int], minimumTTL: UInt32?, maxTTL: UInt32,
+        request: Message,
+        view: UInt16,
+        response: [UInt8],
+        ttlOffsets: [Int],
+        minimumTTL: UInt32?,
+        maxTTL: UInt32,
         now: UInt64
     ) {
         guard let question = request.question, response.count >= Header.wireSize else { return }
@@ -107,13 +128,25 @@ public final class MessageCache: Sendable {
         if request.header.checkingDisabled { flags |= Flags.checkingDisabled }
         let name = question.name.lowercased().wire
         let hash = MessageCache.mix(
-            nameHash: question.name.foldedHash, type: question.type.rawValue,
-            recordClass: question.recordClass.rawValue, flags: flags, view: view)
+            nameHash: question.name.foldedHash,
+            type: question.type.rawValue,
+            recordClass: question.recordClass.rawValue,
+            flags: flags,
+            view: view
+        )
         let entry = Entry(
-            hash: hash, name: name, type: question.type.rawValue, recordClass: question.recordClass.rawValue,
-            flags: flags, view: view, epoch: self.epoch, response: response,
-            ttlOffsets: ttlOffsets.map { UInt16($0) }, insertedAt: now,
-            expiresAt: now &+ UInt64(ttl) * 1_000_000_000)
+            hash: hash,
+            name: name,
+            type: question.type.rawValue,
+            recordClass: question.recordClass.rawValue,
+            flags: flags,
+            view: view,
+            epoch: self.epoch,
+            response: response,
+            ttlOffsets: ttlOffsets.map { UInt16($0) },
+            insertedAt: now,
+            expiresAt: now &+ UInt64(ttl) * 1_000_000_000
+        )
         let shard = self.shards[Int(truncatingIfNeeded: hash) & self.shardMask]
         shard.state.withLock { $0.insert(entry) }
     }
@@ -191,8 +224,15 @@ extension MessageCache {
         init(budget: Int) { self.budget = budget }
 
         mutating func answer(
-            hash: UInt64, packet: UnsafeRawBufferPointer, request: RequestView, flags: UInt8, view: UInt16,
-            epoch: UInt32, now: UInt64, limit: Int, out: UnsafeMutableRawBufferPointer
+            hash: UInt64,
+            packet: UnsafeRawBufferPointer,
+            request: RequestView,
+            flags: UInt8,
+            view: UInt16,
+            epoch: UInt32,
+            now: UInt64,
+            limit: Int,
+            out: UnsafeMutableRawBufferPointer
         ) -> Int {
             guard var slot = self.buckets[hash] else {
                 self.misses += 1
@@ -200,11 +240,12 @@ extension MessageCache {
             }
             while slot >= 0 {
                 let index = Int(slot)
-                let matched = self.slots[index].map {
-                    $0.type == request.type.rawValue && $0.recordClass == request.recordClass.rawValue
-                        && $0.flags == flags && $0.view == view && $0.epoch == epoch
-                        && ShardState.sameName($0.name, packet, at: request.nameOffset, length: request.nameLength)
-                } ?? false
+                let matched =
+                    self.slots[index].map {
+                        $0.type == request.type.rawValue && $0.recordClass == request.recordClass.rawValue
+                            && $0.flags == flags && $0.view == view && $0.epoch == epoch
+                            && ShardState.sameName($0.name, packet, at: request.nameOffset, length: request.nameLength)
+                    } ?? false
                 if matched {
                     return self.reply(from: index, packet: packet, request: request, now: now, limit: limit, out: out)
                 }
@@ -227,7 +268,11 @@ extension MessageCache {
         }
 
         private mutating func reply(
-            from index: Int, packet: UnsafeRawBufferPointer, request: RequestView, now: UInt64, limit: Int,
+            from index: Int,
+            packet: UnsafeRawBufferPointer,
+            request: RequestView,
+            now: UInt64,
+            limit: Int,
             out: UnsafeMutableRawBufferPointer
         ) -> Int {
             let entry = self.slots[index]!
@@ -256,12 +301,15 @@ extension MessageCache {
             out[3] = (out[3] & ~0x10) | (packet[3] & 0x10)
             let nameOffset = request.nameOffset
             (out.baseAddress! + nameOffset).copyMemory(
-                from: packet.baseAddress! + nameOffset, byteCount: request.nameLength)
+                from: packet.baseAddress! + nameOffset,
+                byteCount: request.nameLength
+            )
             if age > 0 {
                 entry.ttlOffsets.withUnsafeBufferPointer { offsets in
                     for offset in offsets {
                         let at = Int(offset)
-                        let ttl = UInt32(out[at]) << 24 | UInt32(out[at + 1]) << 16 | UInt32(out[at + 2]) << 8
+                        let ttl =
+                            UInt32(out[at]) << 24 | UInt32(out[at + 1]) << 16 | UInt32(out[at + 2]) << 8
                             | UInt32(out[at + 3])
                         let aged = ttl > age ? ttl - age : 0
                         out[at] = UInt8(aged >> 24)

@@ -10,6 +10,11 @@ public protocol FastPathObserver: Sendable {
     ///   - client: who asked.
     ///   - receivedAt: when the query arrived (host monotonic nanoseconds), and `now` when the reply left.
     func observe(
-        request: RequestView, packet: UnsafeRawBufferPointer, reply: UnsafeRawBufferPointer, client: Client,
-        receivedAt: UInt64, now: UInt64)
+        request: RequestView,
+        packet: UnsafeRawBufferPointer,
+        reply: UnsafeRawBufferPointer,
+        client: Client,
+        receivedAt: UInt64,
+        now: UInt64
+    )
 }

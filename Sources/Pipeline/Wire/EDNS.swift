@@ -16,8 +16,11 @@ public struct EDNS: Hashable, Sendable {
     public static let defaultPayloadSize: UInt16 = 1232
 
     public init(
-        udpPayloadSize: UInt16 = EDNS.defaultPayloadSize, extendedRCode: UInt8 = 0, version: UInt8 = 0,
-        flags: UInt16 = 0, options: [EDNSOption] = []
+        udpPayloadSize: UInt16 = EDNS.defaultPayloadSize,
+        extendedRCode: UInt8 = 0,
+        version: UInt8 = 0,
+        flags: UInt16 = 0,
+        options: [EDNSOption] = []
     ) {
         self.udpPayloadSize = udpPayloadSize
         self.extendedRCode = extendedRCode
@@ -37,8 +40,12 @@ public struct EDNS: Hashable, Sendable {
 
     init(payload: UInt16, ttl: UInt32, options: [EDNSOption]) {
         self.init(
-            udpPayloadSize: payload, extendedRCode: UInt8(ttl >> 24), version: UInt8(truncatingIfNeeded: ttl >> 16),
-            flags: UInt16(truncatingIfNeeded: ttl), options: options)
+            udpPayloadSize: payload,
+            extendedRCode: UInt8(ttl >> 24),
+            version: UInt8(truncatingIfNeeded: ttl >> 16),
+            flags: UInt16(truncatingIfNeeded: ttl),
+            options: options
+        )
     }
 
     /// The first option with this code.

@@ -10,8 +10,10 @@ public struct IPv4Address: RawRepresentable, Hashable, Sendable, Comparable {
 
     /// The four octets in network order.
     @inlinable public var octets: [UInt8] {
-        [UInt8(self.rawValue >> 24), UInt8(truncatingIfNeeded: self.rawValue >> 16),
-         UInt8(truncatingIfNeeded: self.rawValue >> 8), UInt8(truncatingIfNeeded: self.rawValue)]
+        [
+            UInt8(self.rawValue >> 24), UInt8(truncatingIfNeeded: self.rawValue >> 16),
+            UInt8(truncatingIfNeeded: self.rawValue >> 8), UInt8(truncatingIfNeeded: self.rawValue),
+        ]
     }
 
     /// Parses dotted-quad text (`192.0.2.1`); no leading zeros beyond a single `0`, no shortened forms.

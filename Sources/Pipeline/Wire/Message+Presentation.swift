@@ -5,7 +5,8 @@ extension Message: CustomStringConvertible {
     public var description: String {
         var lines: [String] = []
         lines.append(
-            ";; ->>HEADER<<- opcode: \(self.header.opcode), status: \(self.responseCode), id: \(self.header.id)")
+            ";; ->>HEADER<<- opcode: \(self.header.opcode), status: \(self.responseCode), id: \(self.header.id)"
+        )
         let flags = self.header.flagNames.joined(separator: " ")
         lines.append(
             ";; flags: \(flags); QUERY: \(self.questions.count), ANSWER: \(self.answers.count), "

@@ -11,8 +11,12 @@ public struct Message: Hashable, Sendable {
     public var edns: EDNS?
 
     public init(
-        header: Header = Header(), questions: [Question] = [], answers: [Record] = [], authorities: [Record] = [],
-        additionals: [Record] = [], edns: EDNS? = nil
+        header: Header = Header(),
+        questions: [Question] = [],
+        answers: [Record] = [],
+        authorities: [Record] = [],
+        additionals: [Record] = [],
+        edns: EDNS? = nil
     ) {
         self.header = header
         self.questions = questions
@@ -36,18 +40,28 @@ public struct Message: Hashable, Sendable {
 
     /// A query for one question, with EDNS at our default payload size unless `edns` is nil.
     public static func query(
-        _ name: DomainName, _ type: RecordType, recordClass: RecordClass = .in, id: UInt16 = 0,
-        recursionDesired: Bool = true, edns: EDNS? = EDNS()
+        _ name: DomainName,
+        _ type: RecordType,
+        recordClass: RecordClass = .in,
+        id: UInt16 = 0,
+        recursionDesired: Bool = true,
+        edns: EDNS? = EDNS()
     ) -> Message {
         var header = Header(id: id)
         header.recursionDesired = recursionDesired
-        return Message(header: header, questions: [Question(name: name, type: type, recordClass: recordClass)], edns: edns)
+        return Message(
+            header: header,
+            questions: [Question(name: name, type: type, recordClass: recordClass)],
+            edns: edns
+        )
     }
 
     /// An empty response to `query`: same ID, opcode, RD and CD, the question echoed with its letter case, and an OPT
     /// record when the query had one (RFC 6891 §7), advertising `payloadSize`.
     public static func response(
-        to query: Message, responseCode: ResponseCode = .noError, payloadSize: UInt16 = EDNS.defaultPayloadSize
+        to query: Message,
+        responseCode: ResponseCode = .noError,
+        payloadSize: UInt16 = EDNS.defaultPayloadSize
     ) -> Message {
         var header = Header(id: query.header.id)
         header.isResponse = true

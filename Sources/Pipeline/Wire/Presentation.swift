@@ -211,7 +211,10 @@ public struct PresentationLexer {
                 case UInt8(ascii: ")"):
                     guard depth > 0 else {
                         throw PresentationError(
-                            .unbalancedParentheses, line: self.line, column: self.index - self.lineStart + 1)
+                            .unbalancedParentheses,
+                            line: self.line,
+                            column: self.index - self.lineStart + 1
+                        )
                     }
                     depth -= 1
                     self.index += 1
@@ -256,7 +259,10 @@ public struct PresentationLexer {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: ";"),
                 UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\""):
                 return PresentationToken(
-                    text: Array(self.text[start..<self.index]), line: self.line, column: column)
+                    text: Array(self.text[start..<self.index]),
+                    line: self.line,
+                    column: column
+                )
             default:
                 self.index += 1
             }
@@ -281,7 +287,11 @@ public struct PresentationLexer {
             }
             if byte == UInt8(ascii: "\"") {
                 let token = PresentationToken(
-                    text: Array(self.text[start..<self.index]), isQuoted: true, line: line, column: column)
+                    text: Array(self.text[start..<self.index]),
+                    isQuoted: true,
+                    line: line,
+                    column: column
+                )
                 self.index += 1
                 return token
             }
@@ -311,8 +321,10 @@ public struct PresentationFields {
         guard self.index < self.tokens.endIndex else {
             let last = self.tokens.last
             throw PresentationError(
-                .missingField(field), line: last?.line ?? 0,
-                column: (last?.column ?? 0) + (last?.text.count ?? 0))
+                .missingField(field),
+                line: last?.line ?? 0,
+                column: (last?.column ?? 0) + (last?.text.count ?? 0)
+            )
         }
         defer { self.index += 1 }
         return self.tokens[self.index]
@@ -337,7 +349,10 @@ public struct PresentationFields {
         do { return try DomainName(token: token, origin: self.origin) } catch { throw error.at(token) }
     }
 
-    public mutating func integer<T: FixedWidthInteger>(_ field: String, as: T.Type = T.self) throws(PresentationError)
+    public mutating func integer<T: FixedWidthInteger>(
+        _ field: String,
+        as: T.Type = T.self
+    ) throws(PresentationError)
         -> T
     {
         let token = try self.next(field)

@@ -9,7 +9,11 @@ public struct NAPTR: RDataFields {
     public var replacement: DomainName
 
     public init(
-        order: UInt16, preference: UInt16, flags: [UInt8], services: [UInt8], regexp: [UInt8],
+        order: UInt16,
+        preference: UInt16,
+        flags: [UInt8],
+        services: [UInt8],
+        regexp: [UInt8],
         replacement: DomainName
     ) {
         self.order = order

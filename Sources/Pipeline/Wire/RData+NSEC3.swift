@@ -9,7 +9,11 @@ public struct NSEC3: RDataFields {
     public var types: TypeBitmap
 
     public init(
-        hashAlgorithm: UInt8, flags: UInt8, iterations: UInt16, salt: [UInt8], nextHashedOwnerName: [UInt8],
+        hashAlgorithm: UInt8,
+        flags: UInt8,
+        iterations: UInt16,
+        salt: [UInt8],
+        nextHashedOwnerName: [UInt8],
         types: TypeBitmap
     ) {
         self.hashAlgorithm = hashAlgorithm

@@ -13,8 +13,15 @@ public struct RRSIG: RDataFields {
     public var signature: [UInt8]
 
     public init(
-        typeCovered: RecordType, algorithm: UInt8, labels: UInt8, originalTTL: UInt32, expiration: UInt32,
-        inception: UInt32, keyTag: UInt16, signerName: DomainName, signature: [UInt8]
+        typeCovered: RecordType,
+        algorithm: UInt8,
+        labels: UInt8,
+        originalTTL: UInt32,
+        expiration: UInt32,
+        inception: UInt32,
+        keyTag: UInt16,
+        signerName: DomainName,
+        signature: [UInt8]
     ) {
         self.typeCovered = typeCovered
         self.algorithm = algorithm

@@ -11,7 +11,12 @@ public struct SOA: RDataFields {
     public var minimum: UInt32
 
     public init(
-        mname: DomainName, rname: DomainName, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32,
+        mname: DomainName,
+        rname: DomainName,
+        serial: UInt32,
+        refresh: UInt32,
+        retry: UInt32,
+        expire: UInt32,
         minimum: UInt32
     ) {
         self.mname = mname

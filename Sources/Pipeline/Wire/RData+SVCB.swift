@@ -138,7 +138,11 @@ public struct SVCB: RDataFields {
                     valueToken = tokens.popFirst()
                 } else {
                     valueToken = PresentationToken(
-                        text: text, isQuoted: token.isQuoted, line: token.line, column: token.column)
+                        text: text,
+                        isQuoted: token.isQuoted,
+                        line: token.line,
+                        column: token.column
+                    )
                 }
             }
             guard !parameters.contains(where: { $0.key == key }) else {

@@ -126,7 +126,12 @@ public enum RData: Hashable, Sendable {
         default: rdata = .unknown(type, reader.readRemaining())
         }
         guard reader.remaining == 0 else {
-            throw .rdataLengthMismatch(offset: start, type: type, rdlength: rdlength, consumed: rdlength - reader.remaining)
+            throw .rdataLengthMismatch(
+                offset: start,
+                type: type,
+                rdlength: rdlength,
+                consumed: rdlength - reader.remaining
+            )
         }
         return rdata
     }
@@ -220,7 +225,10 @@ public enum RData: Hashable, Sendable {
     }
 
     /// `\# <length> <hex>…` (RFC 3597 §5); for a known type the octets are decoded as that type.
-    private static func parseGeneric(type: RecordType, fields: inout PresentationFields) throws(PresentationError)
+    private static func parseGeneric(
+        type: RecordType,
+        fields: inout PresentationFields
+    ) throws(PresentationError)
         -> RData
     {
         _ = try fields.next("\\#")

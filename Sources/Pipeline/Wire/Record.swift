@@ -51,7 +51,10 @@ extension Record {
 
     /// Parses `[ttl] [class] type rdata…` after an owner name already read (the zone-file parser's entry point).
     public init(
-        owner: DomainName, fields: inout PresentationFields, defaultTTL: UInt32, defaultClass: RecordClass
+        owner: DomainName,
+        fields: inout PresentationFields,
+        defaultTTL: UInt32,
+        defaultClass: RecordClass
     ) throws(PresentationError) {
         var ttl: UInt32? = nil
         var recordClass: RecordClass? = nil

@@ -50,9 +50,11 @@ public struct RecordType: RawRepresentable, Hashable, Comparable, Sendable {
         (RecordType(256), "URI"), (RecordType(249), "TKEY"), (RecordType(108), "EUI48"), (RecordType(109), "EUI64"),
     ]
     private static let byName: [String: RecordType] = Dictionary(
-        uniqueKeysWithValues: mnemonics.map { ($0.1, $0.0) })
+        uniqueKeysWithValues: mnemonics.map { ($0.1, $0.0) }
+    )
     private static let byValue: [UInt16: String] = Dictionary(
-        uniqueKeysWithValues: mnemonics.map { ($0.0.rawValue, $0.1) })
+        uniqueKeysWithValues: mnemonics.map { ($0.0.rawValue, $0.1) }
+    )
 
     /// Parses a mnemonic (any letter case) or the generic `TYPEnnn` form; nil for anything else.
     public init?(mnemonic: some StringProtocol) {

@@ -35,7 +35,7 @@ public enum WireError: Error, Equatable, Hashable, Sendable {
     public var offset: Int {
         switch self {
         case .truncated(let offset, _, _), .labelTooLong(let offset, _), .nameTooLong(let offset),
-.pointerNotBackward(let offset, _), .tooManyPointers(let offset),
+            .pointerNotBackward(let offset, _), .tooManyPointers(let offset),
             .compressionNotAllowed(let offset), .countBeyondPacket(_, _, let offset),
             .rdataLengthMismatch(let offset, _, _, _), .invalidRData(let offset, _, _), .badOPTPlacement(let offset),
             .trailingBytes(let offset, _), .invalidEDNSOption(let offset, _):

@@ -11,7 +11,9 @@ struct ACLGuard: Guard {
         var types: [RecordType]
 
         func matches(_ request: RequestView?, _ client: Client) -> Bool {
-            if !self.prefixes.isEmpty && !self.prefixes.contains(where: { $0.contains(client.address) }) { return false }
+            if !self.prefixes.isEmpty && !self.prefixes.contains(where: { $0.contains(client.address) }) {
+                return false
+            }
             if !self.types.isEmpty {
                 guard let request, self.types.contains(request.type) else { return false }
             }

@@ -46,7 +46,13 @@ public struct ACLOptions: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case rules, allow, refuse, drop, `default` }
 
-    public init(rules: [ACLRule] = [], allow: [String] = [], refuse: [String] = [], drop: [String] = [], default: ACLAction? = nil) {
+    public init(
+        rules: [ACLRule] = [],
+        allow: [String] = [],
+        refuse: [String] = [],
+        drop: [String] = [],
+        default: ACLAction? = nil
+    ) {
         self.rules = rules
         self.allow = allow
         self.refuse = refuse

@@ -18,25 +18,38 @@ public enum ACLPlugin: Plugin {
         for (index, rule) in options.rules.enumerated() {
             rules.append(
                 ACLGuard.CompiledRule(
-                    action: rule.action, prefixes: try prefixes(rule.net, option: "rules[\(index)].net"),
-                    types: try types(rule.types, option: "rules[\(index)].types")))
+                    action: rule.action,
+                    prefixes: try prefixes(rule.net, option: "rules[\(index)].net"),
+                    types: try types(rule.types, option: "rules[\(index)].types")
+                )
+            )
         }
-        for (action, list, key) in [(ACLAction.drop, options.drop, "drop"), (.refuse, options.refuse, "refuse"), (.allow, options.allow, "allow")]
+        for (action, list, key) in [
+            (ACLAction.drop, options.drop, "drop"), (.refuse, options.refuse, "refuse"),
+            (.allow, options.allow, "allow"),
+        ]
         where !list.isEmpty {
             rules.append(ACLGuard.CompiledRule(action: action, prefixes: try prefixes(list, option: key), types: []))
         }
         let fallback = options.default ?? (options.allow.isEmpty ? .allow : .refuse)
         builder.add(
             guard: ACLGuard(
-                rules: rules, fallback: fallback, allowed: context.counter("queries_total", [("action", "allow")]),
+                rules: rules,
+                fallback: fallback,
+                allowed: context.counter("queries_total", [("action", "allow")]),
                 refused: context.counter("queries_total", [("action", "refuse")]),
-                dropped: context.counter("queries_total", [("action", "drop")])))
+                dropped: context.counter("queries_total", [("action", "drop")])
+            )
+        )
     }
 
     static func prefixes(_ texts: [String], option: String) throws -> [IPPrefix] {
         try texts.enumerated().map { index, text in
             guard let prefix = IPPrefix(text) else {
-                throw PluginSetupError(option: "\(option)[\(index)]", "'\(text)' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)")
+                throw PluginSetupError(
+                    option: "\(option)[\(index)]",
+                    "'\(text)' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"
+                )
             }
             return prefix
         }
@@ -45,7 +58,10 @@ public enum ACLPlugin: Plugin {
     static func types(_ texts: [String], option: String) throws -> [RecordType] {
         try texts.enumerated().map { index, text in
             guard let type = RecordType(mnemonic: text) else {
-                throw PluginSetupError(option: "\(option)[\(index)]", "'\(text)' is not a record type like A, ANY or TYPE65")
+                throw PluginSetupError(
+                    option: "\(option)[\(index)]",
+                    "'\(text)' is not a record type like A, ANY or TYPE65"
+                )
             }
             return type
         }

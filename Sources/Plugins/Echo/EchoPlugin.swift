@@ -34,7 +34,12 @@ struct EchoHandler: QueryHandler {
         response.additionals = [Record(name: name, ttl: 0, rdata: address)]
         if let srvName = try? name.prepending(label: Array("_\(query.client.transport.rawValue)".utf8)) {
             response.additionals.append(
-                Record(name: srvName, ttl: 0, rdata: .srv(SRV(priority: 0, weight: 0, port: query.client.port, target: .root))))
+                Record(
+                    name: srvName,
+                    ttl: 0,
+                    rdata: .srv(SRV(priority: 0, weight: 0, port: query.client.port, target: .root))
+                )
+            )
         }
         query.response = response
         query.answeredBy = EchoPlugin.name

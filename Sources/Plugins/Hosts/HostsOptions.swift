@@ -17,8 +17,12 @@ public struct HostsOptions: Decodable, Sendable {
         case passesUnknownNames = "fallthrough"
     }
 
-    public init(file: String = "/etc/hosts", ttl: UInt32 = 3600, reloadInterval: OptionDuration = OptionDuration(seconds: 5),
-                passesUnknownNames: Bool = true) {
+    public init(
+        file: String = "/etc/hosts",
+        ttl: UInt32 = 3600,
+        reloadInterval: OptionDuration = OptionDuration(seconds: 5),
+        passesUnknownNames: Bool = true
+    ) {
         self.file = file
         self.ttl = ttl
         self.reloadInterval = reloadInterval

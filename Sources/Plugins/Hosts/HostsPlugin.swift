@@ -39,7 +39,10 @@ public enum HostsPlugin: Plugin {
                     logger.info("hosts file reloaded", metadata: ["file": "\(path)"])
                 } catch {
                     failures.increment()
-                    logger.error("hosts file reload failed, keeping the previous table: \(error)", metadata: ["file": "\(path)"])
+                    logger.error(
+                        "hosts file reload failed, keeping the previous table: \(error)",
+                        metadata: ["file": "\(path)"]
+                    )
                 }
             }
         }
@@ -61,6 +64,9 @@ public enum HostsPlugin: Plugin {
     /// Modification time and size, to notice a changed file.
     static func stamp(_ path: String) -> [String] {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
-        return ["\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")", "\(attributes[.systemFileNumber] ?? "")"]
+        return [
+            "\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")",
+            "\(attributes[.systemFileNumber] ?? "")",
+        ]
     }
 }

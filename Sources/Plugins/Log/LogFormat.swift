@@ -25,8 +25,12 @@ struct LogEntry {
 /// A compiled template. Placeholders follow CoreDNS's log plugin where they exist there.
 struct LogFormat: Sendable {
     enum Field: String, CaseIterable, Sendable {
-        case remote, port, proto, type, `class`, name, size, rcode, rsize, duration, id = ">id", dnssecOK = ">do"
-        case bufsize = ">bufsize", rflags = ">rflags", plugin, note
+        case remote, port, proto, type, `class`, name, size, rcode, rsize, duration
+        case id = ">id"
+        case dnssecOK = ">do"
+        case bufsize = ">bufsize"
+        case rflags = ">rflags"
+        case plugin, note
     }
 
     enum Segment: Sendable {
@@ -34,7 +38,8 @@ struct LogFormat: Sendable {
         case field(Field)
     }
 
-    static let common = "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} {>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}"
+    static let common =
+        "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} {>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}"
 
     let segments: [Segment]
     let json: Bool
@@ -130,8 +135,10 @@ struct LogFormat: Sendable {
             ("id", String(entry.id)), ("name", quoted(entry.name)), ("type", quoted(entry.type)),
             ("class", quoted(entry.recordClass)), ("size", String(entry.requestSize)),
             ("do", entry.dnssecOK ? "true" : "false"), ("bufsize", String(entry.bufferSize)),
-            ("rcode", quoted(entry.rcode)), ("rflags", quoted(entry.responseFlags)), ("rsize", String(entry.responseSize)),
-            ("duration", format6(entry.durationSeconds)), ("plugin", quoted(entry.answeredBy)), ("note", quoted(entry.note)),
+            ("rcode", quoted(entry.rcode)), ("rflags", quoted(entry.responseFlags)),
+            ("rsize", String(entry.responseSize)),
+            ("duration", format6(entry.durationSeconds)), ("plugin", quoted(entry.answeredBy)),
+            ("note", quoted(entry.note)),
         ]
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }

@@ -17,13 +17,23 @@ struct LogHandler: QueryHandler, FastPathObserver {
         let response = query.response
         let wire = response?.header
         var entry = LogEntry(
-            remote: query.client.address.description, port: query.client.port, transport: query.client.transport.rawValue,
-            id: query.request.header.id, name: question.name.description, type: question.type.description,
-            recordClass: question.recordClass.description, requestSize: 0,
-            dnssecOK: query.request.edns?.dnssecOK ?? false, bufferSize: Int(query.request.edns?.udpPayloadSize ?? 512),
+            remote: query.client.address.description,
+            port: query.client.port,
+            transport: query.client.transport.rawValue,
+            id: query.request.header.id,
+            name: question.name.description,
+            type: question.type.description,
+            recordClass: question.recordClass.description,
+            requestSize: 0,
+            dnssecOK: query.request.edns?.dnssecOK ?? false,
+            bufferSize: Int(query.request.edns?.udpPayloadSize ?? 512),
             rcode: response.map { $0.responseCode.description } ?? "-",
             responseFlags: wire.map { $0.flagNames.joined(separator: ",") } ?? "-",
-            responseSize: 0, durationSeconds: 0, answeredBy: query.answeredBy ?? "-", note: query.logNote ?? "-")
+            responseSize: 0,
+            durationSeconds: 0,
+            answeredBy: query.answeredBy ?? "-",
+            note: query.logNote ?? "-"
+        )
         entry.requestSize = query.request.wire.count
         entry.responseSize = response.map { $0.encode(maxSize: query.maxResponseSize).bytes.count } ?? 0
         entry.durationSeconds = Double(Clock.nanoseconds() &- query.receivedAt) / 1e9
@@ -32,20 +42,35 @@ struct LogHandler: QueryHandler, FastPathObserver {
     }
 
     func observe(
-        request: RequestView, packet: UnsafeRawBufferPointer, reply: UnsafeRawBufferPointer, client: Client,
-        receivedAt: UInt64, now: UInt64
+        request: RequestView,
+        packet: UnsafeRawBufferPointer,
+        reply: UnsafeRawBufferPointer,
+        client: Client,
+        receivedAt: UInt64,
+        now: UInt64
     ) {
         let nameBytes = Array(packet[request.nameOffset..<(request.nameOffset + request.nameLength)])
         let name = (try? DomainName(wire: nameBytes))?.description ?? "?"
         let flags = reply.count >= 4 ? UInt16(reply[2]) << 8 | UInt16(reply[3]) : 0
         let rcode = ResponseCode(flags & 0x0F)
         let entry = LogEntry(
-            remote: client.address.description, port: client.port, transport: client.transport.rawValue, id: request.id,
-            name: name, type: request.type.description, recordClass: request.recordClass.description,
-            requestSize: packet.count, dnssecOK: request.dnssecOK,
-            bufferSize: request.hasEDNS ? Int(request.udpPayloadSize) : 512, rcode: rcode.description,
-            responseFlags: Header(flags: flags).flagNames.joined(separator: ","), responseSize: reply.count,
-            durationSeconds: Double(now &- receivedAt) / 1e9, answeredBy: "cache", note: "-")
+            remote: client.address.description,
+            port: client.port,
+            transport: client.transport.rawValue,
+            id: request.id,
+            name: name,
+            type: request.type.description,
+            recordClass: request.recordClass.description,
+            requestSize: packet.count,
+            dnssecOK: request.dnssecOK,
+            bufferSize: request.hasEDNS ? Int(request.udpPayloadSize) : 512,
+            rcode: rcode.description,
+            responseFlags: Header(flags: flags).flagNames.joined(separator: ","),
+            responseSize: reply.count,
+            durationSeconds: Double(now &- receivedAt) / 1e9,
+            answeredBy: "cache",
+            note: "-"
+        )
         self.sink.write(self.format.render(entry))
         self.lines.increment()
     }

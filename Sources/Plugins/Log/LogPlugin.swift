@@ -12,8 +12,10 @@ public enum LogPlugin: Plugin {
 
     public static func setup(_ options: LogOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         let handler = LogHandler(
-            format: try LogFormat(options.format), sink: try LogSink(output: options.output, resolve: context.resolve),
-            lines: context.counter("lines_total"))
+            format: try LogFormat(options.format),
+            sink: try LogSink(output: options.output, resolve: context.resolve),
+            lines: context.counter("lines_total")
+        )
         builder.add(handler)
         builder.add(observer: handler)
     }

@@ -7,7 +7,11 @@ import Testing
 @Suite struct DomainNameTests {
     @Test func presentationRoundTripsEscapes() throws {
         let parsed = try DomainName(#"a\.b.c\032d.\255.example.org."#)
-        #expect(parsed.labels.map { Array($0) } == [Array("a.b".utf8), [0x63, 0x20, 0x64], [255], Array("example".utf8), Array("org".utf8)])
+        #expect(
+            parsed.labels.map { Array($0) } == [
+                Array("a.b".utf8), [0x63, 0x20, 0x64], [255], Array("example".utf8), Array("org".utf8),
+            ]
+        )
         #expect(parsed.description == #"a\.b.c\032d.\255.example.org."#)
         #expect(try DomainName(parsed.description) == parsed)
     }
@@ -33,8 +37,11 @@ import Testing
         ("empty label", "a..b.", PresentationError.Reason.emptyLabel),
         ("leading dot", ".a.", .emptyLabel),
         ("64-octet label", String(repeating: "a", count: 64) + ".", .labelTooLong),
-        ("256-octet name", Array(repeating: String(repeating: "a", count: 63), count: 4).joined(separator: ".") + ".",
-         .nameTooLong),
+        (
+            "256-octet name",
+            Array(repeating: String(repeating: "a", count: 63), count: 4).joined(separator: ".") + ".",
+            .nameTooLong
+        ),
         ("escape over 255", #"\256.org."#, .badEscape),
         ("short escape", #"a\25"#, .badEscape),
     ])
@@ -44,7 +51,8 @@ import Testing
 
     @Test func longestLegalNameIsAccepted() throws {
         // 3 × 63-octet labels + one of 61 = 64·3 + 62 + 1 = 255 octets.
-        let text = Array(repeating: String(repeating: "a", count: 63), count: 3).joined(separator: ".")
+        let text =
+            Array(repeating: String(repeating: "a", count: 63), count: 3).joined(separator: ".")
             + "." + String(repeating: "b", count: 61) + "."
         let parsed = try DomainName(text)
         #expect(parsed.wire.count == 255)

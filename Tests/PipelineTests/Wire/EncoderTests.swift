@@ -58,7 +58,8 @@ import Testing
 
     @Test func laterRRsetsAreDroppedAndEarlierKept() throws {
         var message = Message.response(to: query("www.example.org.", .a))
-        message.answers = [rr("www.example.org. 300 IN CNAME web.example.net.")]
+        message.answers =
+            [rr("www.example.org. 300 IN CNAME web.example.net.")]
             + (0..<40).map { rr("web.example.net. 300 IN A 192.0.2.\($0 + 1)") }
         let decoded = try Message(wire: message.encode(maxSize: 512).bytes)
         #expect(decoded.header.isTruncated)
@@ -113,20 +114,22 @@ import Testing
         message.header.isAuthoritative = true
         message.answers = [rr("example.org. 300 IN MX 10 mail.example.org.")]
         message.edns?.options = [.extendedError(ExtendedError(infoCode: .blocked, extraText: "ads"))]
-        #expect(message.description == """
-            ;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 4242
-            ;; flags: qr aa rd; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
+        #expect(
+            message.description == """
+                ;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 4242
+                ;; flags: qr aa rd; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1
 
-            ;; OPT PSEUDOSECTION:
-            ; EDNS: version: 0, flags:; udp: 1232
-            ; EDE: 15 (ads)
+                ;; OPT PSEUDOSECTION:
+                ; EDNS: version: 0, flags:; udp: 1232
+                ; EDE: 15 (ads)
 
-            ;; QUESTION SECTION:
-            ;example.org.\t\tIN\tMX
+                ;; QUESTION SECTION:
+                ;example.org.\t\tIN\tMX
 
-            ;; ANSWER SECTION:
-            example.org.\t300\tIN\tMX\t10 mail.example.org.
+                ;; ANSWER SECTION:
+                example.org.\t300\tIN\tMX\t10 mail.example.org.
 
-            """)
+                """
+        )
     }
 }

@@ -48,10 +48,12 @@ import Testing
         #expect(message.header.isResponse && message.header.isAuthoritative)
         #expect(message.responseCode == .noError)
         #expect(message.question == Question(name: name("example.org."), type: .mx))
-        #expect(message.answers.map(\.description) == [
-            "example.org.\t3600\tIN\tMX\t10 mail.example.org.",
-            "example.org.\t3600\tIN\tMX\t20 mx.example.net.",
-        ])
+        #expect(
+            message.answers.map(\.description) == [
+                "example.org.\t3600\tIN\tMX\t10 mail.example.org.",
+                "example.org.\t3600\tIN\tMX\t20 mx.example.net.",
+            ]
+        )
         #expect(message.edns?.udpPayloadSize == 1232)
     }
 

@@ -43,7 +43,9 @@ import Testing
 
     @Test func clientSubnetIsNoticed() throws {
         var q = query("example.org.", .a)
-        q.edns?.options = [.clientSubnet(ClientSubnet(family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: [192, 0, 2]))]
+        q.edns?.options = [
+            .clientSubnet(ClientSubnet(family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: [192, 0, 2]))
+        ]
         #expect(try self.view(q).hasClientSubnet)
     }
 

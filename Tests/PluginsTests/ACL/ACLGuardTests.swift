@@ -1,15 +1,20 @@
 // ACLGuardTests: first match wins across rules, drop/refuse/allow lists and the default.
 
 import Pipeline
-@testable import Plugins
 import SwiftletTestSupport
 import Testing
+
+@testable import Plugins
 
 @Suite struct ACLGuardTests {
     func compile(_ options: ACLOptions) throws -> any Guard {
         var builder = ChainBuilder()
         builder.begin(plugin: "acl")
-        try ACLPlugin.setup(options, context: PluginContext(logger: .init(label: "test"), metricsPrefix: "test_acl"), into: &builder)
+        try ACLPlugin.setup(
+            options,
+            context: PluginContext(logger: .init(label: "test"), metricsPrefix: "test_acl"),
+            into: &builder
+        )
         return builder.guards[0]
     }
 
@@ -29,9 +34,16 @@ import Testing
     }
 
     @Test func rulesComeFirstAndMatchTypes() throws {
-        let check = try self.compile(ACLOptions(
-            rules: [ACLRule(action: .drop, types: ["ANY"]), ACLRule(action: .refuse, net: ["192.0.2.0/28"], types: ["AXFR"])],
-            allow: ["192.0.2.0/24"], drop: ["198.51.100.0/24"]))
+        let check = try self.compile(
+            ACLOptions(
+                rules: [
+                    ACLRule(action: .drop, types: ["ANY"]),
+                    ACLRule(action: .refuse, net: ["192.0.2.0/28"], types: ["AXFR"]),
+                ],
+                allow: ["192.0.2.0/24"],
+                drop: ["198.51.100.0/24"]
+            )
+        )
         #expect(try self.decide(check, "192.0.2.1", .any) == .drop)
         #expect(try self.decide(check, "192.0.2.1", .axfr) == .refuse)
         #expect(try self.decide(check, "192.0.2.200", .axfr) == .allow)
@@ -46,10 +58,17 @@ import Testing
     }
 
     @Test func badPrefixNamesTheOption() {
-        #expect(throws: PluginSetupError(option: "allow[1]", "'192.0.2.1/24' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)")) {
+        #expect(
+            throws: PluginSetupError(
+                option: "allow[1]",
+                "'192.0.2.1/24' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"
+            )
+        ) {
             _ = try self.compile(ACLOptions(allow: ["127.0.0.0/8", "192.0.2.1/24"]))
         }
-        #expect(throws: PluginSetupError(option: "rules[0].types[0]", "'BOGUS' is not a record type like A, ANY or TYPE65")) {
+        #expect(
+            throws: PluginSetupError(option: "rules[0].types[0]", "'BOGUS' is not a record type like A, ANY or TYPE65")
+        ) {
             _ = try self.compile(ACLOptions(rules: [ACLRule(action: .drop, types: ["BOGUS"])]))
         }
     }

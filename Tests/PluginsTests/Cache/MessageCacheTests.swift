@@ -8,23 +8,46 @@ import Testing
     static let second: UInt64 = 1_000_000_000
 
     /// Stores the answer to `request` built from `records`, encoded as the server would.
-    func store(_ cache: MessageCache, _ request: Message, _ records: [Record], view: UInt16 = 0, code: ResponseCode = .noError,
-               maxTTL: UInt32 = 3600, now: UInt64 = 0, truncated: Bool = false) {
+    func store(
+        _ cache: MessageCache,
+        _ request: Message,
+        _ records: [Record],
+        view: UInt16 = 0,
+        code: ResponseCode = .noError,
+        maxTTL: UInt32 = 3600,
+        now: UInt64 = 0,
+        truncated: Bool = false
+    ) {
         var response = Message.response(to: request, responseCode: code)
         response.answers = records
         response.header.isTruncated = truncated
         let encoded = response.encode()
-        cache.store(request: request, view: view, response: encoded.bytes, ttlOffsets: encoded.ttlOffsets,
-                    minimumTTL: encoded.minimumTTL, maxTTL: maxTTL, now: now)
+        cache.store(
+            request: request,
+            view: view,
+            response: encoded.bytes,
+            ttlOffsets: encoded.ttlOffsets,
+            minimumTTL: encoded.minimumTTL,
+            maxTTL: maxTTL,
+            now: now
+        )
     }
 
     /// Asks the cache with `request`'s wire form; returns the reply or nil on a miss.
-    func ask(_ cache: MessageCache, _ request: Message, view: UInt16 = 0, now: UInt64 = 0, limit: Int = 1232) throws -> [UInt8]? {
+    func ask(
+        _ cache: MessageCache,
+        _ request: Message,
+        view: UInt16 = 0,
+        now: UInt64 = 0,
+        limit: Int = 1232
+    ) throws -> [UInt8]? {
         let packet = request.wire
         var out = [UInt8](repeating: 0, count: 4096)
         let length = try packet.withUnsafeBytes { raw in
             let view0 = try RequestView(packet: raw)
-            return out.withUnsafeMutableBytes { cache.answer(packet: raw, request: view0, view: view, now: now, limit: limit, into: $0) }
+            return out.withUnsafeMutableBytes {
+                cache.answer(packet: raw, request: view0, view: view, now: now, limit: limit, into: $0)
+            }
         }
         return length == 0 ? nil : Array(out[0..<length])
     }
@@ -32,7 +55,12 @@ import Testing
     @Test func hitPatchesIDQuestionCaseAndTTLs() throws {
         let cache = MessageCache()
         let stored = query("www.example.org.", .a, id: 1)
-        self.store(cache, stored, [rr("www.example.org. 300 IN A 192.0.2.1"), rr("www.example.org. 300 IN A 192.0.2.2")], now: 0)
+        self.store(
+            cache,
+            stored,
+            [rr("www.example.org. 300 IN A 192.0.2.1"), rr("www.example.org. 300 IN A 192.0.2.2")],
+            now: 0
+        )
         let asked = query("WWW.Example.ORG.", .a, id: 0xBEEF)
         let reply = try #require(try self.ask(cache, asked, now: 100 * MessageCacheTests.second + 5))
         let message = try Message(wire: reply)
@@ -81,7 +109,9 @@ import Testing
         self.store(cache, query("a.example.org.", .a), [rr("a.example.org. 300 IN A 192.0.2.1")], truncated: true)
         self.store(cache, query("b.example.org.", .a), [], code: .servFail)
         var subnet = query("c.example.org.", .a)
-        subnet.edns?.options = [.clientSubnet(ClientSubnet(family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: [192, 0, 2]))]
+        subnet.edns?.options = [
+            .clientSubnet(ClientSubnet(family: 1, sourcePrefixLength: 24, scopePrefixLength: 0, address: [192, 0, 2]))
+        ]
         self.store(cache, subnet, [rr("c.example.org. 300 IN A 192.0.2.1")])
         self.store(cache, query("d.example.org.", .a), [rr("d.example.org. 0 IN A 192.0.2.1")])
         #expect(cache.statistics.entries == 0)

@@ -34,7 +34,9 @@ import Testing
 
     @Test func dropStopsWithoutResponse() {
         let journal = Journal()
-        let chain = self.chain([StubHandler("a", .drop, journal: journal), StubHandler("b", .answered, journal: journal)])
+        let chain = self.chain([
+            StubHandler("a", .drop, journal: journal), StubHandler("b", .answered, journal: journal),
+        ])
         var query = Query(request: SwiftletTestSupport.query("example.org.", .a), client: testClient)
         #expect(chain.run(&query) == Chain.Stop(verdict: .drop, index: 0))
         #expect(journal.all == ["handle a"])
@@ -58,7 +60,8 @@ import Testing
     @Test func resumeCanAnswer() async {
         let journal = Journal()
         let chain = self.chain([
-            StubHandler("a", .suspend, resume: .answered, journal: journal), StubHandler("b", .answered, journal: journal),
+            StubHandler("a", .suspend, resume: .answered, journal: journal),
+            StubHandler("b", .answered, journal: journal),
         ])
         var query = Query(request: SwiftletTestSupport.query("example.org.", .a), client: testClient)
         let final = await chain.resume(&query, from: chain.run(&query))

@@ -1,9 +1,10 @@
 // HostsTableTests: hosts(5) parsing, many addresses per name, reverse names, and skipped lines.
 
 import Pipeline
-@testable import Plugins
 import SwiftletTestSupport
 import Testing
+
+@testable import Plugins
 
 @Suite struct HostsTableTests {
     static let text = """
@@ -19,22 +20,33 @@ import Testing
 
     @Test func parsesNamesAddressesAndSkippedLines() {
         let table = HostsTable(text: HostsTableTests.text)
-        #expect(table.forward[name("www.example.org.")] == HostsTable.Addresses(
-            v4: [IPv4Address(192, 0, 2, 1), IPv4Address(192, 0, 2, 2)], v6: [IPv6Address("2001:db8::1")!]))
+        #expect(
+            table.forward[name("www.example.org.")]
+                == HostsTable.Addresses(
+                    v4: [IPv4Address(192, 0, 2, 1), IPv4Address(192, 0, 2, 2)],
+                    v6: [IPv6Address("2001:db8::1")!]
+                )
+        )
         #expect(table.forward[name("www.")]?.v4 == [IPv4Address(192, 0, 2, 1)])
         #expect(table.forward[name("mail.example.org.")]?.v4 == [IPv4Address(198, 51, 100, 7)])
         #expect(table.forward[name("link.example.org.")]?.v6 == [IPv6Address("fe80::1")!])
-        #expect(table.skipped == [
-            HostsTable.SkippedLine(line: 6, reason: "'not-an-ip' is not an IP address"),
-            HostsTable.SkippedLine(line: 7, reason: "no host name after 192.0.2.3"),
-        ])
+        #expect(
+            table.skipped == [
+                HostsTable.SkippedLine(line: 6, reason: "'not-an-ip' is not an IP address"),
+                HostsTable.SkippedLine(line: 7, reason: "no host name after 192.0.2.3"),
+            ]
+        )
         #expect(table.reverse[name("1.2.0.192.in-addr.arpa.")] == [name("www.example.org."), name("www.")])
     }
 
     @Test func reverseNamesFollowRFC3596() {
         #expect(HostsTable.reverseName(.v4(IPv4Address(192, 0, 2, 1))) == name("1.2.0.192.in-addr.arpa."))
-        #expect(HostsTable.reverseName(.v6(IPv6Address("2001:db8::1")!)) == name(
-            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."))
+        #expect(
+            HostsTable.reverseName(.v6(IPv6Address("2001:db8::1")!))
+                == name(
+                    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa."
+                )
+        )
     }
 }
 
@@ -46,8 +58,11 @@ import Testing
     }
 
     func handler(fallthrough passes: Bool = true) -> HostsHandler {
-        HostsHandler(table: HostsTable(text: HostsTableTests.text), options: HostsOptions(ttl: 600, passesUnknownNames: passes),
-                     context: PluginContext(logger: .init(label: "test"), metricsPrefix: "test_hosts"))
+        HostsHandler(
+            table: HostsTable(text: HostsTableTests.text),
+            options: HostsOptions(ttl: 600, passesUnknownNames: passes),
+            context: PluginContext(logger: .init(label: "test"), metricsPrefix: "test_hosts")
+        )
     }
 
     @Test func answersEveryAddressOfAName() throws {
@@ -55,9 +70,11 @@ import Testing
         #expect(verdict == .answered)
         let response = try #require(query.response)
         #expect(response.header.isAuthoritative)
-        #expect(response.answers.map(\.description) == [
-            "WWW.example.org.\t600\tIN\tA\t192.0.2.1", "WWW.example.org.\t600\tIN\tA\t192.0.2.2",
-        ])
+        #expect(
+            response.answers.map(\.description) == [
+                "WWW.example.org.\t600\tIN\tA\t192.0.2.1", "WWW.example.org.\t600\tIN\tA\t192.0.2.2",
+            ]
+        )
         #expect(query.cacheability == .upTo(seconds: 600))
     }
 
@@ -78,7 +95,10 @@ import Testing
     @Test func unknownNamesFallThroughOrGetNXDOMAIN() throws {
         let (passed, _) = self.run(self.handler(), SwiftletTestSupport.query("nope.example.org.", .a))
         #expect(passed == .next)
-        let (verdict, query) = self.run(self.handler(fallthrough: false), SwiftletTestSupport.query("nope.example.org.", .a))
+        let (verdict, query) = self.run(
+            self.handler(fallthrough: false),
+            SwiftletTestSupport.query("nope.example.org.", .a)
+        )
         #expect(verdict == .answered)
         #expect(query.response?.responseCode == .nxDomain)
     }

@@ -35,7 +35,9 @@ enum GreetingPlugin: Plugin {
         guard options.text.utf8.count <= 255 else {
             throw PluginSetupError(option: "text", "at most 255 octets")
         }
-        builder.add(GreetingHandler(zone: zone, text: Array(options.text.utf8), answers: context.counter("answers_total")))
+        builder.add(
+            GreetingHandler(zone: zone, text: Array(options.text.utf8), answers: context.counter("answers_total"))
+        )
     }
 }
 
