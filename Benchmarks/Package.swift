@@ -14,6 +14,18 @@ let package = Package(
     ],
     targets: [
         .executableTarget(
+            name: "FastPathBenchmarks",
+            dependencies: [
+                .product(name: "Pipeline", package: "Swiftlet"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/FastPathBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+        .executableTarget(
             name: "WireBenchmarks",
             dependencies: [
                 .product(name: "Pipeline", package: "Swiftlet"),
