@@ -20,7 +20,7 @@ swiftlet=$repo/.build/release/swiftlet
 
 # The names of the benchmark zone, as a hosts file (addresses as in the zone: 198.18.x.y).
 if [ ! -s "$out/bench.hosts" ]; then
-    awk 'BEGIN { print "192.0.2.53 ns.bench.test"; for (i = 0; i < 100000; i++) printf "198.18.%d.%d n%d.bench.test\n", int(i / 256), i % 256, i }' > "$out/bench.hosts"
+    awk 'BEGIN { print "192.0.2.53 ns.bench.test"; for (i = 0; i < 100000; i++) printf "198.%d.%d.%d n%d.bench.test\n", 18 + int(i / 65536), int(i / 256) % 256, i % 256, i }' > "$out/bench.hosts"
 fi
 cat > "$out/fastpath.yaml" <<YAML
 servers:

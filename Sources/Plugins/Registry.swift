@@ -7,6 +7,7 @@ public enum Registry {
         ACLPlugin.self,
         LogPlugin.self,
         HostsPlugin.self,
+        ZonePlugin.self,
         EchoPlugin.self,
     ]
 }

@@ -13,6 +13,8 @@ protocol ReplySink: Sendable {
 enum ProcessOutcome: Equatable {
     /// A reply of this many octets is in the reply buffer.
     case reply(Int)
+    /// Several messages to send in order (TCP only: a zone transfer).
+    case replies([[UInt8]])
     /// Nothing is to be sent.
     case none
     /// A handler suspended; the reply goes to the sink later.
@@ -24,6 +26,7 @@ enum ProcessOutcome: Equatable {
 final class QueryProcessor: Sendable {
     let cache: MessageCache
     let table: Mutex<BlockTable>
+    private let tableGeneration = Atomic<Int>(0)
     let metrics: ServerMetrics
     let logger: Logger
     let transport: Transport
@@ -36,7 +39,10 @@ final class QueryProcessor: Sendable {
         self.transport = transport
     }
 
-    func replace(_ table: BlockTable) { self.table.withLock { $0 = table } }
+    func replace(_ table: BlockTable) {
+        self.table.withLock { $0 = table }
+        self.tableGeneration.add(1, ordering: .releasing)
+    }
 
     /// Processes one query.
     /// - Parameters:
@@ -50,9 +56,32 @@ final class QueryProcessor: Sendable {
         reply: UnsafeMutableRawBufferPointer,
         sink: () -> any ReplySink
     ) -> ProcessOutcome {
-        let now = Clock.nanoseconds()
-        self.metrics.queries.increment()
-        let table = self.table.withLock { $0 }
+        var tally = FrontDoorTally()
+        let outcome = self.process(
+            packet: packet, client: client, reply: reply, table: self.snapshot(), now: Clock.nanoseconds(), tally: &tally,
+            sink: sink)
+        tally.flush(into: self.metrics)
+        return outcome
+    }
+
+    /// The current block table (a reload replaces it).
+    func snapshot() -> BlockTable { self.table.withLock { $0 } }
+
+    /// Bumped by every `replace`, so a worker can keep its own snapshot and refresh it only when this changes.
+    var generation: Int { self.tableGeneration.load(ordering: .acquiring) }
+
+    /// Processes one query against a table snapshot and a time the caller read once per batch; counts go to `tally`,
+    /// which the caller flushes into the metrics once per batch (DESIGN §4: the fast path takes no per-packet lock).
+    func process(
+        packet: UnsafeRawBufferPointer,
+        client: Client,
+        reply: UnsafeMutableRawBufferPointer,
+        table: BlockTable,
+        now: UInt64,
+        tally: inout FrontDoorTally,
+        sink: () -> any ReplySink
+    ) -> ProcessOutcome {
+        tally.queries += 1
         guard let request = try? RequestView(packet: packet) else {
             self.metrics.malformed.increment()
             // A guard may still keep an unwanted client from getting even an error back.
@@ -73,8 +102,8 @@ final class QueryProcessor: Sendable {
             return self.errorWithQuestion(packet, request, .refused, reply: reply)
         }
         var client = client
-        for check in block.guards {
-            switch check.check(request, client: client) {
+        for index in block.guards.indices {
+            switch block.guards[index].check(request, client: client) {
             case .allow: continue
             case .view(let view): client.view = view
             case .refuse: return self.errorWithQuestion(packet, request, .refused, reply: reply)
@@ -96,8 +125,8 @@ final class QueryProcessor: Sendable {
                 into: reply
             )
             if length > 0 {
-                self.metrics.fastPathHits.increment()
-                self.metrics.countResponse(flagsLow: reply[3])
+                tally.hits += 1
+                tally.rcodes[Int(reply[3] & 0x0F)] += 1
                 if !block.observers.isEmpty {
                     let sent = UnsafeRawBufferPointer(rebasing: reply[0..<length])
                     for observer in block.observers {
@@ -174,17 +203,17 @@ final class QueryProcessor: Sendable {
                 var query = owned
                 let final = await block.chain.resume(&query, from: stop)
                 block.inFlight.subtract(1, ordering: .relaxed)
-                let bytes = self.complete(&query, block: block, stop: final)
-                if !bytes.isEmpty { target.send(bytes) }
+                for bytes in self.complete(&query, block: block, stop: final) { target.send(bytes) }
             }
             return .pending
         }
-        let bytes = self.complete(&query, block: block, stop: stop)
-        return bytes.isEmpty ? .none : self.write(bytes, into: reply)
+        let messages = self.complete(&query, block: block, stop: stop)
+        if messages.count > 1 && self.transport == .tcp { return .replies(messages) }
+        return messages.first.map { self.write($0, into: reply) } ?? .none
     }
 
-    /// Finish hooks, then the reply's octets (empty when nothing is to be sent), then the message cache.
-    private func complete(_ query: inout Query, block: ServerBlock, stop: Chain.Stop) -> [UInt8] {
+    /// Finish hooks, then the replies' octets (none when nothing is to be sent), then the message cache.
+    private func complete(_ query: inout Query, block: ServerBlock, stop: Chain.Stop) -> [[UInt8]] {
         if stop.verdict == .answered && query.response == nil {
             // A handler said it answered but built nothing: a plugin bug, surfaced as SERVFAIL.
             query.response = Message.response(to: query.request, responseCode: .servFail)
@@ -199,7 +228,9 @@ final class QueryProcessor: Sendable {
             self.metrics.dropped.increment()
             return []
         }
-        return self.encode(&query, block: block, verdict: stop.verdict)
+        let first = self.encode(&query, block: block, verdict: stop.verdict)
+        guard self.transport == .tcp, !query.additionalResponses.isEmpty else { return first.isEmpty ? [] : [first] }
+        return [first] + query.additionalResponses.map { $0.encode(maxSize: Message.maximumSize).bytes }
     }
 
     private func encode(_ query: inout Query, block: ServerBlock, verdict: Verdict) -> [UInt8] {
@@ -276,5 +307,19 @@ final class QueryProcessor: Sendable {
         }
         self.metrics.countResponse(flagsLow: code.headerBits)
         return .reply(length)
+    }
+}
+
+/// Front-door counts of one batch, added to the shared counters once per batch instead of once per packet.
+struct FrontDoorTally {
+    var queries = 0
+    var hits = 0
+    /// Fast-path answers by the low 4 bits of their RCODE.
+    var rcodes = InlineArray<16, Int>(repeating: 0)
+
+    func flush(into metrics: ServerMetrics) {
+        if self.queries > 0 { metrics.queries.increment(by: Int64(self.queries)) }
+        if self.hits > 0 { metrics.fastPathHits.increment(by: Int64(self.hits)) }
+        for code in 0..<16 where self.rcodes[code] > 0 { metrics.responses[code].increment(by: Int64(self.rcodes[code])) }
     }
 }

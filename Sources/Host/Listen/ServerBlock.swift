@@ -58,9 +58,8 @@ struct BlockTable: Sendable {
 
     /// The block whose zone is the longest suffix of the question name in `packet`, or nil (REFUSED).
     func block(for request: RequestView, in packet: UnsafeRawBufferPointer) -> ServerBlock? {
-        if self.entries.count == 1 {
-            return self.entries[0].zone == [0] ? self.entries[0].block : self.match(request, packet)
-        }
+        // The common case, one block for the root zone, without touching the name.
+        if self.entries.count == 1 && self.entries[0].zone.count == 1 { return self.entries[0].block }
         return self.match(request, packet)
     }
 

@@ -79,11 +79,22 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
         }
-        if case .reply(let length) = outcome {
+        switch outcome {
+        case .reply(let length):
             var out = context.channel.allocator.buffer(capacity: length + 2)
             out.writeInteger(UInt16(length))
             self.reply.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
             context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
+        case .replies(let messages):
+            for message in messages {
+                var out = context.channel.allocator.buffer(capacity: message.count + 2)
+                out.writeInteger(UInt16(message.count))
+                out.writeBytes(message)
+                context.write(Self.wrapOutboundOut(out), promise: nil)
+            }
+            context.flush()
+        case .none, .pending:
+            break
         }
     }
 

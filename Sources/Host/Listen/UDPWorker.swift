@@ -98,9 +98,18 @@ final class UDPWorker: @unchecked Sendable {
             swiftlet_batch_destroy(batch)
             self.finished.withLock { $0 = true }
         }
+        var table = self.processor.snapshot()
+        var generation = self.processor.generation
         while self.running.load(ordering: .acquiring) {
             let received = swiftlet_batch_receive(self.fd, batch)
             if received <= 0 { continue }
+            // Once per batch: the time, and the block table if a reload replaced it.
+            let now = Clock.nanoseconds()
+            if self.processor.generation != generation {
+                generation = self.processor.generation
+                table = self.processor.snapshot()
+            }
+            var tally = FrontDoorTally()
             var replies: UInt32 = 0
             for index in 0..<UInt32(received) {
                 let packet = UnsafeRawBufferPointer(
@@ -114,7 +123,9 @@ final class UDPWorker: @unchecked Sendable {
                     start: swiftlet_batch_reply_buffer(batch, replies),
                     count: UDPWorker.bufferSize
                 )
-                let outcome = self.processor.process(packet: packet, client: client, reply: reply) {
+                let outcome = self.processor.process(
+                    packet: packet, client: client, reply: reply, table: table, now: now, tally: &tally
+                ) {
                     UDPReplySink(
                         fd: self.fd,
                         address: addressPointer.pointee,
@@ -126,6 +137,7 @@ final class UDPWorker: @unchecked Sendable {
                     replies += 1
                 }
             }
+            tally.flush(into: self.processor.metrics)
             if replies > 0 { _ = swiftlet_batch_send(self.fd, batch, replies) }
         }
     }

@@ -204,13 +204,22 @@ extension MessageCache {
         var referenced = false
         /// The next slot with the same hash bucket, or -1.
         var next: Int32 = -1
+        /// False for a free slot.
+        var live = true
+
+        /// A free slot's content.
+        static let dead = Entry(
+            hash: 0, name: [], type: 0, recordClass: 0, flags: 0, view: 0, epoch: 0, response: [], ttlOffsets: [],
+            insertedAt: 0, expiresAt: 0, referenced: false, next: -1, live: false)
 
         var cost: Int { self.response.count + self.name.count + self.ttlOffsets.count * 2 + MessageCache.entryOverhead }
     }
 
     struct ShardState {
         let budget: Int
-        var slots: [Entry?] = []
+        /// Entries by slot; a dead slot (`live == false`) is on the free list. Not optionals, so a hit reads fields
+        /// in place instead of copying an entry (and retaining its arrays).
+        var slots: [Entry] = []
         var free: [Int32] = []
         var buckets: [UInt64: Int32] = [:]
         var hand = 0
@@ -240,16 +249,15 @@ extension MessageCache {
             }
             while slot >= 0 {
                 let index = Int(slot)
-                let matched =
-                    self.slots[index].map {
-                        $0.type == request.type.rawValue && $0.recordClass == request.recordClass.rawValue
-                            && $0.flags == flags && $0.view == view && $0.epoch == epoch
-                            && ShardState.sameName($0.name, packet, at: request.nameOffset, length: request.nameLength)
-                    } ?? false
-                if matched {
+                if self.slots[index].type == request.type.rawValue
+                    && self.slots[index].recordClass == request.recordClass.rawValue
+                    && self.slots[index].flags == flags && self.slots[index].view == view
+                    && self.slots[index].epoch == epoch
+                    && ShardState.sameName(self.slots[index].name, packet, at: request.nameOffset, length: request.nameLength)
+                {
                     return self.reply(from: index, packet: packet, request: request, now: now, limit: limit, out: out)
                 }
-                slot = self.slots[index]?.next ?? -1
+                slot = self.slots[index].next
             }
             self.misses += 1
             return 0
@@ -275,22 +283,21 @@ extension MessageCache {
             limit: Int,
             out: UnsafeMutableRawBufferPointer
         ) -> Int {
-            let entry = self.slots[index]!
-            if now >= entry.expiresAt {
+            if now >= self.slots[index].expiresAt {
                 self.expired += 1
                 self.misses += 1
                 self.remove(at: index)
                 return 0
             }
-            let length = entry.response.count
+            let length = self.slots[index].response.count
             guard length <= limit else {
                 self.misses += 1
                 return 0
             }
             self.hits += 1
-            self.slots[index]!.referenced = true
-            let age = UInt32(min((now &- entry.insertedAt) / 1_000_000_000, UInt64(UInt32.max)))
-            entry.response.withUnsafeBytes { stored in
+            self.slots[index].referenced = true
+            let age = UInt32(min((now &- self.slots[index].insertedAt) / 1_000_000_000, UInt64(UInt32.max)))
+            self.slots[index].response.withUnsafeBytes { stored in
                 out.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: length)
             }
             // The client's ID and spelling of the question; names compressed against it follow its case too.
@@ -305,7 +312,7 @@ extension MessageCache {
                 byteCount: request.nameLength
             )
             if age > 0 {
-                entry.ttlOffsets.withUnsafeBufferPointer { offsets in
+                self.slots[index].ttlOffsets.withUnsafeBufferPointer { offsets in
                     for offset in offsets {
                         let at = Int(offset)
                         let ttl =
@@ -327,14 +334,14 @@ extension MessageCache {
             if var slot = self.buckets[entry.hash] {
                 while slot >= 0 {
                     let index = Int(slot)
-                    if let existing = self.slots[index], existing.type == entry.type,
-                        existing.recordClass == entry.recordClass, existing.flags == entry.flags,
-                        existing.view == entry.view, existing.name == entry.name
+                    if self.slots[index].live, self.slots[index].type == entry.type,
+                        self.slots[index].recordClass == entry.recordClass, self.slots[index].flags == entry.flags,
+                        self.slots[index].view == entry.view, self.slots[index].name == entry.name
                     {
                         self.remove(at: index)
                         break
                     }
-                    slot = self.slots[index]?.next ?? -1
+                    slot = self.slots[index].next
                 }
             }
             let cost = entry.cost
@@ -362,9 +369,9 @@ extension MessageCache {
                 if self.hand >= self.slots.count { self.hand = 0 }
                 let index = self.hand
                 self.hand += 1
-                guard let entry = self.slots[index] else { continue }
-                if entry.referenced {
-                    self.slots[index]!.referenced = false
+                guard self.slots[index].live else { continue }
+                if self.slots[index].referenced {
+                    self.slots[index].referenced = false
                 } else {
                     self.evictions += 1
                     self.remove(at: index)
@@ -374,26 +381,28 @@ extension MessageCache {
         }
 
         mutating func remove(at index: Int) {
-            guard let entry = self.slots[index] else { return }
+            guard self.slots[index].live else { return }
+            let hash = self.slots[index].hash
+            let next = self.slots[index].next
             // Unlink from the bucket chain.
-            if let head = self.buckets[entry.hash] {
+            if let head = self.buckets[hash] {
                 if Int(head) == index {
-                    if entry.next >= 0 { self.buckets[entry.hash] = entry.next } else { self.buckets[entry.hash] = nil }
+                    if next >= 0 { self.buckets[hash] = next } else { self.buckets[hash] = nil }
                 } else {
                     var previous = Int(head)
-                    while let current = self.slots[previous], current.next >= 0 {
-                        if Int(current.next) == index {
-                            self.slots[previous]!.next = entry.next
+                    while self.slots[previous].next >= 0 {
+                        if Int(self.slots[previous].next) == index {
+                            self.slots[previous].next = next
                             break
                         }
-                        previous = Int(current.next)
+                        previous = Int(self.slots[previous].next)
                     }
                 }
             }
-            self.slots[index] = nil
-            self.free.append(Int32(index))
             self.count -= 1
-            self.bytes -= entry.cost
+            self.bytes -= self.slots[index].cost
+            self.slots[index] = Entry.dead
+            self.free.append(Int32(index))
         }
 
         mutating func removeAll() {

@@ -36,6 +36,9 @@ public struct Query: Sendable {
     public var client: Client
     /// The response being built; nil until a handler starts one.
     public var response: Message?
+    /// Messages sent after `response` on the same TCP connection (a zone transfer's further parts, RFC 5936 §2.2);
+    /// ignored over UDP.
+    public var additionalResponses: [Message] = []
     /// Set by the handler that produces the response; the host fills the message cache from it in the finish phase.
     public var cacheability: Cacheability = .never
     /// The name of the plugin that answered, for logs and metrics.

@@ -1,0 +1,93 @@
+// ZonePlugin: `- zone: { zones: [{ origin, file }] }`, authoritative answers from RFC 1035 zone files.
+
+import Foundation
+import Logging
+import Pipeline
+
+public enum ZonePlugin: Plugin {
+    public static let name = "zone"
+    public static let summary = "answers authoritatively from RFC 1035 zone files, with AXFR and reload on change"
+    public static let optionsHelp: [OptionHelp] = [
+        OptionHelp("zones", "[{origin, file, transfer_to}]", "(required)", "the zones and their master files"),
+        OptionHelp("reload_interval", "duration", "30s", "how often the files' mtimes are checked; 0 disables"),
+    ]
+
+    public static func setup(_ options: ZoneOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
+        guard !options.zones.isEmpty else { throw PluginSetupError(option: "zones", "list at least one zone") }
+        var served: [ServedZone] = []
+        var files: [(origin: DomainName, path: String)] = []
+        for (index, source) in options.zones.enumerated() {
+            guard let origin = try? DomainName(source.origin) else {
+                throw PluginSetupError(option: "zones[\(index)].origin", "'\(source.origin)' is not a domain name")
+            }
+            guard !served.contains(where: { $0.zone.origin == origin }) else {
+                throw PluginSetupError(option: "zones[\(index)].origin", "\(origin) is listed twice")
+            }
+            var prefixes: [IPPrefix] = []
+            for (position, text) in source.transferTo.enumerated() {
+                guard let prefix = IPPrefix(text) else {
+                    throw PluginSetupError(
+                        option: "zones[\(index)].transfer_to[\(position)]", "'\(text)' is not an address prefix like 192.0.2.0/24")
+                }
+                prefixes.append(prefix)
+            }
+            let path = context.resolve(source.file)
+            do {
+                served.append(ServedZone(zone: try ZonePlugin.load(origin: origin, path: path), transferTo: prefixes))
+            } catch {
+                throw PluginSetupError(option: "zones[\(index)].file", "\(error)")
+            }
+            files.append((origin, path))
+        }
+        let handler = ZoneHandler(zones: served, context: context)
+        builder.add(handler)
+        for zone in served {
+            context.logger.info("zone loaded", metadata: ["origin": "\(zone.zone.origin)", "serial": "\(zone.zone.serial)", "records": "\(zone.zone.records.count)"])
+        }
+        guard options.reloadInterval.nanoseconds > 0 else { return }
+        let logger = context.logger
+        let invalidate = context.invalidateCache
+        let reloads = context.counter("reloads_total", [("result", "ok")])
+        let failures = context.counter("reloads_total", [("result", "error")])
+        let interval = options.reloadInterval.duration
+        let watched = files
+        context.addService("zone watcher") {
+            let files = watched
+            var stamps = files.map { ZonePlugin.stamp($0.path) }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                for (index, file) in files.enumerated() {
+                    let stamp = ZonePlugin.stamp(file.path)
+                    guard stamp != stamps[index] else { continue }
+                    stamps[index] = stamp
+                    do {
+                        let zone = try ZonePlugin.load(origin: file.origin, path: file.path)
+                        handler.replace(zone)
+                        invalidate()
+                        reloads.increment()
+                        logger.info("zone reloaded", metadata: ["origin": "\(file.origin)", "serial": "\(zone.serial)"])
+                    } catch {
+                        failures.increment()
+                        logger.error("zone reload failed, the previous zone keeps serving: \(error)", metadata: ["origin": "\(file.origin)"])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads, parses and checks a zone file.
+    /// - Throws: `ZoneFileError` (with file:line:column) or `ZoneCheckError`.
+    public static func load(origin: DomainName, path: String) throws -> Zone {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ZoneFileError(file: path, line: 0, column: 0, message: "cannot read the file")
+        }
+        let records = try ZoneFile.parse(text: text, path: path, origin: origin)
+        return try Zone(origin: origin, records: records)
+    }
+
+    static func stamp(_ path: String) -> [String] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
+        return ["\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")", "\(attributes[.systemFileNumber] ?? "")"]
+    }
+}
