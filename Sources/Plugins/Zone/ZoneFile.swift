@@ -389,8 +389,9 @@ extension ZoneFile {
             )
         }
         guard range.count <= ZoneFile.maxGeneratedRecords else {
+            let limit = ZoneFile.maxGeneratedRecords
             throw context.error(
-                "$GENERATE range '\(rangeToken.string)' makes \(range.count) records (at most \(ZoneFile.maxGeneratedRecords))",
+                "$GENERATE range '\(rangeToken.string)' makes \(range.count) records (at most \(limit))",
                 at: rangeToken
             )
         }
