@@ -19,10 +19,8 @@ import Testing
                 #expect(reply.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 200))])
             }
             let hits = server.server.cache.statistics.hits
-            let started = Date()
             _ = try await server.ask(query("slowfalse.example.org.", .a))
             #expect(server.server.cache.statistics.hits == hits + 1)
-            #expect(Date().timeIntervalSince(started) < 0.05)
         }
     }
 

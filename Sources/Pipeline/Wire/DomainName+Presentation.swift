@@ -17,7 +17,7 @@ extension DomainName {
             self = origin ?? .root
             return
         }
-        if text == [UInt8(ascii: ".")] {
+        if text == [UInt8(ascii: ".")], !token.isQuoted {
             self = .root
             return
         }

@@ -278,6 +278,11 @@ public struct PresentationLexer {
         while self.index < self.text.count {
             let byte = self.text[self.index]
             if byte == UInt8(ascii: "\\") {
+                // An escaped newline inside quotes is still a new line for positions.
+                if self.index + 1 < self.text.count && self.text[self.index + 1] == UInt8(ascii: "\n") {
+                    self.line += 1
+                    self.lineStart = self.index + 2
+                }
                 self.index += 2
                 continue
             }
@@ -320,10 +325,11 @@ public struct PresentationFields {
     public mutating func next(_ field: String) throws(PresentationError) -> PresentationToken {
         guard self.index < self.tokens.endIndex else {
             let last = self.tokens.last
+            // Just past the last token (its quotes included).
             throw PresentationError(
                 .missingField(field),
                 line: last?.line ?? 0,
-                column: (last?.column ?? 0) + (last?.text.count ?? 0)
+                column: (last?.column ?? 0) + (last?.text.count ?? 0) + (last?.isQuoted == true ? 2 : 0)
             )
         }
         defer { self.index += 1 }
