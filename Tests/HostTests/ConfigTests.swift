@@ -10,8 +10,8 @@ import Yams
 @testable import Host
 
 @Suite struct ConfigTests {
-    func build(_ text: String) throws -> [BuiltBlock] {
-        let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
+    func build(_ text: String, base: String = fixturesDirectory.path) throws -> [BuiltBlock] {
+        let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: base)
         return try ChainFactory.build(
             configuration,
             plugins: Registry.builtIn,
@@ -20,9 +20,9 @@ import Yams
         )
     }
 
-    func error(_ text: String) -> String {
+    func error(_ text: String, base: String = fixturesDirectory.path) -> String {
         do {
-            _ = try self.build(text)
+            _ = try self.build(text, base: base)
             return "no error"
         } catch {
             return "\(error)"
@@ -170,7 +170,8 @@ import Yams
         for path in paths {
             let mutated = ConfigTests.inject(node, path)
             let yaml = try Yams.serialize(node: mutated)
-            let message = self.error(yaml)
+            // Relative paths in the example are relative to the repository root, where it lives.
+            let message = self.error(yaml, base: root.path)
             // A key added to a plugin entry makes it a two-key mapping, which has its own message.
             #expect(
                 message.contains("unknown key 'swiftlet_bogus_key'") || message.contains("one-key mapping"),
