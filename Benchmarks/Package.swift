@@ -14,6 +14,19 @@ let package = Package(
     ],
     targets: [
         .executableTarget(
+            name: "ZoneBenchmarks",
+            dependencies: [
+                .product(name: "Pipeline", package: "Swiftlet"),
+                .product(name: "Plugins", package: "Swiftlet"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ZoneBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+        .executableTarget(
             name: "FastPathBenchmarks",
             dependencies: [
                 .product(name: "Pipeline", package: "Swiftlet"),
