@@ -2,6 +2,8 @@
 
 import Logging
 import Metrics
+import NIOCore
+import NIOPosix
 import Pipeline
 
 /// A plugin type: a YAML name, an options type, and a setup that contributes guards and handlers to a chain.
@@ -60,6 +62,8 @@ public struct PluginContext: Sendable {
     public var addService: @Sendable (_ name: String, _ service: @escaping @Sendable () async -> Void) -> Void
     /// Makes every fast-path cache entry unreachable; call after the plugin's data changed.
     public var invalidateCache: @Sendable () -> Void
+    /// The event loops for upstream I/O (shared with the host's TCP listeners).
+    public var eventLoopGroup: any EventLoopGroup
 
     public init(
         logger: Logger,
@@ -67,7 +71,8 @@ public struct PluginContext: Sendable {
         metricsDimensions: [(String, String)] = [],
         baseDirectory: String = ".",
         addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
-        invalidateCache: @escaping @Sendable () -> Void = {}
+        invalidateCache: @escaping @Sendable () -> Void = {},
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.logger = logger
         self.metricsPrefix = metricsPrefix
@@ -75,6 +80,7 @@ public struct PluginContext: Sendable {
         self.baseDirectory = baseDirectory
         self.addService = addService
         self.invalidateCache = invalidateCache
+        self.eventLoopGroup = eventLoopGroup
     }
 
     /// A counter named `<prefix>_<name>` with this instance's dimensions plus `extra`.

@@ -8,6 +8,8 @@ public enum Registry {
         LogPlugin.self,
         HostsPlugin.self,
         ZonePlugin.self,
+        CachePlugin.self,
+        ForwardPlugin.self,
         EchoPlugin.self,
     ]
 }

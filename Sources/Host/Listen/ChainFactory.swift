@@ -2,6 +2,8 @@
 
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Pipeline
 import Plugins
 import Yams
@@ -19,6 +21,7 @@ enum ChainFactory {
         _ configuration: Configuration,
         plugins: [any Plugin.Type],
         logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         invalidate: @escaping @Sendable () -> Void
     ) throws -> [BuiltBlock] {
         let decoder = ConfigDecoder(file: configuration.source)
@@ -44,7 +47,8 @@ enum ChainFactory {
                     metricsDimensions: [("server", "\(index)")],
                     baseDirectory: configuration.baseDirectory,
                     addService: { name, service in services.append(name, service) },
-                    invalidateCache: invalidate
+                    invalidateCache: invalidate,
+                    eventLoopGroup: eventLoopGroup
                 )
                 try ChainFactory.setup(plugin, entry: entry, decoder: decoder, context: context, builder: &builder)
             }

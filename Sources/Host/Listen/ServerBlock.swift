@@ -77,9 +77,7 @@ struct BlockTable: Sendable {
         while position < start { position += Int(packet[position]) + 1 }
         guard position == start else { return false }
         for index in 0..<zone.count {
-            let byte = packet[start + index]
-            let folded = byte &- 0x41 < 26 ? byte | 0x20 : byte
-            if folded != zone[index] { return false }
+            if DomainName.fold(packet[start + index]) != zone[index] { return false }
         }
         return true
     }

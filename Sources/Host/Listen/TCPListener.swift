@@ -5,21 +5,8 @@ import Metrics
 import NIOCore
 import NIOPosix
 import Pipeline
+import Plugins
 import Synchronization
-
-/// Splits the byte stream into DNS messages by their 2-octet length prefix (RFC 1035 §4.2.2).
-struct DNSFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-            buffer.readableBytes >= 2 + Int(length)
-        else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: 2)
-        context.fireChannelRead(Self.wrapInboundOut(buffer.readSlice(length: Int(length))!))
-        return .continue
-    }
-}
 
 /// Sends a late reply on the connection, framed, from any thread.
 struct TCPReplySink: ReplySink {

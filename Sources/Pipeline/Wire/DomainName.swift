@@ -143,7 +143,7 @@ public struct DomainName: Sendable {
     @inlinable public func isIdentical(to other: DomainName) -> Bool { self.wire == other.wire }
 
     /// ASCII lower-casing of one octet. Length octets are at most 63, below `A`, so folding a whole wire form is safe.
-    @inlinable static func fold(_ byte: UInt8) -> UInt8 { byte &- 0x41 < 26 ? byte | 0x20 : byte }
+    @inlinable public static func fold(_ byte: UInt8) -> UInt8 { byte &- 0x41 < 26 ? byte | 0x20 : byte }
 
     @inlinable static func equalFolded(_ lhs: ArraySlice<UInt8>, _ rhs: ArraySlice<UInt8>) -> Bool {
         guard lhs.count == rhs.count else { return false }

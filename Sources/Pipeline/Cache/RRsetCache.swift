@@ -1,0 +1,197 @@
+// RRsetCache: records by (name, type, class) with RFC 2181 trust ranking and RFC 2308 negative entries.
+
+import Synchronization
+
+/// How much a cached RRset is to be believed, RFC 2181 §5.4.1, lowest first. Data of lower trust never replaces
+/// unexpired data of higher trust.
+public enum Trust: Int, Comparable, Sendable {
+    /// Additional-section data (glue): used to reach servers, never given out as an answer.
+    case additional = 1
+    /// Authority section of a non-authoritative answer (a referral's NS, a forwarder's SOA).
+    case authorityNonAuthoritative
+    /// Answer section of a non-authoritative answer (what a forwarder gives us).
+    case answerNonAuthoritative
+    /// Authority section of an authoritative answer.
+    case authorityAuthoritative
+    /// Answer section of an authoritative answer.
+    case answerAuthoritative
+
+    public static func < (lhs: Trust, rhs: Trust) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// What the cache knows about one (name, type, class).
+public enum RRsetCacheContent: Sendable, Equatable {
+    /// The RRset, and the RRSIGs that covered it when it was fetched with DO (nil when fetched without).
+    case records([Record], signatures: [Record]?)
+    /// The name exists but has no data of this type (RFC 2308 §2.2); the SOA proves it.
+    case noData(soa: Record)
+    /// The name does not exist (RFC 2308 §2.1); stored under type 0 so every type sees it.
+    case nxDomain(soa: Record)
+    /// Resolution failed recently (RFC 2308 §7.1: at most 5 minutes; we keep it 5 s).
+    case serverFailure
+}
+
+/// A looked-up entry: its content with TTLs lowered by its age, and whether it is past its TTL (stale).
+public struct RRsetCacheHit: Sendable, Equatable {
+    public var content: RRsetCacheContent
+    public var trust: Trust
+    /// True when the TTL has run out but the entry is still inside its stale window (RFC 8767).
+    public var isStale: Bool
+    /// Seconds left (0 when stale).
+    public var remaining: UInt32
+}
+
+/// The second cache level (the message cache is the first): RRsets and negative answers, shared by `cache` and, later,
+/// `recursive` (delegations and glue live here too, at their trust).
+///
+/// - Complexity: lookup and store are O(1) expected; eviction sweeps at most a shard's slots.
+public final class RRsetCache: Sendable {
+    public struct Key: Hashable, Sendable {
+        public var name: DomainName
+        public var type: RecordType
+        public var recordClass: RecordClass
+        public init(name: DomainName, type: RecordType, recordClass: RecordClass = .in) {
+            self.name = name.lowercased()
+            self.type = type
+            self.recordClass = recordClass
+        }
+    }
+
+    struct Entry {
+        var content: RRsetCacheContent
+        var trust: Trust
+        var storedAt: UInt64
+        var expiresAt: UInt64
+        var staleUntil: UInt64
+        var cost: Int
+        var referenced = false
+    }
+
+    struct Shard {
+        var entries: [Key: Entry] = [:]
+        var order: [Key] = []
+        var hand = 0
+        var bytes = 0
+    }
+
+    final class ShardBox: Sendable {
+        let state = Mutex(Shard())
+    }
+
+    public let maxBytes: Int
+    private let shards: [ShardBox]
+    private let evictions = Atomic<Int>(0)
+
+    public init(maxBytes: Int = 64 << 20, shardCount: Int = 16) {
+        self.maxBytes = maxBytes
+        self.shards = (0..<max(1, shardCount)).map { _ in ShardBox() }
+    }
+
+    private func shard(_ key: Key) -> ShardBox { self.shards[Int(UInt(bitPattern: key.hashValue) % UInt(self.shards.count))] }
+
+    /// The entry for `key`, with TTLs aged to `now`, or nil when absent or past its stale window.
+    public func lookup(_ key: Key, now: UInt64) -> RRsetCacheHit? {
+        self.shard(key).state.withLock { shard -> RRsetCacheHit? in
+            guard var entry = shard.entries[key] else { return nil }
+            if now >= entry.staleUntil {
+                shard.bytes -= entry.cost
+                shard.entries[key] = nil
+                return nil
+            }
+            entry.referenced = true
+            shard.entries[key] = entry
+            let stale = now >= entry.expiresAt
+            let remaining = stale ? 0 : UInt32((entry.expiresAt - now) / 1_000_000_000)
+            let age = UInt32(min((now &- entry.storedAt) / 1_000_000_000, UInt64(UInt32.max)))
+            return RRsetCacheHit(content: RRsetCache.aged(entry.content, by: age), trust: entry.trust, isStale: stale, remaining: remaining)
+        }
+    }
+
+    /// Stores `content` for `ttl` seconds (and `staleWindow` more for serve-stale), unless unexpired data of higher
+    /// trust is there. Returns whether it was stored.
+    @discardableResult
+    public func store(_ key: Key, _ content: RRsetCacheContent, trust: Trust, ttl: UInt32, staleWindow: UInt32 = 0, now: UInt64) -> Bool {
+        let cost = RRsetCache.cost(of: content, key: key)
+        let entry = Entry(
+            content: content, trust: trust, storedAt: now, expiresAt: now &+ UInt64(ttl) * 1_000_000_000,
+            staleUntil: now &+ (UInt64(ttl) + UInt64(staleWindow)) * 1_000_000_000, cost: cost)
+        let budget = self.maxBytes / self.shards.count
+        return self.shard(key).state.withLock { shard -> Bool in
+            if let existing = shard.entries[key] {
+                if existing.trust > trust && now < existing.expiresAt { return false }
+                shard.bytes -= existing.cost
+            } else {
+                shard.order.append(key)
+            }
+            shard.entries[key] = entry
+            shard.bytes += cost
+            var sweeps = 0
+            while shard.bytes > budget && !shard.entries.isEmpty && sweeps < 4 * shard.order.count {
+                sweeps += 1
+                if shard.hand >= shard.order.count {
+                    shard.hand = 0
+                    // Compact the order list of keys that are gone.
+                    shard.order.removeAll { shard.entries[$0] == nil }
+                    if shard.order.isEmpty { break }
+                }
+                let candidate = shard.order[shard.hand]
+                shard.hand += 1
+                guard var victim = shard.entries[candidate], candidate != key else { continue }
+                if victim.referenced {
+                    victim.referenced = false
+                    shard.entries[candidate] = victim
+                } else {
+                    shard.bytes -= victim.cost
+                    shard.entries[candidate] = nil
+                    self.evictions.add(1, ordering: .relaxed)
+                }
+            }
+            return true
+        }
+    }
+
+    public func remove(_ key: Key) {
+        self.shard(key).state.withLock { shard in
+            if let existing = shard.entries.removeValue(forKey: key) { shard.bytes -= existing.cost }
+        }
+    }
+
+    /// Bytes held (an estimate: records' wire sizes plus a fixed overhead per entry), entries and evictions.
+    public var usage: (bytes: Int, entries: Int, evictions: Int) {
+        var bytes = 0
+        var entries = 0
+        for shard in self.shards {
+            shard.state.withLock {
+                bytes += $0.bytes
+                entries += $0.entries.count
+            }
+        }
+        return (bytes, entries, self.evictions.load(ordering: .relaxed))
+    }
+
+    static func cost(of content: RRsetCacheContent, key: Key) -> Int {
+        func size(_ records: [Record]) -> Int { records.reduce(0) { $0 + $1.name.wire.count + 10 + $1.rdata.wireBytes.count + 48 } }
+        let base = 128 + key.name.wire.count
+        switch content {
+        case .records(let records, let signatures): return base + size(records) + size(signatures ?? [])
+        case .noData(let soa), .nxDomain(let soa): return base + size([soa])
+        case .serverFailure: return base
+        }
+    }
+
+    static func aged(_ content: RRsetCacheContent, by age: UInt32) -> RRsetCacheContent {
+        func lower(_ records: [Record]) -> [Record] {
+            records.map { record in
+                var aged = record
+                aged.ttl = record.ttl > age ? record.ttl - age : 0
+                return aged
+            }
+        }
+        switch content {
+        case .records(let records, let signatures): return .records(lower(records), signatures: signatures.map(lower))
+        case .noData(let soa): return .noData(soa: lower([soa])[0])
+        case .nxDomain(let soa): return .nxDomain(soa: lower([soa])[0])
+        case .serverFailure: return .serverFailure
+        }
+    }
+}

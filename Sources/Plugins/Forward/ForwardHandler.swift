@@ -1,0 +1,248 @@
+// ForwardHandler: sends cache misses to upstream resolvers, with coalescing, retries, health and spoofing checks.
+
+import Metrics
+import NIOCore
+import Pipeline
+import Synchronization
+
+/// What a resolution through the upstreams gave.
+enum ForwardResult: Sendable {
+    case answer(Message)
+    /// No upstream answered within the deadline (or all are down): SERVFAIL with this Extended DNS Error.
+    case failure(ExtendedError)
+}
+
+/// Counters of one forward instance.
+struct ForwardMetrics: Sendable {
+    let requests: Counter
+    let coalesced: Counter
+    let rejectedReplies: Counter
+    let shed: Counter
+    let failures: Counter
+    let upstreamQueries: Counter
+    let upstreamErrors: Counter
+    let truncatedRetries: Counter
+    let markedDown: Counter
+}
+
+/// Forwards the questions it is given (its zones, minus `except`) to the upstreams; everything else goes on down the
+/// chain. `handle` only decides; the exchange happens in `resume`, off the worker thread.
+final class ForwardHandler: QueryHandler {
+    let upstreams: [Upstream]
+    let zones: [DomainName]
+    let except: [DomainName]
+    let policy: ForwardPolicy
+    let timeout: TimeAmount
+    let deadline: UInt64
+    let maxFails: Int
+    let maxConcurrent: Int
+    let group: any EventLoopGroup
+    let metrics: ForwardMetrics
+    let inFlight = Atomic<Int>(0)
+    let nextIndex = Atomic<Int>(0)
+    /// Identical questions in flight share one resolution (keyed by lower-cased name, type, class, DO, CD).
+    let coalescing = Mutex<[CoalescingKey: Task<ForwardResult, Never>]>([:])
+
+    struct CoalescingKey: Hashable {
+        var name: DomainName
+        var type: RecordType
+        var recordClass: RecordClass
+        var dnssecOK: Bool
+        var checkingDisabled: Bool
+    }
+
+    init(
+        upstreams: [Upstream], zones: [DomainName], except: [DomainName], options: ForwardOptions,
+        group: any EventLoopGroup, metrics: ForwardMetrics
+    ) {
+        self.upstreams = upstreams
+        self.zones = zones
+        self.except = except
+        self.policy = options.policy
+        self.timeout = .nanoseconds(Int64(options.timeout.nanoseconds))
+        self.deadline = options.deadline.nanoseconds
+        self.maxFails = options.maxFails
+        self.maxConcurrent = options.maxConcurrent
+        self.group = group
+        self.metrics = metrics
+    }
+
+    func handle(_ query: inout Query) -> Verdict {
+        let name = query.question.name
+        guard self.zones.contains(where: { name.isSubdomain(of: $0) }),
+            !self.except.contains(where: { name.isSubdomain(of: $0) })
+        else { return .next }
+        return .suspend
+    }
+
+    func resume(_ query: inout Query) async -> Verdict {
+        self.metrics.requests.increment()
+        let request = query.request
+        let key = CoalescingKey(
+            name: query.question.name.lowercased(), type: query.question.type, recordClass: query.question.recordClass,
+            dnssecOK: request.edns?.dnssecOK ?? false, checkingDisabled: request.header.checkingDisabled)
+        let (task, joined) = self.coalescing.withLock { table -> (Task<ForwardResult, Never>?, Bool) in
+            if let running = table[key] { return (running, true) }
+            return (nil, false)
+        }
+        let result: ForwardResult
+        if let task, joined {
+            self.metrics.coalesced.increment()
+            result = await task.value
+        } else {
+            guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.maxConcurrent else {
+                self.inFlight.subtract(1, ordering: .relaxed)
+                self.metrics.shed.increment()
+                query.response = Message.response(to: request, responseCode: .refused)
+                query.answeredBy = ForwardPlugin.name
+                query.logNote = "forward: max_concurrent reached"
+                return .answered
+            }
+            let task = Task { await self.resolve(request) }
+            let registered = self.coalescing.withLock { table -> Task<ForwardResult, Never> in
+                if let running = table[key] { return running }
+                table[key] = task
+                return task
+            }
+            result = await registered.value
+            self.coalescing.withLock { table in if table[key] == registered { table[key] = nil } }
+            self.inFlight.subtract(1, ordering: .relaxed)
+        }
+        switch result {
+        case .answer(let upstream):
+            query.response = ForwardHandler.clientResponse(from: upstream, to: request)
+        case .failure(let error):
+            self.metrics.failures.increment()
+            var response = Message.response(to: request, responseCode: .servFail)
+            response.header.recursionAvailable = true
+            response.edns?.options = [.extendedError(error)]
+            query.response = response
+        }
+        query.answeredBy = ForwardPlugin.name
+        // The cache plugin, when present, decides what may be stored; forward alone caches nothing.
+        query.cacheability = .never
+        return .answered
+    }
+
+    /// The upstream's answer addressed to our client: its ID, its question spelling, its RD and CD, and our OPT
+    /// (payload size, the client's DO) keeping only the upstream's Extended DNS Errors.
+    static func clientResponse(from upstream: Message, to request: Message) -> Message {
+        var response = upstream
+        response.header.id = request.header.id
+        response.header.recursionDesired = request.header.recursionDesired
+        response.header.checkingDisabled = request.header.checkingDisabled
+        response.questions = request.questions
+        let code = upstream.responseCode
+        if let clientEDNS = request.edns {
+            var edns = EDNS()
+            edns.dnssecOK = clientEDNS.dnssecOK
+            edns.options = upstream.edns?.options.filter { $0.code == .extendedError } ?? []
+            response.edns = edns
+        } else {
+            response.edns = nil
+        }
+        response.responseCode = code
+        return response
+    }
+
+    /// Tries upstreams in policy order until one answers or the deadline passes.
+    func resolve(_ request: Message) async -> ForwardResult {
+        let started = Clock.nanoseconds()
+        let candidates = self.order()
+        guard !candidates.isEmpty else {
+            return .failure(ExtendedError(infoCode: .noReachableAuthority, extraText: "all upstreams are down"))
+        }
+        var outgoing = Message.query(
+            request.questions[0].name, request.questions[0].type, recordClass: request.questions[0].recordClass,
+            recursionDesired: true, edns: EDNS())
+        outgoing.edns?.dnssecOK = request.edns?.dnssecOK ?? false
+        outgoing.header.checkingDisabled = request.header.checkingDisabled
+        var lastError = ExtendedError(infoCode: .networkError, extraText: "no upstream answered")
+        var fallback: Message? = nil
+        for upstream in candidates {
+            let elapsed = Clock.nanoseconds() &- started
+            guard elapsed < self.deadline else { break }
+            let remaining = TimeAmount.nanoseconds(Int64(self.deadline - elapsed))
+            let timeout = min(self.timeout, remaining)
+            // A fresh random ID per try (RFC 5452 §4.3).
+            outgoing.header.id = UInt16.random(in: 0...UInt16.max)
+            do {
+                let answer = try await self.exchange(outgoing, with: upstream, timeout: timeout)
+                // SERVFAIL and REFUSED say this upstream cannot help: try the next, keep it as a last resort.
+                if answer.responseCode == .servFail || answer.responseCode == .refused {
+                    fallback = answer
+                    continue
+                }
+                return .answer(answer)
+            } catch {
+                self.metrics.upstreamErrors.increment()
+                if upstream.failed(maxFails: self.maxFails) { self.metrics.markedDown.increment() }
+                lastError = ExtendedError(
+                    infoCode: .networkError, extraText: "\(upstream.name): \((error as? UpstreamError) == .timeout ? "timed out" : "unreachable")")
+            }
+        }
+        if let fallback { return .answer(fallback) }
+        return .failure(lastError)
+    }
+
+    /// One try with one upstream: UDP first (TCP after a truncated answer), or TCP for `tcp://` upstreams.
+    func exchange(_ query: Message, with upstream: Upstream, timeout: TimeAmount) async throws -> Message {
+        let packet = query.wire
+        let question = query.questions[0]
+        let id = query.header.id
+        let started = Clock.nanoseconds()
+        self.metrics.upstreamQueries.increment()
+        var bytes: [UInt8]
+        let rejected = self.metrics.rejectedReplies
+        if upstream.transport == .tcp {
+            bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
+        } else {
+            bytes = try await UpstreamExchange.udp(
+                packet, id: id, question: question, to: upstream.address, timeout: timeout, group: self.group,
+                rejected: { rejected.increment() })
+            if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
+                // TC: the same question again over TCP (RFC 7766 §5).
+                self.metrics.truncatedRetries.increment()
+                bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
+            }
+        }
+        guard let message = try? Message(wire: bytes) else {
+            self.metrics.rejectedReplies.increment()
+            throw UpstreamError.malformed
+        }
+        upstream.succeeded(after: Double(Clock.nanoseconds() &- started) / 1000)
+        return message
+    }
+
+    /// Healthy upstreams in the policy's order; empty when every upstream is down.
+    func order() -> [Upstream] {
+        let healthy = self.upstreams.filter { !$0.isDown }
+        guard !healthy.isEmpty else { return [] }
+        switch self.policy {
+        case .sequential:
+            return healthy
+        case .random:
+            return healthy.shuffled()
+        case .roundRobin:
+            let start = self.nextIndex.add(1, ordering: .relaxed).oldValue % healthy.count
+            return Array(healthy[start...] + healthy[..<start])
+        case .fastest:
+            var sorted = healthy.sorted { $0.smoothedRTT < $1.smoothedRTT }
+            // Explore: one query in twenty goes to another upstream first, so its RTT stays current.
+            if sorted.count > 1 && UInt8.random(in: 0..<20) == 0 { sorted.swapAt(0, Int.random(in: 1..<sorted.count)) }
+            return sorted
+        }
+    }
+
+    /// Probes each down upstream with `. NS` every `interval` until it answers (it is then up again).
+    func healthChecks(interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            for upstream in self.upstreams where upstream.isDown {
+                var probe = Message.query(.root, .ns, id: UInt16.random(in: 0...UInt16.max), recursionDesired: true)
+                probe.edns = EDNS()
+                _ = try? await self.exchange(probe, with: upstream, timeout: .seconds(1))
+            }
+        }
+    }
+}

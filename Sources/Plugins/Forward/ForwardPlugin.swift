@@ -1,0 +1,55 @@
+// ForwardPlugin: `- forward: { to: ["192.0.2.53"] }`, sends what reaches it to upstream resolvers.
+
+import Pipeline
+
+public enum ForwardPlugin: Plugin {
+    public static let name = "forward"
+    public static let summary = "forwards queries to upstream resolvers (UDP with TCP fallback, or TCP), with health checks"
+    public static let optionsHelp: [OptionHelp] = [
+        OptionHelp("to", "[ip[:port] | tcp://ip[:port]]", "(required)", "the upstreams"),
+        OptionHelp("zones", "[name]", "[.]", "names forwarded; others go to the next plugin"),
+        OptionHelp("except", "[name]", "[]", "names never forwarded"),
+        OptionHelp("policy", "random|round_robin|sequential|fastest", "random", "which upstream is tried first"),
+        OptionHelp("timeout", "duration", "2s", "per try"),
+        OptionHelp("deadline", "duration", "5s", "over all tries; then SERVFAIL"),
+        OptionHelp("max_fails", "integer", "2", "failures in a row that mark an upstream down"),
+        OptionHelp("health_check", "duration", "1s", "probe interval for down upstreams"),
+        OptionHelp("max_concurrent", "integer", "1000", "resolutions in flight; past it REFUSED"),
+    ]
+
+    public static func setup(_ options: ForwardOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
+        guard !options.to.isEmpty else { throw PluginSetupError(option: "to", "list at least one upstream, like 192.0.2.53 or tcp://192.0.2.53:53") }
+        var upstreams: [Upstream] = []
+        for (index, text) in options.to.enumerated() {
+            guard let (address, transport) = Upstream.parse(text) else {
+                throw PluginSetupError(option: "to[\(index)]", "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53")
+            }
+            upstreams.append(Upstream(address: address, name: text, transport: transport, group: context.eventLoopGroup))
+        }
+        func names(_ texts: [String], _ key: String) throws -> [DomainName] {
+            try texts.enumerated().map { index, text in
+                guard let name = try? DomainName(text) else {
+                    throw PluginSetupError(option: "\(key)[\(index)]", "'\(text)' is not a domain name")
+                }
+                return name
+            }
+        }
+        guard options.maxFails >= 1 else { throw PluginSetupError(option: "max_fails", "must be at least 1") }
+        guard options.maxConcurrent >= 1 else { throw PluginSetupError(option: "max_concurrent", "must be at least 1") }
+        guard options.timeout.nanoseconds > 0, options.deadline.nanoseconds >= options.timeout.nanoseconds else {
+            throw PluginSetupError(option: "deadline", "must be at least the per-try timeout (\(options.timeout))")
+        }
+        let metrics = ForwardMetrics(
+            requests: context.counter("requests_total"), coalesced: context.counter("coalesced_total"),
+            rejectedReplies: context.counter("rejected_replies_total"), shed: context.counter("shed_total"),
+            failures: context.counter("failures_total"), upstreamQueries: context.counter("upstream_queries_total"),
+            upstreamErrors: context.counter("upstream_errors_total"), truncatedRetries: context.counter("tcp_retries_total"),
+            markedDown: context.counter("upstreams_marked_down_total"))
+        let handler = ForwardHandler(
+            upstreams: upstreams, zones: try names(options.zones, "zones"), except: try names(options.except, "except"),
+            options: options, group: context.eventLoopGroup, metrics: metrics)
+        builder.add(handler)
+        let interval = options.healthCheck.duration
+        context.addService("forward health checks") { await handler.healthChecks(interval: interval) }
+    }
+}

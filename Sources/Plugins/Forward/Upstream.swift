@@ -1,0 +1,98 @@
+// Upstream: one upstream server, its transport, and what we have learnt about it (health, smoothed RTT).
+
+import NIOCore
+import Pipeline
+import Synchronization
+
+/// Why an exchange with an upstream failed.
+enum UpstreamError: Error, Equatable {
+    case timeout
+    case connection(String)
+    case malformed
+}
+
+/// An upstream server with its health and RTT. Shared by every query of one forward instance.
+final class Upstream: Sendable {
+    enum Transport: String, Sendable {
+        /// UDP, with a TCP retry when the answer is truncated.
+        case udp
+        /// TCP only, over a reused, pipelined connection.
+        case tcp
+    }
+
+    struct Health: Sendable {
+        var consecutiveFailures = 0
+        var down = false
+        /// Smoothed RTT in microseconds (RFC 6298 style, α = 1/8); nil until measured.
+        var smoothedRTT: Double? = nil
+    }
+
+    let address: SocketAddress
+    let name: String
+    let transport: Transport
+    let health = Mutex(Health())
+    let connection: UpstreamTCPConnection
+
+    init(address: SocketAddress, name: String, transport: Transport, group: any EventLoopGroup) {
+        self.address = address
+        self.name = name
+        self.transport = transport
+        self.connection = UpstreamTCPConnection(address: address, group: group)
+    }
+
+    /// Parses `ip[:port]`, `[ipv6]:port` or `tcp://…` (port 53 by default).
+    static func parse(_ text: String) -> (SocketAddress, Transport)? {
+        var rest = Substring(text)
+        var transport = Transport.udp
+        if rest.hasPrefix("tcp://") {
+            transport = .tcp
+            rest = rest.dropFirst(6)
+        } else if rest.hasPrefix("udp://") || rest.hasPrefix("dns://") {
+            rest = rest.dropFirst(6)
+        }
+        var host = String(rest)
+        var port = 53
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let value = Int(after.dropFirst()), (1...65535).contains(value) else { return nil }
+                port = value
+            }
+        } else if rest.filter({ $0 == ":" }).count == 1, let colon = rest.lastIndex(of: ":") {
+            host = String(rest[..<colon])
+            guard let value = Int(rest[rest.index(after: colon)...]), (1...65535).contains(value) else { return nil }
+            port = value
+        }
+        guard IPAddress(host) != nil, let address = try? SocketAddress(ipAddress: host, port: port) else { return nil }
+        return (address, transport)
+    }
+
+    var isDown: Bool { self.health.withLock { $0.down } }
+
+    var smoothedRTT: Double { self.health.withLock { $0.smoothedRTT ?? 0 } }
+
+    /// Records an answer after `microseconds`; an upstream that answers is up.
+    func succeeded(after microseconds: Double) {
+        self.health.withLock { health in
+            health.consecutiveFailures = 0
+            health.down = false
+            health.smoothedRTT = health.smoothedRTT.map { $0 + (microseconds - $0) / 8 } ?? microseconds
+        }
+    }
+
+    /// Records a failure; returns true when this one marked the upstream down.
+    func failed(maxFails: Int) -> Bool {
+        self.health.withLock { health in
+            health.consecutiveFailures += 1
+            // A timeout counts as a slow answer for the RTT, so `fastest` moves away from it.
+            health.smoothedRTT = (health.smoothedRTT ?? 0) + 250_000
+            if !health.down && health.consecutiveFailures >= maxFails {
+                health.down = true
+                return true
+            }
+            return false
+        }
+    }
+}

@@ -1,0 +1,128 @@
+// UpstreamTCPConnection: one reused TCP connection to an upstream, with pipelined queries matched by ID.
+
+import NIOCore
+import NIOPosix
+import Pipeline
+import Synchronization
+
+/// A lazily opened, reused TCP connection (RFC 7766 §6.2.1: pipelining, out-of-order answers). Queries in flight
+/// are matched to answers by ID and question; a closed connection fails them all and the next query reconnects.
+final class UpstreamTCPConnection: Sendable {
+    struct Pending {
+        var question: Question
+        var promise: EventLoopPromise<[UInt8]>
+    }
+
+    struct State {
+        var channel: (any Channel)? = nil
+        var connecting: EventLoopFuture<any Channel>? = nil
+        var pending: [UInt16: Pending] = [:]
+    }
+
+    let address: SocketAddress
+    let group: any EventLoopGroup
+    let state = Mutex(State())
+
+    init(address: SocketAddress, group: any EventLoopGroup) {
+        self.address = address
+        self.group = group
+    }
+
+    /// The connection, opened if needed.
+    private func channel() async throws -> any Channel {
+        let future: EventLoopFuture<any Channel> = self.state.withLock { state in
+            if let channel = state.channel, channel.isActive { return channel.eventLoop.makeSucceededFuture(channel) }
+            if let connecting = state.connecting { return connecting }
+            let connecting = ClientBootstrap(group: self.group)
+                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(2))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(UpstreamTCPHandler(connection: self))
+                    }
+                }
+                .connect(to: self.address)
+            state.connecting = connecting
+            return connecting
+        }
+        do {
+            let channel = try await future.get()
+            self.state.withLock { state in
+                state.channel = channel
+                state.connecting = nil
+            }
+            return channel
+        } catch {
+            self.state.withLock { $0.connecting = nil }
+            throw UpstreamError.connection("\(error)")
+        }
+    }
+
+    /// Sends `packet` and waits at most `timeout` for the answer with its ID.
+    func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
+        let channel = try await self.channel()
+        let promise = channel.eventLoop.makePromise(of: [UInt8].self)
+        let clash = self.state.withLock { state -> Bool in
+            if state.pending[id] != nil { return true }
+            state.pending[id] = Pending(question: question, promise: promise)
+            return false
+        }
+        if clash {
+            promise.fail(UpstreamError.connection("ID in use"))
+            throw UpstreamError.connection("ID in use")
+        }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            self.state.withLock { _ = $0.pending.removeValue(forKey: id) }
+            promise.fail(UpstreamError.timeout)
+        }
+        var buffer = channel.allocator.buffer(capacity: packet.count + 2)
+        buffer.writeInteger(UInt16(packet.count))
+        buffer.writeBytes(packet)
+        channel.writeAndFlush(buffer, promise: nil)
+        defer { timer.cancel() }
+        return try await promise.futureResult.get()
+    }
+
+    /// Called by the handler for each framed message.
+    func received(_ bytes: [UInt8]) {
+        guard bytes.count >= 2 else { return }
+        let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+        let pending = self.state.withLock { state -> Pending? in
+            guard let pending = state.pending[id], isReply(bytes, id: id, question: pending.question) else { return nil }
+            state.pending.removeValue(forKey: id)
+            return pending
+        }
+        pending?.promise.succeed(bytes)
+    }
+
+    /// Called when the connection closes: every query in flight fails, the next one reconnects.
+    func closed() {
+        let pending = self.state.withLock { state -> [Pending] in
+            defer {
+                state.pending.removeAll()
+                state.channel = nil
+            }
+            return Array(state.pending.values)
+        }
+        for item in pending { item.promise.fail(UpstreamError.connection("connection closed")) }
+    }
+}
+
+final class UpstreamTCPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let connection: UpstreamTCPConnection
+
+    init(connection: UpstreamTCPConnection) { self.connection = connection }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.connection.received(Array(Self.unwrapInboundIn(data).readableBytesView))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.connection.closed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+}

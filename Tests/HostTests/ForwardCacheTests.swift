@@ -1,0 +1,235 @@
+// ForwardCacheTests: forward and cache against scripted upstreams on loopback.
+
+import Foundation
+@testable import Host
+import Pipeline
+import Plugins
+import SwiftletTestSupport
+import Testing
+
+@Suite(.serialized) struct ForwardCacheTests {
+    static let www = answer("www.example.org. 300 IN A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.2")
+
+    func forward(_ upstream: FakeUpstream, cache: String? = nil, options: String = "") -> String {
+        var lines = ""
+        if let cache { lines += "      - cache: \(cache)\n" }
+        lines += "      - forward: { to: [\"\(upstream.address)\"]\(options) }"
+        return lines
+    }
+
+    @Test func forwardedAnswerEqualsTheUpstreamsWithTheClientsIDAndCase() async throws {
+        let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream)) { server in
+            let reply = try await server.ask(query("WwW.Example.ORG.", .a, id: 4242))
+            #expect(reply.header.id == 4242 && reply.header.recursionAvailable)
+            #expect(reply.questions[0].name.isIdentical(to: name("WwW.Example.ORG.")))
+            #expect(reply.answers == ForwardCacheTests.www.answers)
+            // Forward alone caches nothing: every query reaches the upstream.
+            _ = try await server.ask(query("www.example.org.", .a))
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
+    @Test func cacheAnswersRepeatsAndTTLsCountDown() async throws {
+        let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{}")) { server in
+            _ = try await server.ask(query("www.example.org.", .a))
+            try await Task.sleep(for: .milliseconds(1100))
+            // Straight from the RRset cache (the message cache was emptied), TTL lowered by the time passed.
+            server.server.cache.removeAll()
+            let cached = try await server.ask(query("www.example.org.", .a))
+            #expect(cached.answers.allSatisfy { $0.ttl == 299 || $0.ttl == 298 })
+            #expect(Set(cached.answers.map(\.rdata)) == Set(ForwardCacheTests.www.answers.map(\.rdata)))
+            #expect(upstream.queries.udp == 1)
+            // And again through the fast path.
+            _ = try await server.ask(query("www.example.org.", .a))
+            #expect(upstream.queries.udp == 1)
+        }
+    }
+
+    @Test func negativeAnswersAreCachedForTheSOATime() async throws {
+        let soa = "example.org. 3600 IN SOA ns.example.org. h.example.org. 1 2 3 4 60"
+        let upstream = try FakeUpstream { query, _ in
+            query.questions[0].name == name("nx.example.org.")
+                ? .reply(answer(code: .nxDomain, authority: [soa])) : .reply(answer(authority: [soa]))
+        }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{ max_negative_ttl: 30 }")) { server in
+            for _ in 0..<3 {
+                server.server.cache.removeAll()
+                let nx = try await server.ask(query("nx.example.org.", .a))
+                #expect(nx.responseCode == .nxDomain && nx.authorities.first?.type == .soa)
+                #expect((nx.authorities.first?.ttl ?? 0) <= 30)
+                // NXDOMAIN covers every type of the name.
+                #expect(try await server.ask(query("nx.example.org.", .txt)).responseCode == .nxDomain)
+                let nodata = try await server.ask(query("www.example.org.", .aaaa))
+                #expect(nodata.responseCode == .noError && nodata.answers.isEmpty && nodata.authorities.count == 1)
+            }
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
+    @Test func dnssecOKQueriesAreKeptApart() async throws {
+        let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{}")) { server in
+            _ = try await server.ask(query("www.example.org.", .a))
+            _ = try await server.ask(query("www.example.org.", .a, dnssecOK: true))
+            _ = try await server.ask(query("www.example.org.", .a, dnssecOK: true))
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
+    @Test func identicalConcurrentMissesShareOneUpstreamQuery() async throws {
+        let upstream = try FakeUpstream { _, _ in .delay(0.5, ForwardCacheTests.www) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, options: ", max_concurrent: 10")) { server in
+            let address = server.address
+            let replies = try await blocking { () throws -> Int in
+                var (target, length) = SocketAddresses.make(address)
+                let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+                defer { close(fd) }
+                var size: Int32 = 8 << 20
+                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+                var time = timeval(tv_sec: 3, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+                _ = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+                for id in 0..<1000 { try DNSClient.sendAll(fd, query("www.example.org.", .a, id: UInt16(id)).wire) }
+                var ids = Set<UInt16>()
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while ids.count < 1000 {
+                    let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                    guard count > 0, let reply = try? Message(wire: Array(buffer[0..<count])) else { break }
+                    if reply.answers.count == 2 { ids.insert(reply.header.id) }
+                }
+                return ids.count
+            }
+            #expect(replies == 1000)
+            #expect(upstream.queries.udp == 1)
+        }
+    }
+
+    @Test func truncatedUpstreamAnswerIsRetriedOverTCP() async throws {
+        let full = answer("www.example.org. 300 IN TXT \"complete\"")
+        let upstream = try FakeUpstream { _, transport in
+            transport == .udp ? .reply(answer(truncated: true)) : .reply(full)
+        }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream)) { server in
+            let reply = try await server.ask(query("www.example.org.", .txt))
+            #expect(reply.answers.map(\.rdata) == [.txt([Array("complete".utf8)])])
+            #expect(!reply.header.isTruncated)
+            #expect(upstream.queries == (1, 1))
+        }
+    }
+
+    @Test func spoofedRepliesAreIgnored() async throws {
+        let upstream = try FakeUpstream { query, _ in
+            var wrongID = ForwardCacheTests.www
+            wrongID.header.id = query.header.id &+ 1
+            wrongID.questions = query.questions
+            wrongID.header.isResponse = true
+            var wrongQuestion = answer("evil.example.net. 300 IN A 203.0.113.66")
+            wrongQuestion.questions = [Question(name: name("evil.example.net."), type: .a)]
+            wrongQuestion.header.id = query.header.id
+            var fromElsewhere = answer("www.example.org. 300 IN A 203.0.113.66")
+            fromElsewhere.header.id = query.header.id
+            fromElsewhere.questions = query.questions
+            return .sequence([
+                .raw(wrongID.wire), .raw(wrongQuestion.wire), .fromOtherPort(fromElsewhere.wire), .delay(0.2, ForwardCacheTests.www),
+            ])
+        }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream), admin: true) { server in
+            let reply = try await server.ask(query("www.example.org.", .a))
+            #expect(Set(reply.answers.map(\.rdata)) == Set(ForwardCacheTests.www.answers.map(\.rdata)))
+            let metrics = try await blocking { try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics") }
+            // Wrong ID, wrong question and wrong source port: all three seen and rejected.
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("swiftlet_forward_rejected_replies_total") }
+            #expect(line == "swiftlet_forward_rejected_replies_total{server=\"0\"} 3")
+        }
+    }
+
+    @Test func deadUpstreamGivesSERVFAILWithinTheDeadline() async throws {
+        let upstream = try FakeUpstream { _, _ in .drop }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, options: ", timeout: 200ms, deadline: 500ms")) { server in
+            let started = Date()
+            let reply = try await server.ask(query("www.example.org.", .a))
+            #expect(reply.responseCode == .servFail)
+            guard case .extendedError(let error)? = reply.edns?.options.first else {
+                Issue.record("no Extended DNS Error")
+                return
+            }
+            #expect(error.infoCode == .networkError)
+            #expect(Date().timeIntervalSince(started) < 1.5)
+            // After max_fails the upstream is down: the next query fails at once, without asking it.
+            _ = try await server.ask(query("other.example.org.", .a))
+            let asked = upstream.queries.udp
+            let down = try await server.ask(query("third.example.org.", .a))
+            #expect(down.responseCode == .servFail && upstream.queries.udp == asked)
+        }
+    }
+
+    @Test func staleDataIsServedWhenUpstreamsFail() async throws {
+        let alive = Atomic_Bool(true)
+        let upstream = try FakeUpstream { _, _ in
+            alive.value ? .reply(answer("www.example.org. 1 IN A 192.0.2.1")) : .drop
+        }
+        defer { upstream.stop() }
+        let plugins = self.forward(upstream, cache: "{ serve_stale: 1h }", options: ", timeout: 200ms, deadline: 400ms")
+        try await withServer(plugins: plugins) { server in
+            #expect(try await server.ask(query("www.example.org.", .a)).answers.count == 1)
+            alive.value = false
+            try await Task.sleep(for: .milliseconds(1500))
+            let stale = try await server.ask(query("www.example.org.", .a))
+            #expect(stale.responseCode == .noError)
+            #expect(stale.answers.map(\.ttl) == [30])
+            #expect(stale.edns?.options == [.extendedError(ExtendedError(infoCode: .staleAnswer))])
+        }
+    }
+
+    @Test func exceptAndZonesPassNamesOn() async throws {
+        let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
+        defer { upstream.stop() }
+        let plugins = "      - forward: { to: [\"\(upstream.address)\"], zones: [example.org.], except: [local.example.org.] }\n      - echo: {}"
+        try await withServer(plugins: plugins) { server in
+            let forwarded = try await server.ask(query("www.example.org.", .a))
+            #expect(forwarded.answers.count == 2)
+            #expect(try await server.ask(query("a.local.example.org.", .a)).additionals.count == 2)
+            #expect(try await server.ask(query("www.example.net.", .a)).additionals.count == 2)
+            #expect(upstream.queries.udp == 1)
+        }
+    }
+
+    @Test func badForwardOptionsAreNamed() throws {
+        let text = "servers:\n  - listen: [\"127.0.0.1:0\"]\n    plugins:\n      - forward: { to: [\"192.0.2.1:99999\"] }\n"
+        let configuration = try Configuration.parse(text, source: "test.yaml")
+        do {
+            _ = try ChainFactory.build(configuration, plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)" == "test.yaml:4:25: servers[0].plugins[0].forward.to[0]: '192.0.2.1:99999' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53")
+        }
+        let order = "servers:\n  - listen: [\"127.0.0.1:0\"]\n    plugins:\n      - forward: { to: [\"192.0.2.1\"] }\n      - cache: {}\n"
+        do {
+            _ = try ChainFactory.build(try Configuration.parse(order, source: "test.yaml"), plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)" == "test.yaml: servers[0].plugins: plugin 'cache' must come before 'forward' in the chain")
+        }
+    }
+}
+
+/// A flag a script closure can read while a test flips it.
+final class Atomic_Bool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Bool
+    init(_ value: Bool) { self.stored = value }
+    var value: Bool {
+        get { self.lock.withLock { self.stored } }
+        set { self.lock.withLock { self.stored = newValue } }
+    }
+}

@@ -1,0 +1,171 @@
+// FakeUpstream: a scripted DNS server on 127.0.0.1 (UDP and TCP, one port) for forward and cache tests.
+
+import Foundation
+import Glibc
+import Pipeline
+import Synchronization
+
+/// What the fake upstream does with one query.
+public enum FakeAction: Sendable {
+    /// Send this message (its ID and question are set from the query).
+    case reply(Message)
+    /// Send these octets as they are.
+    case raw([UInt8])
+    /// Send these replies in order (spoofing tests: wrong ones first).
+    case sequence([FakeAction])
+    /// Wait, then act.
+    case delay(Double, Message)
+    /// Send nothing.
+    case drop
+    /// Send this octet string from another socket (a wrong source port).
+    case fromOtherPort([UInt8])
+}
+
+/// A per-test upstream on an ephemeral loopback port. `script` decides each answer from the query and the transport;
+/// every query is counted. Stops itself in `stop()` (call it in a `defer`).
+public final class FakeUpstream: @unchecked Sendable {
+    public let port: UInt16
+    private let udp: Int32
+    private let tcp: Int32
+    private let other: Int32
+    private let script: @Sendable (Message, Transport) -> FakeAction
+    private let running = Atomic<Bool>(true)
+    private let counts = Mutex<(udp: Int, tcp: Int)>((0, 0))
+
+    public init(script: @escaping @Sendable (Message, Transport) -> FakeAction) throws {
+        self.script = script
+        let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.udp = udp
+        self.tcp = tcp
+        self.other = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) } }
+        self.port = UInt16(bigEndian: address.sin_port)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, length) } }
+        guard bound == 0 else { throw DNSFakeError.bind }
+        listen(self.tcp, 64)
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(self.udp, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(self.tcp, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        Thread { [self] in self.serveUDP() }.start()
+        Thread { [self] in self.serveTCP() }.start()
+    }
+
+    public enum DNSFakeError: Error { case bind }
+
+    /// Queries received so far over UDP and over TCP.
+    public var queries: (udp: Int, tcp: Int) { self.counts.withLock { $0 } }
+
+    /// The address as `forward`'s `to:` takes it.
+    public var address: String { "127.0.0.1:\(self.port)" }
+
+    public func stop() {
+        self.running.store(false, ordering: .releasing)
+        usleep(200_000)
+        close(self.udp)
+        close(self.tcp)
+        close(self.other)
+    }
+
+    /// The reply's octets for an action, with the query's ID and question filled in.
+    static func bytes(_ message: Message, for query: Message) -> [UInt8] {
+        var reply = message
+        reply.header.id = query.header.id
+        reply.header.isResponse = true
+        if reply.questions.isEmpty { reply.questions = query.questions }
+        return reply.wire
+    }
+
+    private func serveUDP() {
+        var buffer = [UInt8](repeating: 0, count: 65535)
+        while self.running.load(ordering: .acquiring) {
+            var peer = sockaddr_storage()
+            var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let count = buffer.withUnsafeMutableBytes { raw in
+                withUnsafeMutablePointer(to: &peer) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(self.udp, raw.baseAddress, raw.count, 0, $0, &peerLength) }
+                }
+            }
+            guard count > 0, let query = try? Message(wire: Array(buffer[0..<count])) else { continue }
+            self.counts.withLock { $0.udp += 1 }
+            let action = self.script(query, .udp)
+            let peerCopy = peer
+            let peerLengthCopy = peerLength
+            let send: @Sendable ([UInt8], Int32) -> Void = { [udp = self.udp] bytes, fd in
+                var target = peerCopy
+                _ = bytes.withUnsafeBytes { raw in
+                    withUnsafePointer(to: &target) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd == -1 ? udp : fd, raw.baseAddress, raw.count, 0, $0, peerLengthCopy) }
+                    }
+                }
+            }
+            self.perform(action, query: query) { bytes, otherPort in send(bytes, otherPort ? self.other : -1) }
+        }
+    }
+
+    private func perform(_ action: FakeAction, query: Message, send: @escaping @Sendable ([UInt8], Bool) -> Void) {
+        switch action {
+        case .reply(let message): send(FakeUpstream.bytes(message, for: query), false)
+        case .raw(let bytes): send(bytes, false)
+        case .fromOtherPort(let bytes): send(bytes, true)
+        case .sequence(let actions): for item in actions { self.perform(item, query: query, send: send) }
+        case .drop: break
+        case .delay(let seconds, let message):
+            let bytes = FakeUpstream.bytes(message, for: query)
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { send(bytes, false) }
+        }
+    }
+
+    private func serveTCP() {
+        while self.running.load(ordering: .acquiring) {
+            let connection = accept(self.tcp, nil, nil)
+            guard connection >= 0 else { continue }
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            Thread { [self] in
+                defer { close(connection) }
+                while self.running.load(ordering: .acquiring) {
+                    guard let header = FakeUpstream.read(connection, 2),
+                        let packet = FakeUpstream.read(connection, Int(header[0]) << 8 | Int(header[1])),
+                        let query = try? Message(wire: packet)
+                    else { return }
+                    self.counts.withLock { $0.tcp += 1 }
+                    self.perform(self.script(query, .tcp), query: query) { bytes, _ in
+                        let framed = [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes
+                        _ = framed.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    }
+                }
+            }.start()
+        }
+    }
+
+    static func read(_ fd: Int32, _ count: Int) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var received = 0
+        while received < count {
+            let result = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + received, count - received, 0) }
+            guard result > 0 else { return nil }
+            received += result
+        }
+        return buffer
+    }
+}
+
+/// A response message for scripts: `answer("www.example.org. 300 IN A 192.0.2.1")`.
+public func answer(_ records: String..., code: ResponseCode = .noError, authority: [String] = [], truncated: Bool = false) -> Message {
+    var message = Message(header: Header(flags: 0x8180))
+    message.answers = records.map { rr($0) }
+    message.authorities = authority.map { rr($0) }
+    message.responseCode = code
+    message.header.isTruncated = truncated
+    message.edns = EDNS()
+    return message
+}
