@@ -84,7 +84,7 @@ import Yams
         (
             "unknown plugin",
             "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hostz: {}\n",
-            "test.yaml:4:9: servers[0].plugins[0].hostz: unknown plugin 'hostz' (known: acl, echo, hosts, log, zone)"
+            "test.yaml:4:9: servers[0].plugins[0].hostz: unknown plugin 'hostz' (known: acl, cache, echo, forward, hosts, log, zone)"
         ),
         (
             "unknown plugin option",
@@ -224,5 +224,23 @@ import Yams
         default:
             return node
         }
+    }
+}
+
+/// Every registered plugin has a README with the sections STYLE.md asks for, and a row in PLUGINS.md.
+@Suite struct PluginDocumentationTests {
+    @Test(arguments: Registry.builtIn.map { $0.name })
+    func pluginHasReadmeWithEverySection(_ plugin: String) throws {
+        let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Sources/Plugins").path)
+        let folder = try #require(folders.first { $0.lowercased() == plugin.lowercased() }, "no folder for \(plugin)")
+        let readme = try String(
+            contentsOf: root.appendingPathComponent("Sources/Plugins/\(folder)/README.md"), encoding: .utf8)
+        for section in ["## Name", "## Description", "## Syntax", "## Examples", "## Metrics", "## See Also"] {
+            #expect(readme.contains("\n\(section)\n"), "\(plugin) README lacks \(section)")
+        }
+        #expect(readme.contains("*\(plugin)* — "), "\(plugin) README lacks its one-line name")
+        let index = try String(contentsOf: root.appendingPathComponent("PLUGINS.md"), encoding: .utf8)
+        #expect(index.contains("| [\(plugin)](Sources/Plugins/\(folder)/README.md) |"), "\(plugin) missing from PLUGINS.md")
     }
 }
