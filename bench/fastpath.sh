@@ -6,17 +6,9 @@
 # Every name the benchmark asks (n0…n99999.bench.test) is in a generated hosts file, so after the warm-up pass
 # every Swiftlet answer is a message-cache hit, as every reference server's is a cache hit.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-shared=${SHARED_BENCH:-$(dirname "$repo")/shared/bench}
+source "$(dirname "$0")/common.sh"
 out=$here/out/fastpath
 mkdir -p "$out"
-export BENCH_OUT=${BENCH_OUT:-$here/out/shared}
-export BENCH_BIN=${BENCH_BIN:-$here/bin}
-
-echo "building swiftlet (release)…" >&2
-(cd "$repo" && swift build -c release --product swiftlet >&2)
-swiftlet=$repo/.build/release/swiftlet
 
 # The names of the benchmark zone, as a hosts file (addresses as in the zone: 198.18.x.y).
 if [ ! -s "$out/bench.hosts" ]; then

@@ -232,15 +232,22 @@ import Yams
     @Test(arguments: Registry.builtIn.map { $0.name })
     func pluginHasReadmeWithEverySection(_ plugin: String) throws {
         let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
-        let folders = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Sources/Plugins").path)
+        let folders = try FileManager.default.contentsOfDirectory(
+            atPath: root.appendingPathComponent("Sources/Plugins").path
+        )
         let folder = try #require(folders.first { $0.lowercased() == plugin.lowercased() }, "no folder for \(plugin)")
         let readme = try String(
-            contentsOf: root.appendingPathComponent("Sources/Plugins/\(folder)/README.md"), encoding: .utf8)
+            contentsOf: root.appendingPathComponent("Sources/Plugins/\(folder)/README.md"),
+            encoding: .utf8
+        )
         for section in ["## Name", "## Description", "## Syntax", "## Examples", "## Metrics", "## See Also"] {
             #expect(readme.contains("\n\(section)\n"), "\(plugin) README lacks \(section)")
         }
         #expect(readme.contains("*\(plugin)* — "), "\(plugin) README lacks its one-line name")
         let index = try String(contentsOf: root.appendingPathComponent("PLUGINS.md"), encoding: .utf8)
-        #expect(index.contains("| [\(plugin)](Sources/Plugins/\(folder)/README.md) |"), "\(plugin) missing from PLUGINS.md")
+        #expect(
+            index.contains("| [\(plugin)](Sources/Plugins/\(folder)/README.md) |"),
+            "\(plugin) missing from PLUGINS.md"
+        )
     }
 }

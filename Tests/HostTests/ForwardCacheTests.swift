@@ -1,11 +1,12 @@
 // ForwardCacheTests: forward and cache against scripted upstreams on loopback.
 
 import Foundation
-@testable import Host
 import Pipeline
 import Plugins
 import SwiftletTestSupport
 import Testing
+
+@testable import Host
 
 @Suite(.serialized) struct ForwardCacheTests {
     static let www = answer("www.example.org. 300 IN A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.2")
@@ -95,7 +96,9 @@ import Testing
                 setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
                 var time = timeval(tv_sec: 3, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-                _ = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+                _ = withUnsafePointer(to: &target) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+                }
                 for id in 0..<1000 { try DNSClient.sendAll(fd, query("www.example.org.", .a, id: UInt16(id)).wire) }
                 var ids = Set<UInt16>()
                 var buffer = [UInt8](repeating: 0, count: 4096)
@@ -138,14 +141,17 @@ import Testing
             fromElsewhere.header.id = query.header.id
             fromElsewhere.questions = query.questions
             return .sequence([
-                .raw(wrongID.wire), .raw(wrongQuestion.wire), .fromOtherPort(fromElsewhere.wire), .delay(0.2, ForwardCacheTests.www),
+                .raw(wrongID.wire), .raw(wrongQuestion.wire), .fromOtherPort(fromElsewhere.wire),
+                .delay(0.2, ForwardCacheTests.www),
             ])
         }
         defer { upstream.stop() }
         try await withServer(plugins: self.forward(upstream), admin: true) { server in
             let reply = try await server.ask(query("www.example.org.", .a))
             #expect(Set(reply.answers.map(\.rdata)) == Set(ForwardCacheTests.www.answers.map(\.rdata)))
-            let metrics = try await blocking { try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics") }
+            let metrics = try await blocking {
+                try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics")
+            }
             // Wrong ID, wrong question and wrong source port: all three seen and rejected.
             let line = metrics.split(separator: "\n").first { $0.hasPrefix("swiftlet_forward_rejected_replies_total") }
             #expect(line == "swiftlet_forward_rejected_replies_total{server=\"0\"} 3")
@@ -194,7 +200,8 @@ import Testing
     @Test func exceptAndZonesPassNamesOn() async throws {
         let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
         defer { upstream.stop() }
-        let plugins = "      - forward: { to: [\"\(upstream.address)\"], zones: [example.org.], except: [local.example.org.] }\n      - echo: {}"
+        let plugins =
+            "      - forward: { to: [\"\(upstream.address)\"], zones: [example.org.], except: [local.example.org.] }\n      - echo: {}"
         try await withServer(plugins: plugins) { server in
             let forwarded = try await server.ask(query("www.example.org.", .a))
             #expect(forwarded.answers.count == 2)
@@ -205,20 +212,37 @@ import Testing
     }
 
     @Test func badForwardOptionsAreNamed() throws {
-        let text = "servers:\n  - listen: [\"127.0.0.1:0\"]\n    plugins:\n      - forward: { to: [\"192.0.2.1:99999\"] }\n"
+        let text =
+            "servers:\n  - listen: [\"127.0.0.1:0\"]\n    plugins:\n      - forward: { to: [\"192.0.2.1:99999\"] }\n"
         let configuration = try Configuration.parse(text, source: "test.yaml")
         do {
-            _ = try ChainFactory.build(configuration, plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+            _ = try ChainFactory.build(
+                configuration,
+                plugins: Registry.builtIn,
+                logger: .init(label: "test"),
+                invalidate: {}
+            )
             Issue.record("accepted")
         } catch {
-            #expect("\(error)" == "test.yaml:4:25: servers[0].plugins[0].forward.to[0]: '192.0.2.1:99999' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53")
+            #expect(
+                "\(error)"
+                    == "test.yaml:4:25: servers[0].plugins[0].forward.to[0]: '192.0.2.1:99999' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53"
+            )
         }
-        let order = "servers:\n  - listen: [\"127.0.0.1:0\"]\n    plugins:\n      - forward: { to: [\"192.0.2.1\"] }\n      - cache: {}\n"
+        let order =
+            "servers:\n  - listen: [\"127.0.0.1:0\"]\n    plugins:\n      - forward: { to: [\"192.0.2.1\"] }\n      - cache: {}\n"
         do {
-            _ = try ChainFactory.build(try Configuration.parse(order, source: "test.yaml"), plugins: Registry.builtIn, logger: .init(label: "test"), invalidate: {})
+            _ = try ChainFactory.build(
+                try Configuration.parse(order, source: "test.yaml"),
+                plugins: Registry.builtIn,
+                logger: .init(label: "test"),
+                invalidate: {}
+            )
             Issue.record("accepted")
         } catch {
-            #expect("\(error)" == "test.yaml: servers[0].plugins: plugin 'cache' must come before 'forward' in the chain")
+            #expect(
+                "\(error)" == "test.yaml: servers[0].plugins: plugin 'cache' must come before 'forward' in the chain"
+            )
         }
     }
 }

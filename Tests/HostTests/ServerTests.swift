@@ -108,7 +108,9 @@ import Testing
                 var ids: [UInt16] = []
                 for _ in 1...5 {
                     let header = try DNSClient.receiveExactly(fd, 2)
-                    let reply = try Message(wire: try DNSClient.receiveExactly(fd, Int(header[0]) << 8 | Int(header[1])))
+                    let reply = try Message(
+                        wire: try DNSClient.receiveExactly(fd, Int(header[0]) << 8 | Int(header[1]))
+                    )
                     ids.append(reply.header.id)
                     #expect(reply.answers.count == (reply.header.id % 2 == 0 ? 2 : 1))
                 }
@@ -214,7 +216,8 @@ import Testing
             )
             #expect(throws: ConfigError.self) { try server.server.reload(broken) }
             #expect(
-                try await server.ask(query("www.example.org.", .a)).additionals.first?.rdata == .a(IPv4Address(127, 0, 0, 1))
+                try await server.ask(query("www.example.org.", .a)).additionals.first?.rdata
+                    == .a(IPv4Address(127, 0, 0, 1))
             )
         }
     }
@@ -248,7 +251,9 @@ import Testing
             let port = try #require(server.server.adminPort)
             let health = try await blocking { try ServerTests.httpGet(port: port, path: "/health") }
             #expect(health.hasPrefix("HTTP/1.1 200") && health.hasSuffix("ok\n"))
-            #expect(try await blocking { try ServerTests.httpGet(port: port, path: "/ready") }.hasPrefix("HTTP/1.1 200"))
+            #expect(
+                try await blocking { try ServerTests.httpGet(port: port, path: "/ready") }.hasPrefix("HTTP/1.1 200")
+            )
             let metrics = try await blocking { try ServerTests.httpGet(port: port, path: "/metrics") }
             #expect(metrics.contains("swiftlet_hosts_answers_total{server=\"0\",result=\"answer\"}"))
             #expect(metrics.contains("swiftlet_queries_total{transport=\"udp\"}"))

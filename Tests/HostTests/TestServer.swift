@@ -70,7 +70,9 @@ struct TestServer {
     }
 
     /// A message with its 2-octet TCP length prefix.
-    static func framed(_ packet: [UInt8]) -> [UInt8] { [UInt8(packet.count >> 8), UInt8(packet.count & 0xFF)] + packet }
+    static func framed(_ packet: [UInt8]) -> [UInt8] {
+        [UInt8(packet.count >> 8), UInt8(packet.count & 0xFF)] + packet
+    }
 
     /// Reads one length-prefixed message from a TCP socket.
     static func readFramed(_ fd: Int32) throws -> Message {

@@ -1,11 +1,12 @@
 // ZoneInteropTests: the same zone file served by knotd and by Swiftlet's zone plugin gives the same answers.
 
 import Foundation
-@testable import Host
 import Pipeline
 import Plugins
 import SwiftletTestSupport
 import Testing
+
+@testable import Host
 
 /// A knotd on a loopback port serving Tests/Fixtures/zones/example.org.zone, stopped by `stop()`.
 struct KnotServer {
@@ -13,12 +14,18 @@ struct KnotServer {
     let directory: URL
     let port: UInt16
 
-    static let available = Binaries.tool("knotd") != nil || FileManager.default.isExecutableFile(atPath: "/usr/sbin/knotd")
+    static let available =
+        Binaries.tool("knotd") != nil || FileManager.default.isExecutableFile(atPath: "/usr/sbin/knotd")
 
     static func start(zone: String) throws -> KnotServer {
         let port = Binaries.freePort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-knot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("db"), withIntermediateDirectories: true)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-knot-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("db"),
+            withIntermediateDirectories: true
+        )
         let config = """
             server:
                 rundir: "\(directory.path)"
@@ -78,7 +85,9 @@ func transfer(_ zone: String, from server: ListenAddress) throws -> [Record] {
     defer { close(fd) }
     var time = timeval(tv_sec: 3, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+    }
     try DNSClient.sendAll(fd, TestServer.framed(query(zone, .axfr, edns: false).wire))
     var records: [Record] = []
     var soaCount = 0
@@ -103,21 +112,27 @@ func transfer(_ zone: String, from server: ListenAddress) throws -> [Record] {
         ("example.org.", .soa), ("example.org.", .ns), ("example.org.", .mx), ("example.org.", .a),
         ("example.org.", .txt), ("example.org.", .caa), ("example.org.", .dnskey), ("www.example.org.", .https),
         ("_443._tcp.www.example.org.", .tlsa), ("_sip._tcp.example.org.", .srv), ("sip.example.org.", .naptr),
-        ("svc.example.org.", .svcb), ("nope.example.org.", .a), ("www.example.org.", .mx), ("a.b.wild.example.org.", .a),
+        ("svc.example.org.", .svcb), ("nope.example.org.", .a), ("www.example.org.", .mx),
+        ("a.b.wild.example.org.", .a),
         ("x.wild.example.org.", .txt), ("x.wild.example.org.", .mx), ("new.example.org.", .a), ("sub.example.org.", .a),
-        ("host.sub.example.org.", .aaaa), ("sub.example.org.", .ds), ("sub.example.org.", .ns), ("alias.example.org.", .a),
-        ("ext.example.org.", .a), ("www.old.example.org.", .a), ("x.dname.example.org.", .a), ("old.example.org.", .dname),
-        ("big.example.org.", .txt), ("WwW.ExAmPlE.OrG.", .a), ("ptr.example.org.", .ptr), ("example.org.", RecordType(65280)), ("example.org.", .any),
+        ("host.sub.example.org.", .aaaa), ("sub.example.org.", .ds), ("sub.example.org.", .ns),
+        ("alias.example.org.", .a),
+        ("ext.example.org.", .a), ("www.old.example.org.", .a), ("x.dname.example.org.", .a),
+        ("old.example.org.", .dname),
+        ("big.example.org.", .txt), ("WwW.ExAmPlE.OrG.", .a), ("ptr.example.org.", .ptr),
+        ("example.org.", RecordType(65280)), ("example.org.", .any),
     ]
 
     /// Where the RFCs allow a choice and knotd chose differently, with why our answer is also right.
     static let allowedDifferences: [String: String] = [
         "example.org. ANY":
-            "RFC 8482 §4.1/§4.2 allow one RRset or a synthesised HINFO; knotd sends its first RRset (A), we send HINFO",
+            "RFC 8482 §4.1/§4.2 allow one RRset or a synthesised HINFO; knotd sends its first RRset (A), we send HINFO"
     ]
 
     static func summary(_ message: Message) -> [String] {
-        var lines = ["rcode \(message.responseCode)", "aa \(message.header.isAuthoritative)", "tc \(message.header.isTruncated)"]
+        var lines = [
+            "rcode \(message.responseCode)", "aa \(message.header.isAuthoritative)", "tc \(message.header.isTruncated)",
+        ]
         lines += message.answers.map { "answer " + $0.description.lowercased() }.sorted()
         lines += message.authorities.map { "authority " + $0.description.lowercased() }.sorted()
         lines += message.additionals.map { "additional " + $0.description.lowercased() }.sorted()
@@ -127,14 +142,17 @@ func transfer(_ zone: String, from server: ListenAddress) throws -> [Record] {
     @Test(.enabled(if: KnotServer.available)) func answersMatchKnotd() async throws {
         let knot = try KnotServer.start(zone: ZoneInteropTests.zoneFile)
         defer { knot.stop() }
-        let plugins = "      - zone: { zones: [{ origin: example.org., file: zones/example.org.zone, transfer_to: [\"127.0.0.0/8\"] }] }"
+        let plugins =
+            "      - zone: { zones: [{ origin: example.org., file: zones/example.org.zone, transfer_to: [\"127.0.0.0/8\"] }] }"
         try await withServer(plugins: plugins) { server in
             let knotClient = DNSClient(server: knot.address, timeout: 2)
             let ours = server.client
             var compared = 0
             for (text, type) in ZoneInteropTests.questions {
                 let request = query(text, type, id: 99)
-                let (theirs, mine) = try await blocking { (try knotClient.exchange(request), try ours.exchange(request)) }
+                let (theirs, mine) = try await blocking {
+                    (try knotClient.exchange(request), try ours.exchange(request))
+                }
                 if ZoneInteropTests.allowedDifferences["\(text) \(type)"] != nil {
                     // Both give exactly one RRset, authoritatively.
                     #expect(Set(mine.answers.map(\.type)).count == 1 && Set(theirs.answers.map(\.type)).count == 1)

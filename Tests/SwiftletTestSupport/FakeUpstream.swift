@@ -46,10 +46,16 @@ public final class FakeUpstream: @unchecked Sendable {
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) }
+        }
         self.port = UInt16(bigEndian: address.sin_port)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, length) }
+        }
         guard bound == 0 else { throw DNSFakeError.bind }
         listen(self.tcp, 64)
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
@@ -91,7 +97,9 @@ public final class FakeUpstream: @unchecked Sendable {
             var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let count = buffer.withUnsafeMutableBytes { raw in
                 withUnsafeMutablePointer(to: &peer) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(self.udp, raw.baseAddress, raw.count, 0, $0, &peerLength) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        recvfrom(self.udp, raw.baseAddress, raw.count, 0, $0, &peerLength)
+                    }
                 }
             }
             guard count > 0, let query = try? Message(wire: Array(buffer[0..<count])) else { continue }
@@ -103,7 +111,9 @@ public final class FakeUpstream: @unchecked Sendable {
                 var target = peerCopy
                 _ = bytes.withUnsafeBytes { raw in
                     withUnsafePointer(to: &target) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd == -1 ? udp : fd, raw.baseAddress, raw.count, 0, $0, peerLengthCopy) }
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            sendto(fd == -1 ? udp : fd, raw.baseAddress, raw.count, 0, $0, peerLengthCopy)
+                        }
                     }
                 }
             }
@@ -160,7 +170,12 @@ public final class FakeUpstream: @unchecked Sendable {
 }
 
 /// A response message for scripts: `answer("www.example.org. 300 IN A 192.0.2.1")`.
-public func answer(_ records: String..., code: ResponseCode = .noError, authority: [String] = [], truncated: Bool = false) -> Message {
+public func answer(
+    _ records: String...,
+    code: ResponseCode = .noError,
+    authority: [String] = [],
+    truncated: Bool = false
+) -> Message {
     var message = Message(header: Header(flags: 0x8180))
     message.answers = records.map { rr($0) }
     message.authorities = authority.map { rr($0) }

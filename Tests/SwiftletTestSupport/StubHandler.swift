@@ -1,5 +1,6 @@
 // StubHandler: a handler with a fixed verdict that records what the chain did with it.
 
+import Dispatch
 import Pipeline
 import Synchronization
 
@@ -51,8 +52,6 @@ public struct StubHandler: QueryHandler {
 
 /// A client on 192.0.2.10 over UDP.
 public let testClient = Client(address: .v4(IPv4Address(192, 0, 2, 10)), port: 40000, transport: .udp)
-
-import Dispatch
 
 /// Runs blocking work (socket waits, child processes) on a GCD thread, so it never occupies one of the few threads
 /// of Swift's cooperative pool that the server under test needs for its own tasks.

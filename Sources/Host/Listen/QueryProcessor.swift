@@ -58,8 +58,14 @@ final class QueryProcessor: Sendable {
     ) -> ProcessOutcome {
         var tally = FrontDoorTally()
         let outcome = self.process(
-            packet: packet, client: client, reply: reply, table: self.snapshot(), now: Clock.nanoseconds(), tally: &tally,
-            sink: sink)
+            packet: packet,
+            client: client,
+            reply: reply,
+            table: self.snapshot(),
+            now: Clock.nanoseconds(),
+            tally: &tally,
+            sink: sink
+        )
         tally.flush(into: self.metrics)
         return outcome
     }
@@ -320,6 +326,8 @@ struct FrontDoorTally {
     func flush(into metrics: ServerMetrics) {
         if self.queries > 0 { metrics.queries.increment(by: Int64(self.queries)) }
         if self.hits > 0 { metrics.fastPathHits.increment(by: Int64(self.hits)) }
-        for code in 0..<16 where self.rcodes[code] > 0 { metrics.responses[code].increment(by: Int64(self.rcodes[code])) }
+        for code in 0..<16 where self.rcodes[code] > 0 {
+            metrics.responses[code].increment(by: Int64(self.rcodes[code]))
+        }
     }
 }

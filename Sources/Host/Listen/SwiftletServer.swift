@@ -46,7 +46,12 @@ public final class SwiftletServer: @unchecked Sendable {
     /// - Throws: `ConfigError` from plugin setup, `ListenError` when an address cannot be bound.
     public func start() async throws {
         MetricsBootstrap.bootstrapOnce()
-        let built = try ChainFactory.build(self.configuration, plugins: self.plugins, logger: self.logger, eventLoopGroup: self.group) { [cache] in
+        let built = try ChainFactory.build(
+            self.configuration,
+            plugins: self.plugins,
+            logger: self.logger,
+            eventLoopGroup: self.group
+        ) { [cache] in
             cache.bumpEpoch()
         }
         self.blocks = built.map(\.block)
@@ -140,7 +145,12 @@ public final class SwiftletServer: @unchecked Sendable {
                 message: "listen addresses changed; restart the server to apply that (the running configuration stays)"
             )
         }
-        let built = try ChainFactory.build(configuration, plugins: self.plugins, logger: self.logger, eventLoopGroup: self.group) { [cache] in
+        let built = try ChainFactory.build(
+            configuration,
+            plugins: self.plugins,
+            logger: self.logger,
+            eventLoopGroup: self.group
+        ) { [cache] in
             cache.bumpEpoch()
         }
         let newBlocks = built.map(\.block)

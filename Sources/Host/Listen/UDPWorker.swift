@@ -124,7 +124,12 @@ final class UDPWorker: @unchecked Sendable {
                     count: UDPWorker.bufferSize
                 )
                 let outcome = self.processor.process(
-                    packet: packet, client: client, reply: reply, table: table, now: now, tally: &tally
+                    packet: packet,
+                    client: client,
+                    reply: reply,
+                    table: table,
+                    now: now,
+                    tally: &tally
                 ) {
                     UDPReplySink(
                         fd: self.fd,

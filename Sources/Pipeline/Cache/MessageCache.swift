@@ -209,8 +209,21 @@ extension MessageCache {
 
         /// A free slot's content.
         static let dead = Entry(
-            hash: 0, name: [], type: 0, recordClass: 0, flags: 0, view: 0, epoch: 0, response: [], ttlOffsets: [],
-            insertedAt: 0, expiresAt: 0, referenced: false, next: -1, live: false)
+            hash: 0,
+            name: [],
+            type: 0,
+            recordClass: 0,
+            flags: 0,
+            view: 0,
+            epoch: 0,
+            response: [],
+            ttlOffsets: [],
+            insertedAt: 0,
+            expiresAt: 0,
+            referenced: false,
+            next: -1,
+            live: false
+        )
 
         var cost: Int { self.response.count + self.name.count + self.ttlOffsets.count * 2 + MessageCache.entryOverhead }
     }
@@ -253,7 +266,12 @@ extension MessageCache {
                     && self.slots[index].recordClass == request.recordClass.rawValue
                     && self.slots[index].flags == flags && self.slots[index].view == view
                     && self.slots[index].epoch == epoch
-                    && ShardState.sameName(self.slots[index].name, packet, at: request.nameOffset, length: request.nameLength)
+                    && ShardState.sameName(
+                        self.slots[index].name,
+                        packet,
+                        at: request.nameOffset,
+                        length: request.nameLength
+                    )
                 {
                     return self.reply(from: index, packet: packet, request: request, now: now, limit: limit, out: out)
                 }

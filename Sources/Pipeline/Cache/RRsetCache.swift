@@ -87,7 +87,9 @@ public final class RRsetCache: Sendable {
         self.shards = (0..<max(1, shardCount)).map { _ in ShardBox() }
     }
 
-    private func shard(_ key: Key) -> ShardBox { self.shards[Int(UInt(bitPattern: key.hashValue) % UInt(self.shards.count))] }
+    private func shard(_ key: Key) -> ShardBox {
+        self.shards[Int(UInt(bitPattern: key.hashValue) % UInt(self.shards.count))]
+    }
 
     /// The entry for `key`, with TTLs aged to `now`, or nil when absent or past its stale window.
     public func lookup(_ key: Key, now: UInt64) -> RRsetCacheHit? {
@@ -103,18 +105,35 @@ public final class RRsetCache: Sendable {
             let stale = now >= entry.expiresAt
             let remaining = stale ? 0 : UInt32((entry.expiresAt - now) / 1_000_000_000)
             let age = UInt32(min((now &- entry.storedAt) / 1_000_000_000, UInt64(UInt32.max)))
-            return RRsetCacheHit(content: RRsetCache.aged(entry.content, by: age), trust: entry.trust, isStale: stale, remaining: remaining)
+            return RRsetCacheHit(
+                content: RRsetCache.aged(entry.content, by: age),
+                trust: entry.trust,
+                isStale: stale,
+                remaining: remaining
+            )
         }
     }
 
     /// Stores `content` for `ttl` seconds (and `staleWindow` more for serve-stale), unless unexpired data of higher
     /// trust is there. Returns whether it was stored.
     @discardableResult
-    public func store(_ key: Key, _ content: RRsetCacheContent, trust: Trust, ttl: UInt32, staleWindow: UInt32 = 0, now: UInt64) -> Bool {
+    public func store(
+        _ key: Key,
+        _ content: RRsetCacheContent,
+        trust: Trust,
+        ttl: UInt32,
+        staleWindow: UInt32 = 0,
+        now: UInt64
+    ) -> Bool {
         let cost = RRsetCache.cost(of: content, key: key)
         let entry = Entry(
-            content: content, trust: trust, storedAt: now, expiresAt: now &+ UInt64(ttl) * 1_000_000_000,
-            staleUntil: now &+ (UInt64(ttl) + UInt64(staleWindow)) * 1_000_000_000, cost: cost)
+            content: content,
+            trust: trust,
+            storedAt: now,
+            expiresAt: now &+ UInt64(ttl) * 1_000_000_000,
+            staleUntil: now &+ (UInt64(ttl) + UInt64(staleWindow)) * 1_000_000_000,
+            cost: cost
+        )
         let budget = self.maxBytes / self.shards.count
         return self.shard(key).state.withLock { shard -> Bool in
             if let existing = shard.entries[key] {
@@ -170,7 +189,9 @@ public final class RRsetCache: Sendable {
     }
 
     static func cost(of content: RRsetCacheContent, key: Key) -> Int {
-        func size(_ records: [Record]) -> Int { records.reduce(0) { $0 + $1.name.wire.count + 10 + $1.rdata.wireBytes.count + 48 } }
+        func size(_ records: [Record]) -> Int {
+            records.reduce(0) { $0 + $1.name.wire.count + 10 + $1.rdata.wireBytes.count + 48 }
+        }
         let base = 128 + key.name.wire.count
         switch content {
         case .records(let records, let signatures): return base + size(records) + size(signatures ?? [])

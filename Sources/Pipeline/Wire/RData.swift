@@ -177,7 +177,8 @@ public enum RData: Hashable, Sendable {
     /// any type (RFC 3597 §5).
     /// - Throws: `PresentationError` naming the field and its position.
     public init(type: RecordType, fields: inout PresentationFields) throws(PresentationError) {
-        if !fields.isAtEnd, !fields.tokens[fields.index].isQuoted, fields.tokens[fields.index].text == Array("\\#".utf8) {
+        if !fields.isAtEnd, !fields.tokens[fields.index].isQuoted, fields.tokens[fields.index].text == Array("\\#".utf8)
+        {
             self = try RData.parseGeneric(type: type, fields: &fields)
             return
         }

@@ -48,7 +48,10 @@ final class CacheHandler: QueryHandler {
         guard !question.type.isMetaType else { return .next }
         let now = Clock.nanoseconds()
         let dnssecOK = query.request.edns?.dnssecOK ?? false
-        if let failure = self.cache.lookup(RRsetCache.Key(name: question.name, type: question.type, recordClass: question.recordClass), now: now),
+        if let failure = self.cache.lookup(
+            RRsetCache.Key(name: question.name, type: question.type, recordClass: question.recordClass),
+            now: now
+        ),
             failure.content == .serverFailure, !failure.isStale
         {
             self.hits.increment()
@@ -87,13 +90,25 @@ final class CacheHandler: QueryHandler {
         var name = question.name
         func usable(_ hit: RRsetCacheHit) -> Bool { allowStale || !hit.isStale }
         for _ in 0...CacheHandler.maximumChain {
-            if let nx = self.cache.lookup(RRsetCache.Key(name: name, type: RecordType(0), recordClass: question.recordClass), now: now),
+            if let nx = self.cache.lookup(
+                RRsetCache.Key(name: name, type: RecordType(0), recordClass: question.recordClass),
+                now: now
+            ),
                 usable(nx), case .nxDomain(let soa) = nx.content
             {
                 stale = stale || nx.isStale
-                return Assembled(responseCode: .nxDomain, answers: answers, authorities: [soa], minimumTTL: min(minimum, soa.ttl), stale: stale)
+                return Assembled(
+                    responseCode: .nxDomain,
+                    answers: answers,
+                    authorities: [soa],
+                    minimumTTL: min(minimum, soa.ttl),
+                    stale: stale
+                )
             }
-            if let hit = self.cache.lookup(RRsetCache.Key(name: name, type: question.type, recordClass: question.recordClass), now: now),
+            if let hit = self.cache.lookup(
+                RRsetCache.Key(name: name, type: question.type, recordClass: question.recordClass),
+                now: now
+            ),
                 usable(hit), hit.trust >= .answerNonAuthoritative
             {
                 stale = stale || hit.isStale
@@ -107,16 +122,32 @@ final class CacheHandler: QueryHandler {
                     }
                     if dnssecOK { answers += signatures ?? [] }
                     for record in records { minimum = min(minimum, record.ttl) }
-                    return Assembled(responseCode: .noError, answers: answers, authorities: [], minimumTTL: minimum, stale: stale)
+                    return Assembled(
+                        responseCode: .noError,
+                        answers: answers,
+                        authorities: [],
+                        minimumTTL: minimum,
+                        stale: stale
+                    )
                 case .noData(let soa):
-                    return Assembled(responseCode: .noError, answers: answers, authorities: [soa], minimumTTL: min(minimum, soa.ttl), stale: stale)
+                    return Assembled(
+                        responseCode: .noError,
+                        answers: answers,
+                        authorities: [soa],
+                        minimumTTL: min(minimum, soa.ttl),
+                        stale: stale
+                    )
                 case .nxDomain, .serverFailure:
                     return nil
                 }
             }
             guard question.type != .cname,
-                let hit = self.cache.lookup(RRsetCache.Key(name: name, type: .cname, recordClass: question.recordClass), now: now),
-                usable(hit), hit.trust >= .answerNonAuthoritative, case .records(let records, let signatures) = hit.content,
+                let hit = self.cache.lookup(
+                    RRsetCache.Key(name: name, type: .cname, recordClass: question.recordClass),
+                    now: now
+                ),
+                usable(hit), hit.trust >= .answerNonAuthoritative,
+                case .records(let records, let signatures) = hit.content,
                 let cname = records.first, case .cname(let target) = cname.rdata
             else { return nil }
             if dnssecOK && signatures == nil { return nil }
@@ -148,8 +179,17 @@ final class CacheHandler: QueryHandler {
                 var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)
             {
                 // RFC 8767 §4: stale data with TTL 30, and no new attempt for 30 s.
-                stale.answers = stale.answers.map { var record = $0; record.ttl = min(record.ttl, CacheHandler.staleTTL); if record.ttl == 0 { record.ttl = CacheHandler.staleTTL }; return record }
-                stale.authorities = stale.authorities.map { var record = $0; record.ttl = CacheHandler.staleTTL; return record }
+                stale.answers = stale.answers.map {
+                    var record = $0
+                    record.ttl = min(record.ttl, CacheHandler.staleTTL)
+                    if record.ttl == 0 { record.ttl = CacheHandler.staleTTL }
+                    return record
+                }
+                stale.authorities = stale.authorities.map {
+                    var record = $0
+                    record.ttl = CacheHandler.staleTTL
+                    return record
+                }
                 self.staleAnswers.increment()
                 self.refreshStale(stale, question: question, dnssecOK: dnssecOK, now: now)
                 stale.stale = true
@@ -158,8 +198,12 @@ final class CacheHandler: QueryHandler {
                 return
             }
             self.cache.store(
-                RRsetCache.Key(name: question.name, type: question.type, recordClass: question.recordClass), .serverFailure,
-                trust: .answerNonAuthoritative, ttl: CacheHandler.serverFailureTTL, now: now)
+                RRsetCache.Key(name: question.name, type: question.type, recordClass: question.recordClass),
+                .serverFailure,
+                trust: .answerNonAuthoritative,
+                ttl: CacheHandler.serverFailureTTL,
+                now: now
+            )
         default:
             break
         }
@@ -214,12 +258,20 @@ final class CacheHandler: QueryHandler {
                 guard set[0].type != .rrsig else { continue }
                 let ttl = set.map(\.ttl).min() ?? 0
                 let key = RRsetCache.Key(name: set[0].name, type: set[0].type, recordClass: set[0].recordClass)
-                let content = RRsetCacheContent.records(set, signatures: signatures(for: set[0].name, set[0].type, in: records))
-                if self.cache.store(key, content, trust: trust, ttl: ttl, staleWindow: stale, now: now) { storedAny = true }
+                let content = RRsetCacheContent.records(
+                    set,
+                    signatures: signatures(for: set[0].name, set[0].type, in: records)
+                )
+                if self.cache.store(key, content, trust: trust, ttl: ttl, staleWindow: stale, now: now) {
+                    storedAny = true
+                }
             }
         }
         storeSets(response.answers, trust: authoritative ? .answerAuthoritative : .answerNonAuthoritative)
-        storeSets(response.authorities.filter { $0.type == .ns || $0.type == .ds }, trust: authoritative ? .authorityAuthoritative : .authorityNonAuthoritative)
+        storeSets(
+            response.authorities.filter { $0.type == .ns || $0.type == .ds },
+            trust: authoritative ? .authorityAuthoritative : .authorityNonAuthoritative
+        )
         storeSets(response.additionals.filter { $0.type == .a || $0.type == .aaaa }, trust: .additional)
         // The name the negative answer is about: the end of the CNAME chain in the answer.
         var last = question.name
@@ -230,11 +282,23 @@ final class CacheHandler: QueryHandler {
         if !hasData, let soa = response.authorities.first(where: { $0.type == .soa }) {
             let trust: Trust = authoritative ? .authorityAuthoritative : .authorityNonAuthoritative
             if response.responseCode == .nxDomain {
-                self.cache.store(RRsetCache.Key(name: last, type: RecordType(0), recordClass: question.recordClass), .nxDomain(soa: soa),
-                                 trust: .answerAuthoritative, ttl: soa.ttl, staleWindow: stale, now: now)
+                self.cache.store(
+                    RRsetCache.Key(name: last, type: RecordType(0), recordClass: question.recordClass),
+                    .nxDomain(soa: soa),
+                    trust: .answerAuthoritative,
+                    ttl: soa.ttl,
+                    staleWindow: stale,
+                    now: now
+                )
             } else {
-                self.cache.store(RRsetCache.Key(name: last, type: question.type, recordClass: question.recordClass), .noData(soa: soa),
-                                 trust: max(trust, .answerNonAuthoritative), ttl: soa.ttl, staleWindow: stale, now: now)
+                self.cache.store(
+                    RRsetCache.Key(name: last, type: question.type, recordClass: question.recordClass),
+                    .noData(soa: soa),
+                    trust: max(trust, .answerNonAuthoritative),
+                    ttl: soa.ttl,
+                    staleWindow: stale,
+                    now: now
+                )
             }
             storedAny = true
         }

@@ -21,7 +21,13 @@ public struct CacheOptions: Decodable, Sendable {
         case serveStale = "serve_stale"
     }
 
-    public init(maxSize: Int = 64 << 20, minTTL: UInt32 = 0, maxTTL: UInt32 = 86400, maxNegativeTTL: UInt32 = 3600, serveStale: OptionDuration = OptionDuration(seconds: 0)) {
+    public init(
+        maxSize: Int = 64 << 20,
+        minTTL: UInt32 = 0,
+        maxTTL: UInt32 = 86400,
+        maxNegativeTTL: UInt32 = 3600,
+        serveStale: OptionDuration = OptionDuration(seconds: 0)
+    ) {
         self.maxSize = maxSize
         self.minTTL = minTTL
         self.maxTTL = maxTTL

@@ -10,12 +10,19 @@ public enum CachePlugin: Plugin {
         OptionHelp("min_ttl", "seconds", "0", "TTLs below are raised to it"),
         OptionHelp("max_ttl", "seconds", "86400", "TTLs above are lowered to it"),
         OptionHelp("max_negative_ttl", "seconds", "3600", "negative answers are kept at most this long"),
-        OptionHelp("serve_stale", "duration", "0", "answer expired data this long past its TTL when upstreams fail (RFC 8767)"),
+        OptionHelp(
+            "serve_stale",
+            "duration",
+            "0",
+            "answer expired data this long past its TTL when upstreams fail (RFC 8767)"
+        ),
     ]
 
     public static func setup(_ options: CacheOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         guard options.maxSize >= 1 << 16 else { throw PluginSetupError(option: "max_size", "at least 65536 bytes") }
-        guard options.minTTL <= options.maxTTL else { throw PluginSetupError(option: "min_ttl", "must not exceed max_ttl (\(options.maxTTL))") }
+        guard options.minTTL <= options.maxTTL else {
+            throw PluginSetupError(option: "min_ttl", "must not exceed max_ttl (\(options.maxTTL))")
+        }
         builder.require(.before, ForwardPlugin.name)
         builder.add(CacheHandler(cache: RRsetCache(maxBytes: options.maxSize), options: options, context: context))
     }

@@ -52,8 +52,12 @@ final class ForwardHandler: QueryHandler {
     }
 
     init(
-        upstreams: [Upstream], zones: [DomainName], except: [DomainName], options: ForwardOptions,
-        group: any EventLoopGroup, metrics: ForwardMetrics
+        upstreams: [Upstream],
+        zones: [DomainName],
+        except: [DomainName],
+        options: ForwardOptions,
+        group: any EventLoopGroup,
+        metrics: ForwardMetrics
     ) {
         self.upstreams = upstreams
         self.zones = zones
@@ -79,8 +83,12 @@ final class ForwardHandler: QueryHandler {
         self.metrics.requests.increment()
         let request = query.request
         let key = CoalescingKey(
-            name: query.question.name.lowercased(), type: query.question.type, recordClass: query.question.recordClass,
-            dnssecOK: request.edns?.dnssecOK ?? false, checkingDisabled: request.header.checkingDisabled)
+            name: query.question.name.lowercased(),
+            type: query.question.type,
+            recordClass: query.question.recordClass,
+            dnssecOK: request.edns?.dnssecOK ?? false,
+            checkingDisabled: request.header.checkingDisabled
+        )
         let (task, joined) = self.coalescing.withLock { table -> (Task<ForwardResult, Never>?, Bool) in
             if let running = table[key] { return (running, true) }
             return (nil, false)
@@ -153,8 +161,12 @@ final class ForwardHandler: QueryHandler {
             return .failure(ExtendedError(infoCode: .noReachableAuthority, extraText: "all upstreams are down"))
         }
         var outgoing = Message.query(
-            request.questions[0].name, request.questions[0].type, recordClass: request.questions[0].recordClass,
-            recursionDesired: true, edns: EDNS())
+            request.questions[0].name,
+            request.questions[0].type,
+            recordClass: request.questions[0].recordClass,
+            recursionDesired: true,
+            edns: EDNS()
+        )
         outgoing.edns?.dnssecOK = request.edns?.dnssecOK ?? false
         outgoing.header.checkingDisabled = request.header.checkingDisabled
         var lastError = ExtendedError(infoCode: .networkError, extraText: "no upstream answered")
@@ -178,7 +190,10 @@ final class ForwardHandler: QueryHandler {
                 self.metrics.upstreamErrors.increment()
                 if upstream.failed(maxFails: self.maxFails) { self.metrics.markedDown.increment() }
                 lastError = ExtendedError(
-                    infoCode: .networkError, extraText: "\(upstream.name): \((error as? UpstreamError) == .timeout ? "timed out" : "unreachable")")
+                    infoCode: .networkError,
+                    extraText:
+                        "\(upstream.name): \((error as? UpstreamError) == .timeout ? "timed out" : "unreachable")"
+                )
             }
         }
         if let fallback { return .answer(fallback) }
@@ -198,8 +213,14 @@ final class ForwardHandler: QueryHandler {
             bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
         } else {
             bytes = try await UpstreamExchange.udp(
-                packet, id: id, question: question, to: upstream.address, timeout: timeout, group: self.group,
-                rejected: { rejected.increment() })
+                packet,
+                id: id,
+                question: question,
+                to: upstream.address,
+                timeout: timeout,
+                group: self.group,
+                rejected: { rejected.increment() }
+            )
             if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
                 // TC: the same question again over TCP (RFC 7766 §5).
                 self.metrics.truncatedRetries.increment()

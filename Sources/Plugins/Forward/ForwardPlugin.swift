@@ -4,7 +4,8 @@ import Pipeline
 
 public enum ForwardPlugin: Plugin {
     public static let name = "forward"
-    public static let summary = "forwards queries to upstream resolvers (UDP with TCP fallback, or TCP), with health checks"
+    public static let summary =
+        "forwards queries to upstream resolvers (UDP with TCP fallback, or TCP), with health checks"
     public static let optionsHelp: [OptionHelp] = [
         OptionHelp("to", "[ip[:port] | tcp://ip[:port]]", "(required)", "the upstreams"),
         OptionHelp("zones", "[name]", "[.]", "names forwarded; others go to the next plugin"),
@@ -17,14 +18,22 @@ public enum ForwardPlugin: Plugin {
         OptionHelp("max_concurrent", "integer", "1000", "resolutions in flight; past it REFUSED"),
     ]
 
-    public static func setup(_ options: ForwardOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
-        guard !options.to.isEmpty else { throw PluginSetupError(option: "to", "list at least one upstream, like 192.0.2.53 or tcp://192.0.2.53:53") }
+    public static func setup(_ options: ForwardOptions, context: PluginContext, into builder: inout ChainBuilder) throws
+    {
+        guard !options.to.isEmpty else {
+            throw PluginSetupError(option: "to", "list at least one upstream, like 192.0.2.53 or tcp://192.0.2.53:53")
+        }
         var upstreams: [Upstream] = []
         for (index, text) in options.to.enumerated() {
             guard let (address, transport) = Upstream.parse(text) else {
-                throw PluginSetupError(option: "to[\(index)]", "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53")
+                throw PluginSetupError(
+                    option: "to[\(index)]",
+                    "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53"
+                )
             }
-            upstreams.append(Upstream(address: address, name: text, transport: transport, group: context.eventLoopGroup))
+            upstreams.append(
+                Upstream(address: address, name: text, transport: transport, group: context.eventLoopGroup)
+            )
         }
         func names(_ texts: [String], _ key: String) throws -> [DomainName] {
             try texts.enumerated().map { index, text in
@@ -40,14 +49,24 @@ public enum ForwardPlugin: Plugin {
             throw PluginSetupError(option: "deadline", "must be at least the per-try timeout (\(options.timeout))")
         }
         let metrics = ForwardMetrics(
-            requests: context.counter("requests_total"), coalesced: context.counter("coalesced_total"),
-            rejectedReplies: context.counter("rejected_replies_total"), shed: context.counter("shed_total"),
-            failures: context.counter("failures_total"), upstreamQueries: context.counter("upstream_queries_total"),
-            upstreamErrors: context.counter("upstream_errors_total"), truncatedRetries: context.counter("tcp_retries_total"),
-            markedDown: context.counter("upstreams_marked_down_total"))
+            requests: context.counter("requests_total"),
+            coalesced: context.counter("coalesced_total"),
+            rejectedReplies: context.counter("rejected_replies_total"),
+            shed: context.counter("shed_total"),
+            failures: context.counter("failures_total"),
+            upstreamQueries: context.counter("upstream_queries_total"),
+            upstreamErrors: context.counter("upstream_errors_total"),
+            truncatedRetries: context.counter("tcp_retries_total"),
+            markedDown: context.counter("upstreams_marked_down_total")
+        )
         let handler = ForwardHandler(
-            upstreams: upstreams, zones: try names(options.zones, "zones"), except: try names(options.except, "except"),
-            options: options, group: context.eventLoopGroup, metrics: metrics)
+            upstreams: upstreams,
+            zones: try names(options.zones, "zones"),
+            except: try names(options.except, "except"),
+            options: options,
+            group: context.eventLoopGroup,
+            metrics: metrics
+        )
         builder.add(handler)
         let interval = options.healthCheck.duration
         context.addService("forward health checks") { await handler.healthChecks(interval: interval) }

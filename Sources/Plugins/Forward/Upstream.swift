@@ -57,7 +57,9 @@ final class Upstream: Sendable {
             host = String(rest[rest.index(after: rest.startIndex)..<close])
             let after = rest[rest.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":"), let value = Int(after.dropFirst()), (1...65535).contains(value) else { return nil }
+                guard after.hasPrefix(":"), let value = Int(after.dropFirst()), (1...65535).contains(value) else {
+                    return nil
+                }
                 port = value
             }
         } else if rest.filter({ $0 == ":" }).count == 1, let colon = rest.lastIndex(of: ":") {

@@ -16,7 +16,8 @@ func isReply(_ reply: [UInt8], id: UInt16, question: Question) -> Bool {
             view.recordClass == question.recordClass, view.nameLength == question.name.wire.count
         else { return false }
         let wire = question.name.wire
-        for index in 0..<view.nameLength where DomainName.fold(bytes[view.nameOffset + index]) != DomainName.fold(wire[index]) {
+        for index in 0..<view.nameLength
+        where DomainName.fold(bytes[view.nameOffset + index]) != DomainName.fold(wire[index]) {
             return false
         }
         return true
@@ -34,7 +35,13 @@ final class UDPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     let promise: EventLoopPromise<[UInt8]>
     let rejected: @Sendable () -> Void
 
-    init(upstream: SocketAddress, id: UInt16, question: Question, promise: EventLoopPromise<[UInt8]>, rejected: @escaping @Sendable () -> Void) {
+    init(
+        upstream: SocketAddress,
+        id: UInt16,
+        question: Question,
+        promise: EventLoopPromise<[UInt8]>,
+        rejected: @escaping @Sendable () -> Void
+    ) {
         self.upstream = upstream
         self.id = id
         self.question = question
@@ -61,12 +68,23 @@ final class UDPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
 enum UpstreamExchange {
     /// Sends `packet` (whose ID is `id`) over a fresh UDP socket and waits at most `timeout` for the answer.
     static func udp(
-        _ packet: [UInt8], id: UInt16, question: Question, to upstream: SocketAddress, timeout: TimeAmount,
-        group: any EventLoopGroup, rejected: @escaping @Sendable () -> Void
+        _ packet: [UInt8],
+        id: UInt16,
+        question: Question,
+        to upstream: SocketAddress,
+        timeout: TimeAmount,
+        group: any EventLoopGroup,
+        rejected: @escaping @Sendable () -> Void
     ) async throws -> [UInt8] {
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: [UInt8].self)
-        let handler = UDPReplyHandler(upstream: upstream, id: id, question: question, promise: promise, rejected: rejected)
+        let handler = UDPReplyHandler(
+            upstream: upstream,
+            id: id,
+            question: question,
+            promise: promise,
+            rejected: rejected
+        )
         let bindHost = upstream.protocol == .inet6 ? "::" : "0.0.0.0"
         let channel: any Channel
         do {

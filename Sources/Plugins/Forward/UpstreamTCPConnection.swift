@@ -89,7 +89,9 @@ final class UpstreamTCPConnection: Sendable {
         guard bytes.count >= 2 else { return }
         let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         let pending = self.state.withLock { state -> Pending? in
-            guard let pending = state.pending[id], isReply(bytes, id: id, question: pending.question) else { return nil }
+            guard let pending = state.pending[id], isReply(bytes, id: id, question: pending.question) else {
+                return nil
+            }
             state.pending.removeValue(forKey: id)
             return pending
         }

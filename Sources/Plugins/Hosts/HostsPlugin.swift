@@ -26,12 +26,7 @@ public enum HostsPlugin: Plugin {
         let failures = context.counter("reloads_total", [("result", "error")])
         let interval = options.reloadInterval.duration
         context.addService("hosts watcher \(path)") {
-            var lastStamp = HostsPlugin.stamp(path)
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                let stamp = HostsPlugin.stamp(path)
-                guard stamp != lastStamp else { continue }
-                lastStamp = stamp
+            await FileWatch.poll([path], every: interval) { _ in
                 do {
                     handler.replace(try HostsPlugin.load(path: path, logger: logger))
                     invalidate()
@@ -59,14 +54,5 @@ public enum HostsPlugin: Plugin {
             logger.warning("hosts file line skipped: \(skipped)", metadata: ["file": "\(path)"])
         }
         return table
-    }
-
-    /// Modification time and size, to notice a changed file.
-    static func stamp(_ path: String) -> [String] {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
-        return [
-            "\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")",
-            "\(attributes[.systemFileNumber] ?? "")",
-        ]
     }
 }

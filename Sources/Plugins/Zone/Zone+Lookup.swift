@@ -26,7 +26,12 @@ extension Zone {
     /// - NXDOMAIN and NODATA carry the SOA with TTL min(SOA TTL, MINIMUM) (RFC 2308 §3).
     /// - ANY over UDP gets one synthesised HINFO "RFC8482" (RFC 8482 §4.2); over TCP every RRset.
     /// - With DO, the RRSIGs covering each RRset given go with it.
-    public func answer(_ qname: DomainName, _ qtype: RecordType, dnssecOK: Bool = false, tcp: Bool = false) -> ZoneAnswer {
+    public func answer(
+        _ qname: DomainName,
+        _ qtype: RecordType,
+        dnssecOK: Bool = false,
+        tcp: Bool = false
+    ) -> ZoneAnswer {
         var result = ZoneAnswer()
         var name = qname
         var seen: Set<DomainName> = []
@@ -47,7 +52,12 @@ extension Zone {
     }
 
     private func step(
-        name: DomainName, key: DomainName, qtype: RecordType, dnssecOK: Bool, tcp: Bool, into result: inout ZoneAnswer
+        name: DomainName,
+        key: DomainName,
+        qtype: RecordType,
+        dnssecOK: Bool,
+        tcp: Bool,
+        into result: inout ZoneAnswer
     ) -> Step {
         // Walk from the apex down: a cut or a DNAME above the name decides before the name itself.
         let ancestors = self.ancestors(of: key)
@@ -61,7 +71,8 @@ extension Zone {
                 self.add([dname], at: node, dnssecOK: dnssecOK, to: &result.answers)
                 // The owner's labels below the DNAME's owner, moved under the target.
                 let keep = name.labels.count - ancestor.labelCount
-                guard let substituted = try? DomainName(labels: Array(name.labels.prefix(keep))).appending(target) else {
+                guard let substituted = try? DomainName(labels: Array(name.labels.prefix(keep))).appending(target)
+                else {
                     result.responseCode = .yxDomain
                     return .done
                 }
@@ -78,7 +89,8 @@ extension Zone {
         }
         // RFC 4592 §3.3.1: the closest encloser is the longest existing ancestor; its wildcard child, if any, answers.
         if let encloser = ancestors.first(where: { self.nodes[$0] != nil }),
-            let wildcardName = try? encloser.prepending(label: [UInt8(ascii: "*")]), let wildcard = self.nodes[wildcardName]
+            let wildcardName = try? encloser.prepending(label: [UInt8(ascii: "*")]),
+            let wildcard = self.nodes[wildcardName]
         {
             return self.answer(from: wildcard, owner: name, qtype: qtype, dnssecOK: dnssecOK, tcp: tcp, into: &result)
         }
@@ -101,9 +113,15 @@ extension Zone {
     }
 
     private func answer(
-        from node: Node, owner: DomainName, qtype: RecordType, dnssecOK: Bool, tcp: Bool, into result: inout ZoneAnswer
+        from node: Node,
+        owner: DomainName,
+        qtype: RecordType,
+        dnssecOK: Bool,
+        tcp: Bool,
+        into result: inout ZoneAnswer
     ) -> Step {
-        if let cname = node.rrsets[.cname]?.first, qtype != .cname, qtype != .any, case .cname(let target) = cname.rdata {
+        if let cname = node.rrsets[.cname]?.first, qtype != .cname, qtype != .any, case .cname(let target) = cname.rdata
+        {
             self.add([cname], at: node, owner: owner, dnssecOK: dnssecOK, to: &result.answers)
             return .follow(target)
         }
@@ -162,7 +180,13 @@ extension Zone {
 
     /// Appends an RRset (renamed to `owner` when synthesised from a wildcard or asked with another spelling) and,
     /// with DO, its covering RRSIGs.
-    private func add(_ rrset: [Record], at node: Node, owner: DomainName? = nil, dnssecOK: Bool, to section: inout [Record]) {
+    private func add(
+        _ rrset: [Record],
+        at node: Node,
+        owner: DomainName? = nil,
+        dnssecOK: Bool,
+        to section: inout [Record]
+    ) {
         for var record in rrset {
             if let owner { record.name = owner }
             section.append(record)

@@ -72,7 +72,10 @@ public struct Zone: Sendable {
             let others = node.rrsets.keys.filter { $0 != .cname && $0 != .nsec && $0 != .rrsig }
             guard others.isEmpty else {
                 throw ZoneCheckError(
-                    origin: origin, message: "CNAME at \(name) beside other data (\(others.map(\.description).sorted().joined(separator: ", ")))")
+                    origin: origin,
+                    message:
+                        "CNAME at \(name) beside other data (\(others.map(\.description).sorted().joined(separator: ", ")))"
+                )
             }
         }
         self.origin = origin
@@ -85,7 +88,10 @@ public struct Zone: Sendable {
                 guard case .ns(let target) = ns.rdata, target.isSubdomain(of: origin) else { continue }
                 let targetNode = nodes[target.lowercased()]
                 if targetNode?.rrsets[.a] == nil && targetNode?.rrsets[.aaaa] == nil {
-                    throw ZoneCheckError(origin: origin, message: "name server \(target) of \(name) has no A or AAAA (glue) in the zone")
+                    throw ZoneCheckError(
+                        origin: origin,
+                        message: "name server \(target) of \(name) has no A or AAAA (glue) in the zone"
+                    )
                 }
             }
         }

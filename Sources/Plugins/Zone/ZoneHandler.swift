@@ -53,7 +53,11 @@ final class ZoneHandler: QueryHandler {
             return self.transfer(served, &query)
         }
         let answer = served.zone.answer(
-            name, question.type, dnssecOK: query.request.edns?.dnssecOK ?? false, tcp: query.client.transport == .tcp)
+            name,
+            question.type,
+            dnssecOK: query.request.edns?.dnssecOK ?? false,
+            tcp: query.client.transport == .tcp
+        )
         var response = query.respond(answer.responseCode)
         response.header.isAuthoritative = answer.authoritative
         response.answers = answer.answers
@@ -76,7 +80,8 @@ final class ZoneHandler: QueryHandler {
     /// AXFR (RFC 5936): over TCP to allowed clients, the SOA, every record, the SOA again, in as many messages as
     /// it takes; REFUSED otherwise. IXFR is answered with a full transfer (RFC 1995 §4 allows it).
     private func transfer(_ served: ServedZone, _ query: inout Query) -> Verdict {
-        let allowed = query.client.transport == .tcp && query.question.name == served.zone.origin
+        let allowed =
+            query.client.transport == .tcp && query.question.name == served.zone.origin
             && served.transferTo.contains { $0.contains(query.client.address) }
         guard allowed else {
             self.refusedTransfers.increment()

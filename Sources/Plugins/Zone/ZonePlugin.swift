@@ -27,7 +27,9 @@ public enum ZonePlugin: Plugin {
             for (position, text) in source.transferTo.enumerated() {
                 guard let prefix = IPPrefix(text) else {
                     throw PluginSetupError(
-                        option: "zones[\(index)].transfer_to[\(position)]", "'\(text)' is not an address prefix like 192.0.2.0/24")
+                        option: "zones[\(index)].transfer_to[\(position)]",
+                        "'\(text)' is not an address prefix like 192.0.2.0/24"
+                    )
                 }
                 prefixes.append(prefix)
             }
@@ -42,7 +44,13 @@ public enum ZonePlugin: Plugin {
         let handler = ZoneHandler(zones: served, context: context)
         builder.add(handler)
         for zone in served {
-            context.logger.info("zone loaded", metadata: ["origin": "\(zone.zone.origin)", "serial": "\(zone.zone.serial)", "records": "\(zone.zone.records.count)"])
+            context.logger.info(
+                "zone loaded",
+                metadata: [
+                    "origin": "\(zone.zone.origin)", "serial": "\(zone.zone.serial)",
+                    "records": "\(zone.zone.records.count)",
+                ]
+            )
         }
         guard options.reloadInterval.nanoseconds > 0 else { return }
         let logger = context.logger
@@ -52,24 +60,20 @@ public enum ZonePlugin: Plugin {
         let interval = options.reloadInterval.duration
         let watched = files
         context.addService("zone watcher") {
-            let files = watched
-            var stamps = files.map { ZonePlugin.stamp($0.path) }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                for (index, file) in files.enumerated() {
-                    let stamp = ZonePlugin.stamp(file.path)
-                    guard stamp != stamps[index] else { continue }
-                    stamps[index] = stamp
-                    do {
-                        let zone = try ZonePlugin.load(origin: file.origin, path: file.path)
-                        handler.replace(zone)
-                        invalidate()
-                        reloads.increment()
-                        logger.info("zone reloaded", metadata: ["origin": "\(file.origin)", "serial": "\(zone.serial)"])
-                    } catch {
-                        failures.increment()
-                        logger.error("zone reload failed, the previous zone keeps serving: \(error)", metadata: ["origin": "\(file.origin)"])
-                    }
+            await FileWatch.poll(watched.map(\.path), every: interval) { index in
+                let file = watched[index]
+                do {
+                    let zone = try ZonePlugin.load(origin: file.origin, path: file.path)
+                    handler.replace(zone)
+                    invalidate()
+                    reloads.increment()
+                    logger.info("zone reloaded", metadata: ["origin": "\(file.origin)", "serial": "\(zone.serial)"])
+                } catch {
+                    failures.increment()
+                    logger.error(
+                        "zone reload failed, the previous zone keeps serving: \(error)",
+                        metadata: ["origin": "\(file.origin)"]
+                    )
                 }
             }
         }
@@ -84,10 +88,5 @@ public enum ZonePlugin: Plugin {
         }
         let records = try ZoneFile.parse(text: text, path: path, origin: origin)
         return try Zone(origin: origin, records: records)
-    }
-
-    static func stamp(_ path: String) -> [String] {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
-        return ["\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")", "\(attributes[.systemFileNumber] ?? "")"]
     }
 }

@@ -30,7 +30,10 @@ import Testing
         )
         let message = try Message(wire: bytes)
         for record in message.answers { #expect(try Record(record.description) == record) }
-        #expect(try Record("a.example. 300 IN DS 1 13 2").rdata == .ds(DS(keyTag: 1, algorithm: 13, digestType: 2, digest: [])))
+        #expect(
+            try Record("a.example. 300 IN DS 1 13 2").rdata
+                == .ds(DS(keyTag: 1, algorithm: 13, digestType: 2, digest: []))
+        )
     }
 
     /// SVCB `mandatory` keys must be strictly increasing on the wire (RFC 9460 §8); out of order they could not

@@ -1,9 +1,10 @@
 // ZoneLookupTests: the authoritative algorithm's exact sections for every RFC rule the zone plugin follows.
 
 import Pipeline
-@testable import Plugins
 import SwiftletTestSupport
 import Testing
+
+@testable import Plugins
 
 @Suite struct ZoneLookupTests {
     static let records: [Record] = [
@@ -40,7 +41,8 @@ import Testing
         }
     }()
 
-    static let negativeSOA = "example.org.\t300\tIN\tSOA\tns1.example.org. hostmaster.example.org. 1 7200 3600 1209600 300"
+    static let negativeSOA =
+        "example.org.\t300\tIN\tSOA\tns1.example.org. hostmaster.example.org. 1 7200 3600 1209600 300"
 
     func ask(_ text: String, _ type: RecordType, dnssecOK: Bool = false, tcp: Bool = false) -> ZoneAnswer {
         ZoneLookupTests.zone.answer(name(text), type, dnssecOK: dnssecOK, tcp: tcp)
@@ -49,13 +51,17 @@ import Testing
     @Test func exactAnswerIsAuthoritativeWithAdditionalAddresses() {
         let answer = self.ask("example.org.", .mx)
         #expect(answer.responseCode == .noError && answer.authoritative)
-        #expect(answer.answers.map(\.description) == [
-            "example.org.\t3600\tIN\tMX\t10 mail.example.org.", "example.org.\t3600\tIN\tMX\t20 mx.example.net.",
-        ])
+        #expect(
+            answer.answers.map(\.description) == [
+                "example.org.\t3600\tIN\tMX\t10 mail.example.org.", "example.org.\t3600\tIN\tMX\t20 mx.example.net.",
+            ]
+        )
         #expect(answer.authorities.isEmpty)
-        #expect(answer.additionals.map(\.description) == [
-            "mail.example.org.\t3600\tIN\tA\t192.0.2.25", "mail.example.org.\t3600\tIN\tAAAA\t2001:db8::25",
-        ])
+        #expect(
+            answer.additionals.map(\.description) == [
+                "mail.example.org.\t3600\tIN\tA\t192.0.2.25", "mail.example.org.\t3600\tIN\tAAAA\t2001:db8::25",
+            ]
+        )
         #expect(self.ask("_sip._tcp.example.org.", .srv).additionals.count == 2)
     }
 
@@ -84,28 +90,37 @@ import Testing
 
     @Test func cnameIsFollowedInsideTheZone() {
         let answer = self.ask("alias.example.org.", .a)
-        #expect(answer.answers.map(\.description) == [
-            "alias.example.org.\t300\tIN\tCNAME\twww.example.org.", "www.example.org.\t3600\tIN\tA\t192.0.2.80",
-        ])
+        #expect(
+            answer.answers.map(\.description) == [
+                "alias.example.org.\t300\tIN\tCNAME\twww.example.org.", "www.example.org.\t3600\tIN\tA\t192.0.2.80",
+            ]
+        )
         #expect(self.ask("alias.example.org.", .cname).answers.count == 1)
         let outside = self.ask("outside.example.org.", .a)
-        #expect(outside.answers.map(\.type) == [.cname] && outside.responseCode == .noError && outside.authorities.isEmpty)
+        #expect(
+            outside.answers.map(\.type) == [.cname] && outside.responseCode == .noError && outside.authorities.isEmpty
+        )
     }
 
     @Test func cnameLoopStops() {
         let answer = self.ask("loop1.example.org.", .a)
-        #expect(answer.answers.map(\.description) == [
-            "loop1.example.org.\t300\tIN\tCNAME\tloop2.example.org.", "loop2.example.org.\t300\tIN\tCNAME\tloop1.example.org.",
-        ])
+        #expect(
+            answer.answers.map(\.description) == [
+                "loop1.example.org.\t300\tIN\tCNAME\tloop2.example.org.",
+                "loop2.example.org.\t300\tIN\tCNAME\tloop1.example.org.",
+            ]
+        )
     }
 
     @Test func dnameSynthesisesACNAMEAndFollowsIt() {
         let answer = self.ask("host.old.example.org.", .a)
-        #expect(answer.answers.map(\.description) == [
-            "old.example.org.\t600\tIN\tDNAME\tnew.example.org.",
-            "host.old.example.org.\t600\tIN\tCNAME\thost.new.example.org.",
-            "host.new.example.org.\t3600\tIN\tA\t192.0.2.99",
-        ])
+        #expect(
+            answer.answers.map(\.description) == [
+                "old.example.org.\t600\tIN\tDNAME\tnew.example.org.",
+                "host.old.example.org.\t600\tIN\tCNAME\thost.new.example.org.",
+                "host.new.example.org.\t3600\tIN\tA\t192.0.2.99",
+            ]
+        )
         // The DNAME owner itself is not substituted (RFC 6672 §2.3).
         #expect(self.ask("old.example.org.", .dname).answers.map(\.type) == [.dname])
         #expect(self.ask("old.example.org.", .a).responseCode == .noError)
@@ -113,11 +128,14 @@ import Testing
 
     @Test func dnameThatWouldMakeATooLongNameIsYXDOMAIN() throws {
         let long = Array(repeating: String(repeating: "a", count: 60), count: 3).joined(separator: ".")
-        let zone = try Zone(origin: name("example.org."), records: [
-            rr("example.org. 3600 IN SOA ns1.example.org. h.example.org. 1 2 3 4 5"),
-            rr("example.org. 3600 IN NS ns1.example.net."),
-            rr("d.example.org. 3600 IN DNAME \(long).example.org."),
-        ])
+        let zone = try Zone(
+            origin: name("example.org."),
+            records: [
+                rr("example.org. 3600 IN SOA ns1.example.org. h.example.org. 1 2 3 4 5"),
+                rr("example.org. 3600 IN NS ns1.example.net."),
+                rr("d.example.org. 3600 IN DNAME \(long).example.org."),
+            ]
+        )
         #expect(zone.answer(name("\(String(repeating: "b", count: 60)).d.example.org."), .a).responseCode == .yxDomain)
     }
 
@@ -141,12 +159,17 @@ import Testing
     }
 
     @Test func delegationIsAReferralWithGlue() {
-        for (text, type) in [("sub.example.org.", RecordType.a), ("deep.host.sub.example.org.", .aaaa), ("sub.example.org.", .ns)] {
+        for (text, type) in [
+            ("sub.example.org.", RecordType.a), ("deep.host.sub.example.org.", .aaaa), ("sub.example.org.", .ns),
+        ] {
             let answer = self.ask(text, type)
             #expect(!answer.authoritative && answer.responseCode == .noError && answer.answers.isEmpty, "\(text)")
-            #expect(answer.authorities.map(\.description) == [
-                "sub.example.org.\t3600\tIN\tNS\tns.sub.example.org.", "sub.example.org.\t3600\tIN\tNS\tns.example.net.",
-            ])
+            #expect(
+                answer.authorities.map(\.description) == [
+                    "sub.example.org.\t3600\tIN\tNS\tns.sub.example.org.",
+                    "sub.example.org.\t3600\tIN\tNS\tns.example.net.",
+                ]
+            )
             #expect(answer.additionals.map(\.description) == ["ns.sub.example.org.\t3600\tIN\tA\t192.0.2.54"])
         }
         // With DO the DS set goes with the referral.
@@ -172,11 +195,40 @@ import Testing
 
     @Test(arguments: [
         ("no SOA", ["example.org. 3600 IN NS ns.example.net."], "zone example.org.: no SOA record at the apex"),
-        ("two SOA", ["example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5", "example.org. 3600 IN SOA c.example.org. b.example.org. 1 2 3 4 5", "example.org. 3600 IN NS ns.example.net."], "zone example.org.: more than one SOA record"),
-        ("no NS", ["example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5"], "zone example.org.: no NS records at the apex"),
-        ("outside", ["example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5", "example.org. 3600 IN NS ns.example.net.", "www.example.net. 3600 IN A 192.0.2.1"], "zone example.org.: www.example.net. A is outside the zone"),
-        ("CNAME and other data", ["example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5", "example.org. 3600 IN NS ns.example.net.", "x.example.org. 3600 IN CNAME www.example.net.", "x.example.org. 3600 IN A 192.0.2.1"], "zone example.org.: CNAME at x.example.org. beside other data (A)"),
-        ("missing glue", ["example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5", "example.org. 3600 IN NS ns1.example.org."], "zone example.org.: name server ns1.example.org. of example.org. has no A or AAAA (glue) in the zone"),
+        (
+            "two SOA",
+            [
+                "example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5",
+                "example.org. 3600 IN SOA c.example.org. b.example.org. 1 2 3 4 5",
+                "example.org. 3600 IN NS ns.example.net.",
+            ], "zone example.org.: more than one SOA record"
+        ),
+        (
+            "no NS", ["example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5"],
+            "zone example.org.: no NS records at the apex"
+        ),
+        (
+            "outside",
+            [
+                "example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5",
+                "example.org. 3600 IN NS ns.example.net.", "www.example.net. 3600 IN A 192.0.2.1",
+            ], "zone example.org.: www.example.net. A is outside the zone"
+        ),
+        (
+            "CNAME and other data",
+            [
+                "example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5",
+                "example.org. 3600 IN NS ns.example.net.", "x.example.org. 3600 IN CNAME www.example.net.",
+                "x.example.org. 3600 IN A 192.0.2.1",
+            ], "zone example.org.: CNAME at x.example.org. beside other data (A)"
+        ),
+        (
+            "missing glue",
+            [
+                "example.org. 3600 IN SOA a.example.org. b.example.org. 1 2 3 4 5",
+                "example.org. 3600 IN NS ns1.example.org.",
+            ], "zone example.org.: name server ns1.example.org. of example.org. has no A or AAAA (glue) in the zone"
+        ),
     ])
     func brokenZonesAreRejected(_ row: (String, [String], String)) {
         do {
