@@ -226,7 +226,7 @@ import Testing
         } catch {
             #expect(
                 "\(error)"
-                    == "test.yaml:4:25: servers[0].plugins[0].forward.to[0]: '192.0.2.1:99999' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53"
+                    == "test.yaml:4:25: servers[0].plugins[0].forward.to[0]: '192.0.2.1:99999' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53, tcp://192.0.2.53 or tls://192.0.2.53#dns.example.net"
             )
         }
         let order =

@@ -191,8 +191,7 @@ final class ForwardHandler: QueryHandler {
                 if upstream.failed(maxFails: self.maxFails) { self.metrics.markedDown.increment() }
                 lastError = ExtendedError(
                     infoCode: .networkError,
-                    extraText:
-                        "\(upstream.name): \((error as? UpstreamError) == .timeout ? "timed out" : "unreachable")"
+                    extraText: "\(upstream.name): \(UpstreamError.describe(error))"
                 )
             }
         }
@@ -209,7 +208,7 @@ final class ForwardHandler: QueryHandler {
         self.metrics.upstreamQueries.increment()
         var bytes: [UInt8]
         let rejected = self.metrics.rejectedReplies
-        if upstream.transport == .tcp {
+        if upstream.transport != .udp {
             bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
         } else {
             bytes = try await UpstreamExchange.udp(

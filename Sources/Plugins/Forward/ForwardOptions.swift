@@ -14,8 +14,11 @@ public enum ForwardPolicy: String, Decodable, Sendable, CaseIterable {
 
 /// Options of `- forward: {…}`.
 public struct ForwardOptions: Decodable, Sendable {
-    /// Upstreams: `ip[:port]` (UDP, TCP on truncation) or `tcp://ip[:port]` (TCP only). Port 53 by default. Required.
+    /// Upstreams: `ip[:port]` (UDP, TCP on truncation), `tcp://ip[:port]` (TCP only), or `tls://ip[:port]#name`
+    /// (DNS over TLS, port 853 by default, the certificate verified for `name`). Port 53 by default. Required.
     public var to: [String]
+    /// PEM file of the certificate authorities trusted for `tls://` upstreams; default the system's trust store.
+    public var tlsCA: String?
     /// The names forwarded (at or below these zones); others go to the next plugin. Default `["."]`.
     public var zones: [String]
     /// Names (and everything below them) never forwarded: they go to the next plugin. Default none.
@@ -37,6 +40,7 @@ public struct ForwardOptions: Decodable, Sendable {
         case maxFails = "max_fails"
         case healthCheck = "health_check"
         case maxConcurrent = "max_concurrent"
+        case tlsCA = "tls_ca"
     }
 
     public init(to: [String], zones: [String] = ["."], except: [String] = [], policy: ForwardPolicy = .random) {
@@ -49,6 +53,7 @@ public struct ForwardOptions: Decodable, Sendable {
         self.maxFails = 2
         self.healthCheck = OptionDuration(seconds: 1)
         self.maxConcurrent = 1000
+        self.tlsCA = nil
     }
 
     public init(from decoder: any Decoder) throws {
@@ -62,5 +67,6 @@ public struct ForwardOptions: Decodable, Sendable {
         self.maxFails = try container.value(.maxFails, default: self.maxFails)
         self.healthCheck = try container.value(.healthCheck, default: self.healthCheck)
         self.maxConcurrent = try container.value(.maxConcurrent, default: self.maxConcurrent)
+        self.tlsCA = try container.decodeIfPresent(String.self, forKey: .tlsCA)
     }
 }

@@ -1,5 +1,6 @@
 // ForwardPlugin: `- forward: { to: ["192.0.2.53"] }`, sends what reaches it to upstream resolvers.
 
+import NIOSSL
 import Pipeline
 
 public enum ForwardPlugin: Plugin {
@@ -7,7 +8,8 @@ public enum ForwardPlugin: Plugin {
     public static let summary =
         "forwards queries to upstream resolvers (UDP with TCP fallback, or TCP), with health checks"
     public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("to", "[ip[:port] | tcp://ip[:port]]", "(required)", "the upstreams"),
+        OptionHelp("to", "[ip[:port] | tcp://ip[:port] | tls://ip[:port]#name]", "(required)", "the upstreams"),
+        OptionHelp("tls_ca", "path", "(system trust store)", "PEM certificate authorities for tls:// upstreams"),
         OptionHelp("zones", "[name]", "[.]", "names forwarded; others go to the next plugin"),
         OptionHelp("except", "[name]", "[]", "names never forwarded"),
         OptionHelp("policy", "random|round_robin|sequential|fastest", "random", "which upstream is tried first"),
@@ -24,15 +26,19 @@ public enum ForwardPlugin: Plugin {
             throw PluginSetupError(option: "to", "list at least one upstream, like 192.0.2.53 or tcp://192.0.2.53:53")
         }
         var upstreams: [Upstream] = []
+        var tls: NIOSSLContext? = nil
         for (index, text) in options.to.enumerated() {
             guard let (address, transport) = Upstream.parse(text) else {
                 throw PluginSetupError(
                     option: "to[\(index)]",
-                    "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53 or tcp://192.0.2.53"
+                    "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53, tcp://192.0.2.53 or tls://192.0.2.53#dns.example.net"
                 )
             }
+            if case .tls = transport, tls == nil {
+                tls = try ForwardPlugin.tlsContext(options.tlsCA.map(context.resolve))
+            }
             upstreams.append(
-                Upstream(address: address, name: text, transport: transport, group: context.eventLoopGroup)
+                Upstream(address: address, name: text, transport: transport, group: context.eventLoopGroup, tls: tls)
             )
         }
         func names(_ texts: [String], _ key: String) throws -> [DomainName] {
@@ -70,5 +76,21 @@ public enum ForwardPlugin: Plugin {
         builder.add(handler)
         let interval = options.healthCheck.duration
         context.addService("forward health checks") { await handler.healthChecks(interval: interval) }
+    }
+
+    /// A TLS client context that verifies the server's certificate chain and name (RFC 8310 strict privacy).
+    static func tlsContext(_ caFile: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .fullVerification
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile {
+            guard let certificates = try? NIOSSLCertificate.fromPEMFile(caFile), !certificates.isEmpty else {
+                throw PluginSetupError(option: "tls_ca", "cannot read certificates from '\(caFile)'")
+            }
+            configuration.trustRoots = .certificates(certificates)
+        }
+        do { return try NIOSSLContext(configuration: configuration) } catch {
+            throw PluginSetupError(option: "tls_ca", "cannot set up TLS: \(error)")
+        }
     }
 }

@@ -1,6 +1,7 @@
 // Upstream: one upstream server, its transport, and what we have learnt about it (health, smoothed RTT).
 
 import NIOCore
+import NIOSSL
 import Pipeline
 import Synchronization
 
@@ -9,15 +10,27 @@ enum UpstreamError: Error, Equatable {
     case timeout
     case connection(String)
     case malformed
+
+    /// A short reason for logs and Extended DNS Error texts.
+    static func describe(_ error: any Error) -> String {
+        switch error as? UpstreamError {
+        case .timeout?: return "timed out"
+        case .connection(let reason)?: return reason
+        case .malformed?: return "malformed answer"
+        case nil: return "\(error)"
+        }
+    }
 }
 
 /// An upstream server with its health and RTT. Shared by every query of one forward instance.
 final class Upstream: Sendable {
-    enum Transport: String, Sendable {
+    enum Transport: Equatable, Sendable {
         /// UDP, with a TCP retry when the answer is truncated.
         case udp
         /// TCP only, over a reused, pipelined connection.
         case tcp
+        /// DNS over TLS (RFC 7858), the certificate verified for this name, over a reused, pipelined connection.
+        case tls(serverName: String)
     }
 
     struct Health: Sendable {
@@ -33,25 +46,41 @@ final class Upstream: Sendable {
     let health = Mutex(Health())
     let connection: UpstreamTCPConnection
 
-    init(address: SocketAddress, name: String, transport: Transport, group: any EventLoopGroup) {
+    init(
+        address: SocketAddress,
+        name: String,
+        transport: Transport,
+        group: any EventLoopGroup,
+        tls: NIOSSLContext? = nil
+    ) {
         self.address = address
         self.name = name
         self.transport = transport
-        self.connection = UpstreamTCPConnection(address: address, group: group)
+        var serverName: String? = nil
+        if case .tls(let name) = transport { serverName = name }
+        self.connection = UpstreamTCPConnection(address: address, group: group, tls: tls, serverName: serverName)
     }
 
-    /// Parses `ip[:port]`, `[ipv6]:port` or `tcp://…` (port 53 by default).
+    /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).
     static func parse(_ text: String) -> (SocketAddress, Transport)? {
         var rest = Substring(text)
         var transport = Transport.udp
+        var port = 53
         if rest.hasPrefix("tcp://") {
             transport = .tcp
             rest = rest.dropFirst(6)
+        } else if rest.hasPrefix("tls://") {
+            rest = rest.dropFirst(6)
+            guard let hash = rest.firstIndex(of: "#") else { return nil }
+            let serverName = String(rest[rest.index(after: hash)...])
+            guard !serverName.isEmpty, (try? DomainName(serverName)) != nil else { return nil }
+            transport = .tls(serverName: serverName)
+            rest = rest[..<hash]
+            port = 853
         } else if rest.hasPrefix("udp://") || rest.hasPrefix("dns://") {
             rest = rest.dropFirst(6)
         }
         var host = String(rest)
-        var port = 53
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { return nil }
             host = String(rest[rest.index(after: rest.startIndex)..<close])

@@ -2,6 +2,7 @@
 
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Pipeline
 import Synchronization
 
@@ -17,15 +18,22 @@ final class UpstreamTCPConnection: Sendable {
         var channel: (any Channel)? = nil
         var connecting: EventLoopFuture<any Channel>? = nil
         var pending: [UInt16: Pending] = [:]
+        /// Why the connection is closing (a TLS handshake failure, say), for the failed queries' errors.
+        var closingReason: String? = nil
     }
 
     let address: SocketAddress
     let group: any EventLoopGroup
+    /// For DNS over TLS: the client context (trust roots) and the name the certificate must carry.
+    let tls: NIOSSLContext?
+    let serverName: String?
     let state = Mutex(State())
 
-    init(address: SocketAddress, group: any EventLoopGroup) {
+    init(address: SocketAddress, group: any EventLoopGroup, tls: NIOSSLContext? = nil, serverName: String? = nil) {
         self.address = address
         self.group = group
+        self.tls = tls
+        self.serverName = serverName
     }
 
     /// The connection, opened if needed.
@@ -36,8 +44,14 @@ final class UpstreamTCPConnection: Sendable {
             let connecting = ClientBootstrap(group: self.group)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(2))
-                .channelInitializer { channel in
+                .channelInitializer { [tls = self.tls, serverName = self.serverName] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // RFC 7858 §3.2 / RFC 8310: the certificate must be valid for the configured name.
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: serverName)
+                            )
+                        }
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(UpstreamTCPHandler(connection: self))
                     }
@@ -100,15 +114,19 @@ final class UpstreamTCPConnection: Sendable {
 
     /// Called when the connection closes: every query in flight fails, the next one reconnects.
     func closed() {
-        let pending = self.state.withLock { state -> [Pending] in
+        let (pending, reason) = self.state.withLock { state -> ([Pending], String) in
             defer {
                 state.pending.removeAll()
                 state.channel = nil
+                state.closingReason = nil
             }
-            return Array(state.pending.values)
+            return (Array(state.pending.values), state.closingReason ?? "connection closed")
         }
-        for item in pending { item.promise.fail(UpstreamError.connection("connection closed")) }
+        for item in pending { item.promise.fail(UpstreamError.connection(reason)) }
     }
+
+    /// Remembers why the connection is about to close.
+    func failed(_ error: any Error) { self.state.withLock { $0.closingReason = "\(error)" } }
 }
 
 final class UpstreamTCPHandler: ChannelInboundHandler, @unchecked Sendable {
@@ -126,5 +144,8 @@ final class UpstreamTCPHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.connection.failed(error)
+        context.close(promise: nil)
+    }
 }
