@@ -17,11 +17,9 @@ import Testing
                 let reply = try await server.ask(query("www.example.org.", .a, id: 77), tcp: tcp)
                 #expect(reply.header.id == 77 && reply.header.isResponse && reply.header.isAuthoritative)
                 #expect(reply.responseCode == .noError)
-                #expect(
-                    reply.answers.map(\.description) == [
-                        "www.example.org.\t300\tIN\tA\t192.0.2.1", "www.example.org.\t300\tIN\tA\t192.0.2.2",
-                    ]
-                )
+                #expect(reply.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1)), .a(IPv4Address(192, 0, 2, 2))])
+                // The second answer may come from the message cache, its TTL lowered by the time since the first.
+                #expect(reply.answers.allSatisfy { $0.ttl <= 300 && $0.ttl >= 290 })
                 #expect(reply.edns?.udpPayloadSize == 1232)
             }
         }

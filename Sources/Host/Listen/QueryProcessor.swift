@@ -205,7 +205,7 @@ final class QueryProcessor: Sendable {
             }
             let target = sink()
             let owned = query
-            Task {
+            Task(executorPreference: ServerExecutor.shared) {
                 var query = owned
                 let final = await block.chain.resume(&query, from: stop)
                 block.inFlight.subtract(1, ordering: .relaxed)

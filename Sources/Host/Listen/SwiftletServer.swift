@@ -115,7 +115,7 @@ public final class SwiftletServer: @unchecked Sendable {
     private func startServices(_ item: BuiltBlock) {
         let logger = self.logger
         let tasks = item.services.map { name, service in
-            Task {
+            Task(executorPreference: ServerExecutor.shared) {
                 logger.debug("service started: \(name)")
                 await service()
             }

@@ -41,7 +41,40 @@ final class ForwardHandler: QueryHandler {
     let inFlight = Atomic<Int>(0)
     let nextIndex = Atomic<Int>(0)
     /// Identical questions in flight share one resolution (keyed by lower-cased name, type, class, DO, CD).
-    let coalescing = Mutex<[CoalescingKey: Task<ForwardResult, Never>]>([:])
+    let coalescing = Mutex<[CoalescingKey: [CheckedContinuation<ForwardResult?, Never>]]>([:])
+
+    /// A query's part in coalescing: the first one for a key resolves, the others get its result.
+    enum CoalescingRole {
+        case leader
+        case follower(ForwardResult)
+    }
+
+    /// Joins the resolution in flight for `key`, or becomes the one that does it.
+    func coalesce(_ key: CoalescingKey) async -> CoalescingRole {
+        let leads = self.coalescing.withLock { table -> Bool in
+            if table[key] != nil { return false }
+            table[key] = []
+            return true
+        }
+        if leads { return .leader }
+        let result: ForwardResult? = await withCheckedContinuation { continuation in
+            let joined = self.coalescing.withLock { table -> Bool in
+                guard table[key] != nil else { return false }
+                table[key]!.append(continuation)
+                return true
+            }
+            // The leader finished in between: nil, and we try again (likely leading this time).
+            if !joined { continuation.resume(returning: nil) }
+        }
+        guard let result else { return await self.coalesce(key) }
+        return .follower(result)
+    }
+
+    /// Hands the leader's result to every follower and closes the key.
+    func finishCoalescing(_ key: CoalescingKey, with result: ForwardResult) {
+        let waiting = self.coalescing.withLock { $0.removeValue(forKey: key) ?? [] }
+        for continuation in waiting { continuation.resume(returning: result) }
+    }
 
     struct CoalescingKey: Hashable {
         var name: DomainName
@@ -89,32 +122,28 @@ final class ForwardHandler: QueryHandler {
             dnssecOK: request.edns?.dnssecOK ?? false,
             checkingDisabled: request.header.checkingDisabled
         )
-        let (task, joined) = self.coalescing.withLock { table -> (Task<ForwardResult, Never>?, Bool) in
-            if let running = table[key] { return (running, true) }
-            return (nil, false)
-        }
         let result: ForwardResult
-        if let task, joined {
+        switch await self.coalesce(key) {
+        case .follower(let shared):
             self.metrics.coalesced.increment()
-            result = await task.value
-        } else {
+            result = shared
+        case .leader:
             guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.maxConcurrent else {
                 self.inFlight.subtract(1, ordering: .relaxed)
+                self.finishCoalescing(
+                    key,
+                    with: .failure(ExtendedError(infoCode: .other, extraText: "max_concurrent reached"))
+                )
                 self.metrics.shed.increment()
                 query.response = Message.response(to: request, responseCode: .refused)
                 query.answeredBy = ForwardPlugin.name
                 query.logNote = "forward: max_concurrent reached"
                 return .answered
             }
-            let task = Task { await self.resolve(request) }
-            let registered = self.coalescing.withLock { table -> Task<ForwardResult, Never> in
-                if let running = table[key] { return running }
-                table[key] = task
-                return task
-            }
-            result = await registered.value
-            self.coalescing.withLock { table in if table[key] == registered { table[key] = nil } }
+            // The leader resolves on its own task (keeping the server's executor); followers wait for its result.
+            result = await self.resolve(request)
             self.inFlight.subtract(1, ordering: .relaxed)
+            self.finishCoalescing(key, with: result)
         }
         switch result {
         case .answer(let upstream):
