@@ -197,6 +197,34 @@ import Testing
         }
     }
 
+    @Test func prefetchRefreshesAHotNameBeforeItExpires() async throws {
+        let asked = Atomic_Bool(false)
+        let upstream = try FakeUpstream { _, _ in
+            // The first answer is 192.0.2.1; every later one 192.0.2.2.
+            let address = asked.value ? "192.0.2.2" : "192.0.2.1"
+            asked.value = true
+            return .reply(answer("hot.example.org. 4 IN A \(address)"))
+        }
+        defer { upstream.stop() }
+        let plugins = self.forward(upstream, cache: "{ prefetch: { min_hits: 1, before_expiry: 50 } }")
+        try await withServer(plugins: plugins) { server in
+            let first = try await server.ask(query("hot.example.org.", .a))
+            #expect(first.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1))])
+            // Inside the last half of the TTL: the old answer at once, and a refresh behind it.
+            try await Task.sleep(for: .milliseconds(2500))
+            let during = try await server.ask(query("hot.example.org.", .a))
+            #expect(during.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1))])
+            var refreshed: [RData] = []
+            for _ in 0..<30 where refreshed != [.a(IPv4Address(192, 0, 2, 2))] {
+                try await Task.sleep(for: .milliseconds(100))
+                refreshed = try await server.ask(query("hot.example.org.", .a)).answers.map(\.rdata)
+            }
+            // The new data arrived before the old expired, through exactly one more upstream query.
+            #expect(refreshed == [.a(IPv4Address(192, 0, 2, 2))])
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
     @Test func exceptAndZonesPassNamesOn() async throws {
         let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
         defer { upstream.stop() }

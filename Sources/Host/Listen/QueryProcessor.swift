@@ -235,14 +235,38 @@ final class QueryProcessor: Sendable {
             return []
         }
         let first = self.encode(&query, block: block, verdict: stop.verdict)
+        if query.refreshInBackground && stop.verdict == .answered && !query.isRefresh {
+            self.refresh(query, block: block, from: stop.index)
+        }
         guard self.transport == .tcp, !query.additionalResponses.isEmpty else { return first.isEmpty ? [] : [first] }
         return [first] + query.additionalResponses.map { $0.encode(maxSize: Message.maximumSize).bytes }
+    }
+
+    /// Runs the handlers after `index` again for `answered`'s question in the background (cache prefetch), then
+    /// `finish` back down to `index`, and stores the fresh answer in the message cache. Nothing is sent.
+    private func refresh(_ answered: Query, block: ServerBlock, from index: Int) {
+        guard index + 1 < block.chain.handlers.count else { return }
+        var fresh = Query(
+            request: answered.request,
+            client: answered.client,
+            receivedAt: Clock.nanoseconds(),
+            maxResponseSize: answered.maxResponseSize
+        )
+        fresh.isRefresh = true
+        let owned = fresh
+        Task(executorPreference: ServerExecutor.shared) {
+            var query = owned
+            var stop = block.chain.run(&query, from: index + 1)
+            if stop.verdict == .suspend { stop = await block.chain.resume(&query, from: stop) }
+            block.chain.finish(&query, after: stop, downTo: index)
+            if stop.verdict == .answered { _ = self.encode(&query, block: block, verdict: stop.verdict) }
+        }
     }
 
     private func encode(_ query: inout Query, block: ServerBlock, verdict: Verdict) -> [UInt8] {
         guard let response = query.response else { return [] }
         let encoded = response.encode(maxSize: query.maxResponseSize)
-        self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F))
+        if !query.isRefresh { self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F)) }
         if case .upTo(let seconds) = query.cacheability, !encoded.truncated {
             self.cache.store(
                 request: query.request,

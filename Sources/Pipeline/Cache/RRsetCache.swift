@@ -39,6 +39,10 @@ public struct RRsetCacheHit: Sendable, Equatable {
     public var isStale: Bool
     /// Seconds left (0 when stale).
     public var remaining: UInt32
+    /// The TTL the entry was stored with, seconds.
+    public var originalTTL: UInt32
+    /// How many lookups found it (this one included).
+    public var hits: Int
 }
 
 /// The second cache level (the message cache is the first): RRsets and negative answers, shared by `cache` and, later,
@@ -65,6 +69,7 @@ public final class RRsetCache: Sendable {
         var staleUntil: UInt64
         var cost: Int
         var referenced = false
+        var hits = 0
     }
 
     struct Shard {
@@ -101,6 +106,7 @@ public final class RRsetCache: Sendable {
                 return nil
             }
             entry.referenced = true
+            entry.hits += 1
             shard.entries[key] = entry
             let stale = now >= entry.expiresAt
             let remaining = stale ? 0 : UInt32((entry.expiresAt - now) / 1_000_000_000)
@@ -109,7 +115,9 @@ public final class RRsetCache: Sendable {
                 content: RRsetCache.aged(entry.content, by: age),
                 trust: entry.trust,
                 isStale: stale,
-                remaining: remaining
+                remaining: remaining,
+                originalTTL: UInt32((entry.expiresAt &- entry.storedAt) / 1_000_000_000),
+                hits: entry.hits
             )
         }
     }

@@ -50,10 +50,10 @@ public struct Chain: Sendable {
         return current
     }
 
-    /// Runs `finish` in reverse over the handlers that ran, from `stop.index` down to 0.
-    public func finish(_ query: inout Query, after stop: Stop) {
+    /// Runs `finish` in reverse over the handlers that ran, from `stop.index` down to `lowest` (0: all of them).
+    public func finish(_ query: inout Query, after stop: Stop, downTo lowest: Int = 0) {
         var index = stop.index
-        while index >= 0 {
+        while index >= lowest {
             self.handlers[index].finish(&query)
             index -= 1
         }

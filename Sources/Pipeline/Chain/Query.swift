@@ -45,6 +45,12 @@ public struct Query: Sendable {
     public var answeredBy: String?
     /// Free text a handler adds for the query log (e.g. the rule that matched).
     public var logNote: String?
+    /// Set by a handler that answered from stored data which should be refreshed (cache prefetch): after replying,
+    /// the host runs the handlers after it again in the background, sends nothing, and runs `finish` back down to
+    /// that handler so it can store the fresh answer.
+    public var refreshInBackground = false
+    /// True for such a background refresh; handlers may skip work that only matters to a waiting client.
+    public var isRefresh = false
     /// When the query was received, in nanoseconds of the host's monotonic clock.
     public var receivedAt: UInt64
     /// The largest response the transport allows for this client (UDP: its EDNS size capped by the server's).

@@ -15,6 +15,7 @@ final class CacheHandler: QueryHandler {
     let misses: Counter
     let staleAnswers: Counter
     let stores: Counter
+    let prefetches: Counter
     let memory: Gauge
 
     /// CNAME links followed from cached data, at most (as the recursive limits: 11).
@@ -31,6 +32,7 @@ final class CacheHandler: QueryHandler {
         self.misses = context.counter("requests_total", [("result", "miss")])
         self.staleAnswers = context.counter("stale_answers_total")
         self.stores = context.counter("stores_total")
+        self.prefetches = context.counter("prefetches_total")
         self.memory = context.gauge("memory_bytes")
     }
 
@@ -41,6 +43,8 @@ final class CacheHandler: QueryHandler {
         var authorities: [Record]
         var minimumTTL: UInt32
         var stale: Bool
+        /// The final RRset's lookup: for the prefetch decision.
+        var finalHit: RRsetCacheHit? = nil
     }
 
     func handle(_ query: inout Query) -> Verdict {
@@ -66,6 +70,20 @@ final class CacheHandler: QueryHandler {
         }
         self.hits.increment()
         self.respond(&query, with: assembled)
+        if let prefetch = self.options.prefetch, let hit = assembled.finalHit, !assembled.stale {
+            // The last `before_expiry` percent of the TTL: refresh popular entries behind the client's back, and keep
+            // the fast path out of that window so the requests that trigger the refresh keep reaching us.
+            let window = hit.originalTTL * prefetch.beforeExpiry / 100
+            if hit.remaining <= window {
+                if hit.hits >= prefetch.minHits {
+                    query.refreshInBackground = true
+                    self.prefetches.increment()
+                }
+                query.cacheability = .never
+            } else {
+                query.cacheability = .upTo(seconds: min(assembled.minimumTTL, hit.remaining - window))
+            }
+        }
         return .answered
     }
 
@@ -127,7 +145,8 @@ final class CacheHandler: QueryHandler {
                         answers: answers,
                         authorities: [],
                         minimumTTL: minimum,
-                        stale: stale
+                        stale: stale,
+                        finalHit: hit
                     )
                 case .noData(let soa):
                     return Assembled(
@@ -173,7 +192,14 @@ final class CacheHandler: QueryHandler {
             self.store(response, question: question, dnssecOK: dnssecOK, now: now)
             query.response = response
             // Now the fast path may hold it: for the smallest TTL in it (the encoder takes the minimum).
-            query.cacheability = .upTo(seconds: self.options.maxTTL)
+            if let prefetch = self.options.prefetch {
+                // Leave the prefetch window to the cache plugin (see `handle`).
+                let ttls = (response.answers + response.authorities).map(\.ttl)
+                let smallest = ttls.min() ?? 0
+                query.cacheability = .upTo(seconds: smallest - smallest * prefetch.beforeExpiry / 100)
+            } else {
+                query.cacheability = .upTo(seconds: self.options.maxTTL)
+            }
         case .servFail:
             if self.options.serveStale.nanoseconds > 0,
                 var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)

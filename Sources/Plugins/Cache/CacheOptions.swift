@@ -12,6 +12,8 @@ public struct CacheOptions: Decodable, Sendable {
     public var maxNegativeTTL: UInt32
     /// Serve expired data for this long after its TTL when the upstreams fail (RFC 8767); 0 disables. Default 0.
     public var serveStale: OptionDuration
+    /// Refresh popular entries in the background before they expire; nil (the default) disables.
+    public var prefetch: PrefetchOptions?
 
     enum CodingKeys: String, CodingKey {
         case maxSize = "max_size"
@@ -19,6 +21,7 @@ public struct CacheOptions: Decodable, Sendable {
         case maxTTL = "max_ttl"
         case maxNegativeTTL = "max_negative_ttl"
         case serveStale = "serve_stale"
+        case prefetch
     }
 
     public init(
@@ -43,5 +46,32 @@ public struct CacheOptions: Decodable, Sendable {
         self.maxTTL = try container.value(.maxTTL, default: self.maxTTL)
         self.maxNegativeTTL = try container.value(.maxNegativeTTL, default: self.maxNegativeTTL)
         self.serveStale = try container.value(.serveStale, default: self.serveStale)
+        self.prefetch = try container.decodeIfPresent(PrefetchOptions.self, forKey: .prefetch)
+    }
+}
+
+/// `prefetch: { min_hits: 2, before_expiry: 10 }`: an entry asked for at least `min_hits` times is refreshed in the
+/// background when less than `before_expiry` percent of its TTL remains; clients keep getting it meanwhile.
+public struct PrefetchOptions: Decodable, Sendable {
+    /// Requests that reached the cache plugin for the entry (fast-path hits are not seen). Default 2.
+    public var minHits: Int
+    /// Percent of the TTL left that starts a refresh, 1–50. Default 10.
+    public var beforeExpiry: UInt32
+
+    enum CodingKeys: String, CodingKey {
+        case minHits = "min_hits"
+        case beforeExpiry = "before_expiry"
+    }
+
+    public init(minHits: Int = 2, beforeExpiry: UInt32 = 10) {
+        self.minHits = minHits
+        self.beforeExpiry = beforeExpiry
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        self.minHits = try container.value(.minHits, default: self.minHits)
+        self.beforeExpiry = try container.value(.beforeExpiry, default: self.beforeExpiry)
     }
 }

@@ -20,6 +20,12 @@ public enum CachePlugin: Plugin {
 
     public static func setup(_ options: CacheOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         guard options.maxSize >= 1 << 16 else { throw PluginSetupError(option: "max_size", "at least 65536 bytes") }
+        if let prefetch = options.prefetch {
+            guard (1...50).contains(prefetch.beforeExpiry) else {
+                throw PluginSetupError(option: "prefetch.before_expiry", "a percentage from 1 to 50")
+            }
+            guard prefetch.minHits >= 1 else { throw PluginSetupError(option: "prefetch.min_hits", "at least 1") }
+        }
         guard options.minTTL <= options.maxTTL else {
             throw PluginSetupError(option: "min_ttl", "must not exceed max_ttl (\(options.maxTTL))")
         }
