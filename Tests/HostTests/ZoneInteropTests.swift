@@ -173,3 +173,35 @@ func transfer(_ zone: String, from server: ListenAddress) throws -> [Record] {
         }
     }
 }
+
+/// forward + cache in front of knotd: the answers are knotd's records and RCODE, and repeats come from the cache
+/// with TTLs no higher than knotd gave.
+@Suite(.serialized) struct ForwardToKnotTests {
+    @Test(.enabled(if: KnotServer.available)) func answersEqualTheUpstreamsAndRepeatsComeFromTheCache() async throws {
+        let knot = try KnotServer.start(zone: ZoneInteropTests.zoneFile)
+        defer { knot.stop() }
+        let plugins = "      - cache: {}\n      - forward: { to: [\"127.0.0.1:\(knot.port)\"] }"
+        try await withServer(plugins: plugins) { server in
+            let knotClient = DNSClient(server: knot.address, timeout: 2)
+            let questions: [(String, RecordType)] = [
+                ("example.org.", .mx), ("www.example.org.", .a), ("alias.example.org.", .a), ("nope.example.org.", .a),
+                ("www.example.org.", .mx), ("a.b.wild.example.org.", .txt), ("big.example.org.", .txt),
+                ("_sip._tcp.example.org.", .srv),
+            ]
+            for (text, type) in questions {
+                let request = query(text, type, id: 7)
+                let direct = try await blocking { try knotClient.exchange(request) }
+                let forwarded = try await server.ask(request)
+                #expect(forwarded.responseCode == direct.responseCode, "\(text) \(type)")
+                #expect(Set(forwarded.answers) == Set(direct.answers), "\(text) \(type)")
+                #expect(Set(forwarded.authorities) == Set(direct.authorities), "\(text) \(type)")
+                // From the cache: the same records, TTLs at most the upstream's.
+                server.server.cache.removeAll()
+                let cached = try await server.ask(request)
+                #expect(cached.responseCode == direct.responseCode, "\(text) \(type)")
+                #expect(Set(cached.answers.map(\.rdata)) == Set(direct.answers.map(\.rdata)), "\(text) \(type)")
+                #expect(zip(cached.answers.sorted { $0.description < $1.description }, direct.answers.sorted { $0.description < $1.description }).allSatisfy { $0.ttl <= $1.ttl })
+            }
+        }
+    }
+}
