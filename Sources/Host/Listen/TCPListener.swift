@@ -70,7 +70,7 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
         case .reply(let length):
             var out = context.channel.allocator.buffer(capacity: length + 2)
             out.writeInteger(UInt16(length))
-            self.reply.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            out.writeBytes(self.reply[0..<length])
             context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
         case .replies(let messages):
             for message in messages {

@@ -6,7 +6,8 @@ import Testing
 
 @Suite struct DomainNameTests {
     @Test func presentationRoundTripsEscapes() throws {
-        let parsed = try DomainName(#"a\.b.c\032d.\255.example.org."#)
+        let text = #"a\.b.c\032d.\255.example.org."#
+        let parsed = try DomainName(text)
         #expect(
             parsed.labels.map { Array($0) } == [
                 Array("a.b".utf8), [0x63, 0x20, 0x64], [255], Array("example".utf8), Array("org".utf8),
