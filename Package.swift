@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            exclude: ["ACL/README.md", "Cache/README.md", "Echo/README.md", "Forward/README.md", "Hosts/README.md",
+                      "Log/README.md", "Zone/README.md"],
             swiftSettings: strictSettings
         ),
         // Glibc's recvmmsg/sendmmsg/mmsghdr, which Swift's Glibc module does not expose.
