@@ -19,7 +19,7 @@ import Testing
                 #expect(reply.responseCode == .noError)
                 #expect(reply.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1)), .a(IPv4Address(192, 0, 2, 2))])
                 // The second answer may come from the message cache, its TTL lowered by the time since the first.
-                #expect(reply.answers.allSatisfy { $0.ttl <= 300 && $0.ttl >= 290 })
+                #expect(reply.answers.allSatisfy { $0.ttl <= 300 && $0.ttl > 0 })
                 #expect(reply.edns?.udpPayloadSize == 1232)
             }
         }

@@ -94,6 +94,8 @@ enum UpstreamExchange {
                 }
                 .bind(host: bindHost, port: 0).get()
         } catch {
+            // Nothing will answer the promise now (the event loops may be shutting down): settle it before leaving.
+            promise.fail(UpstreamError.connection("\(error)"))
             throw UpstreamError.connection("\(error)")
         }
         let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(UpstreamError.timeout) }
