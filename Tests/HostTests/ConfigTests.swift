@@ -10,24 +10,8 @@ import Yams
 @testable import Host
 
 @Suite struct ConfigTests {
-    func build(_ text: String, base: String = fixturesDirectory.path) throws -> [BuiltBlock] {
-        let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: base)
-        return try ChainFactory.build(
-            configuration,
-            plugins: Registry.builtIn,
-            logger: .init(label: "test"),
-            invalidate: {}
-        )
-    }
 
-    func error(_ text: String, base: String = fixturesDirectory.path) -> String {
-        do {
-            _ = try self.build(text, base: base)
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
-    }
+    func error(_ text: String, base: String = fixturesDirectory.path) -> String { buildError(text, base: base) }
 
     @Test func validConfigurationDecodes() throws {
         let configuration = try Configuration.parse(

@@ -105,3 +105,19 @@ func withServer(
     }
     await server.stop()
 }
+
+/// The error text of building `yaml` (parse, decode, plugin setup), or "built" when it builds.
+func buildError(_ yaml: String, base: String = fixturesDirectory.path) -> String {
+    do {
+        let configuration = try Configuration.parse(yaml, source: "test.yaml", baseDirectory: base)
+        _ = try ChainFactory.build(
+            configuration,
+            plugins: Registry.builtIn,
+            logger: .init(label: "test"),
+            invalidate: {}
+        )
+        return "built"
+    } catch {
+        return "\(error)"
+    }
+}

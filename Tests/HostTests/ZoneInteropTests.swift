@@ -200,7 +200,12 @@ func transfer(_ zone: String, from server: ListenAddress) throws -> [Record] {
                 let cached = try await server.ask(request)
                 #expect(cached.responseCode == direct.responseCode, "\(text) \(type)")
                 #expect(Set(cached.answers.map(\.rdata)) == Set(direct.answers.map(\.rdata)), "\(text) \(type)")
-                #expect(zip(cached.answers.sorted { $0.description < $1.description }, direct.answers.sorted { $0.description < $1.description }).allSatisfy { $0.ttl <= $1.ttl })
+                #expect(
+                    zip(
+                        cached.answers.sorted { $0.description < $1.description },
+                        direct.answers.sorted { $0.description < $1.description }
+                    ).allSatisfy { $0.ttl <= $1.ttl }
+                )
             }
         }
     }

@@ -118,27 +118,9 @@ import Testing
             .write(to: directory.appendingPathComponent("x.zone"), atomically: true, encoding: .utf8)
         let text =
             "servers:\n  - listen: [\"127.0.0.1:0\"]\n    plugins:\n      - zone: { zones: [{ origin: x.example., file: x.zone }] }\n"
-        let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: directory.path)
-        #expect(throws: ConfigError.self) {
-            _ = try ChainFactory.build(
-                configuration,
-                plugins: Registry.builtIn,
-                logger: .init(label: "test"),
-                invalidate: {}
-            )
-        }
-        do {
-            _ = try ChainFactory.build(
-                configuration,
-                plugins: Registry.builtIn,
-                logger: .init(label: "test"),
-                invalidate: {}
-            )
-        } catch {
-            #expect(
-                "\(error)"
-                    == "test.yaml:4:53: servers[0].plugins[0].zone.zones[0].file: \(directory.path)/x.zone:4:7: bad IPv4 address '192.0.2'"
-            )
-        }
+        #expect(
+            buildError(text, base: directory.path)
+                == "test.yaml:4:53: servers[0].plugins[0].zone.zones[0].file: \(directory.path)/x.zone:4:7: bad IPv4 address '192.0.2'"
+        )
     }
 }
