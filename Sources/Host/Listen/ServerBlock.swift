@@ -34,12 +34,16 @@ final class ServerBlock: Sendable {
         self.maxInFlight = maxInFlight
     }
 
-    func stopServices() {
+    /// Cancels the services; returns their tasks so a caller that is about to shut the event loops down can wait
+    /// for them to end (a service in the middle of upstream I/O must not outlive the loops it uses).
+    @discardableResult
+    func stopServices() -> [Task<Void, Never>] {
         let tasks = self.services.withLock { tasks in
             defer { tasks.removeAll() }
             return tasks
         }
         for task in tasks { task.cancel() }
+        return tasks
     }
 }
 

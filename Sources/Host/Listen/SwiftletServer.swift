@@ -181,7 +181,9 @@ public final class SwiftletServer: @unchecked Sendable {
         }
         for listeners in self.listeners.values { for worker in listeners.workers { worker.join() } }
         self.listeners.removeAll()
-        for block in self.blocks { block.stopServices() }
+        for block in self.blocks {
+            for task in block.stopServices() { await task.value }
+        }
         if let adminServer = self.adminServer { try? await adminServer.channel.close() }
         self.adminServer = nil
         try? await self.group.shutdownGracefully()
