@@ -186,6 +186,33 @@ import Testing
         await server.stop(grace: 1)
     }
 
+    @Test func blocksOnDifferentAddressesDoNotShareCachedAnswers() async throws {
+        let text = """
+            servers:
+              - listen: ["127.0.0.1:0"]
+                workers: 1
+                plugins:
+                  - hosts: { file: hosts/example.hosts }
+              - listen: ["127.0.0.2:0"]
+                workers: 1
+                plugins:
+                  - echo: {}
+            """
+        let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
+        let server = SwiftletServer(configuration: configuration, logger: .init(label: "test"))
+        try await server.start()
+        let hostsAddress = ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: server.udpPort(ListenAddress("127.0.0.1:0")!)!)
+        let echoAddress = ListenAddress(address: .v4(IPv4Address(127, 0, 0, 2)), port: server.udpPort(ListenAddress("127.0.0.2:0")!)!)
+        let (first, second) = try await blocking {
+            (try DNSClient(server: hostsAddress).exchange(query("www.example.org.", .a)),
+             try DNSClient(server: echoAddress).exchange(query("www.example.org.", .a)))
+        }
+        await server.stop(grace: 1)
+        #expect(first.answers.count == 2)
+        // The echo block answers for itself, not with the hosts block's cached answer.
+        #expect(second.answers.isEmpty && second.additionals.first?.type == .a)
+    }
+
     @Test func aclRefusesAndDropsBeforeTheCache() async throws {
         try await withServer(
             plugins: "      - acl: { drop: [\"127.0.0.2/32\"], refuse: [\"127.0.0.1/32\"] }\n" + ServerTests.hosts

@@ -125,7 +125,7 @@ final class QueryProcessor: Sendable {
             let length = self.cache.answer(
                 packet: packet,
                 request: request,
-                view: client.view,
+                view: block.cacheView(client.view),
                 now: now,
                 limit: limit,
                 into: reply
@@ -270,7 +270,7 @@ final class QueryProcessor: Sendable {
         if case .upTo(let seconds) = query.cacheability, !encoded.truncated {
             self.cache.store(
                 request: query.request,
-                view: query.client.view,
+                view: block.cacheView(query.client.view),
                 response: encoded.bytes,
                 ttlOffsets: encoded.ttlOffsets,
                 minimumTTL: encoded.minimumTTL,
