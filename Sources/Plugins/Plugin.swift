@@ -64,6 +64,8 @@ public struct PluginContext: Sendable {
     public var invalidateCache: @Sendable () -> Void
     /// The event loops for upstream I/O (shared with the host's TCP listeners).
     public var eventLoopGroup: any EventLoopGroup
+    /// Sets the fast-path message cache's byte budget (the cache plugin's `max_size` covers both cache levels).
+    public var resizeMessageCache: @Sendable (Int) -> Void
 
     public init(
         logger: Logger,
@@ -72,7 +74,8 @@ public struct PluginContext: Sendable {
         baseDirectory: String = ".",
         addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
         invalidateCache: @escaping @Sendable () -> Void = {},
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.logger = logger
         self.metricsPrefix = metricsPrefix
@@ -81,6 +84,7 @@ public struct PluginContext: Sendable {
         self.addService = addService
         self.invalidateCache = invalidateCache
         self.eventLoopGroup = eventLoopGroup
+        self.resizeMessageCache = resizeMessageCache
     }
 
     /// A counter named `<prefix>_<name>` with this instance's dimensions plus `extra`.

@@ -201,11 +201,19 @@ import Testing
         let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
         let server = SwiftletServer(configuration: configuration, logger: .init(label: "test"))
         try await server.start()
-        let hostsAddress = ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: server.udpPort(ListenAddress("127.0.0.1:0")!)!)
-        let echoAddress = ListenAddress(address: .v4(IPv4Address(127, 0, 0, 2)), port: server.udpPort(ListenAddress("127.0.0.2:0")!)!)
+        let hostsAddress = ListenAddress(
+            address: .v4(IPv4Address(127, 0, 0, 1)),
+            port: server.udpPort(ListenAddress("127.0.0.1:0")!)!
+        )
+        let echoAddress = ListenAddress(
+            address: .v4(IPv4Address(127, 0, 0, 2)),
+            port: server.udpPort(ListenAddress("127.0.0.2:0")!)!
+        )
         let (first, second) = try await blocking {
-            (try DNSClient(server: hostsAddress).exchange(query("www.example.org.", .a)),
-             try DNSClient(server: echoAddress).exchange(query("www.example.org.", .a)))
+            (
+                try DNSClient(server: hostsAddress).exchange(query("www.example.org.", .a)),
+                try DNSClient(server: echoAddress).exchange(query("www.example.org.", .a))
+            )
         }
         await server.stop(grace: 1)
         #expect(first.answers.count == 2)

@@ -22,6 +22,7 @@ enum ChainFactory {
         plugins: [any Plugin.Type],
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in },
         invalidate: @escaping @Sendable () -> Void
     ) throws -> [BuiltBlock] {
         let decoder = ConfigDecoder(file: configuration.source)
@@ -48,7 +49,8 @@ enum ChainFactory {
                     baseDirectory: configuration.baseDirectory,
                     addService: { name, service in services.append(name, service) },
                     invalidateCache: invalidate,
-                    eventLoopGroup: eventLoopGroup
+                    eventLoopGroup: eventLoopGroup,
+                    resizeMessageCache: resizeMessageCache
                 )
                 try ChainFactory.setup(plugin, entry: entry, decoder: decoder, context: context, builder: &builder)
             }

@@ -50,7 +50,8 @@ public final class SwiftletServer: @unchecked Sendable {
             self.configuration,
             plugins: self.plugins,
             logger: self.logger,
-            eventLoopGroup: self.group
+            eventLoopGroup: self.group,
+            resizeMessageCache: { [cache] bytes in cache.resize(maxBytes: bytes) }
         ) { [cache] in
             cache.bumpEpoch()
         }
@@ -149,7 +150,8 @@ public final class SwiftletServer: @unchecked Sendable {
             configuration,
             plugins: self.plugins,
             logger: self.logger,
-            eventLoopGroup: self.group
+            eventLoopGroup: self.group,
+            resizeMessageCache: { [cache] bytes in cache.resize(maxBytes: bytes) }
         ) { [cache] in
             cache.bumpEpoch()
         }

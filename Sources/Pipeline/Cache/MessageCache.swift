@@ -14,7 +14,9 @@ import Synchronization
 ///
 /// - Complexity: lookup and store are O(1) expected; eviction sweeps at most a shard's slots.
 public final class MessageCache: Sendable {
-    public let maxBytes: Int
+    private let budget: Atomic<Int>
+    /// The byte budget of all shards together.
+    public var maxBytes: Int { self.budget.load(ordering: .relaxed) }
     private let shards: [Shard]
     private let shardMask: Int
     private let epochCounter = Atomic<UInt32>(0)
@@ -30,7 +32,7 @@ public final class MessageCache: Sendable {
     public init(maxBytes: Int = 64 << 20, shardCount: Int = 16) {
         var count = 1
         while count < max(1, shardCount) { count <<= 1 }
-        self.maxBytes = maxBytes
+        self.budget = Atomic(maxBytes)
         self.shardMask = count - 1
         self.shards = (0..<count).map { _ in Shard(budget: maxBytes / count) }
     }
@@ -176,6 +178,13 @@ public final class MessageCache: Sendable {
         return total
     }
 
+    /// Changes the byte budget (the cache plugin's `max_size`); shards over it shrink as they next store.
+    public func resize(maxBytes: Int) {
+        self.budget.store(maxBytes, ordering: .relaxed)
+        let share = maxBytes / self.shards.count
+        for shard in self.shards { shard.state.withLock { $0.budget = share } }
+    }
+
     /// Removes every entry.
     public func removeAll() {
         for shard in self.shards { shard.state.withLock { $0.removeAll() } }
@@ -229,7 +238,7 @@ extension MessageCache {
     }
 
     struct ShardState {
-        let budget: Int
+        var budget: Int
         /// Entries by slot; a dead slot (`live == false`) is on the free list. Not optionals, so a hit reads fields
         /// in place instead of copying an entry (and retaining its arrays).
         var slots: [Entry] = []

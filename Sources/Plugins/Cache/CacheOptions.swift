@@ -2,7 +2,7 @@
 
 /// Options of `- cache: {…}`.
 public struct CacheOptions: Decodable, Sendable {
-    /// Bytes for the RRset cache. Default 64 MiB.
+    /// Bytes for each cache level: the RRset cache and the host's message cache. Default 64 MiB.
     public var maxSize: Int
     /// TTLs below this are raised to it, seconds. Default 0.
     public var minTTL: UInt32

@@ -30,6 +30,8 @@ public enum CachePlugin: Plugin {
             throw PluginSetupError(option: "min_ttl", "must not exceed max_ttl (\(options.maxTTL))")
         }
         builder.require(.before, ForwardPlugin.name)
+        // `max_size` bounds both levels: the RRset cache here and the host's message cache.
+        context.resizeMessageCache(options.maxSize)
         builder.add(CacheHandler(cache: RRsetCache(maxBytes: options.maxSize), options: options, context: context))
     }
 }

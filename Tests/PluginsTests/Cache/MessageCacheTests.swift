@@ -140,6 +140,19 @@ import Testing
         #expect(try self.ask(cache, query("n99.example.org.", .a)) != nil)
     }
 
+    @Test func resizingShrinksTheCacheAsItStores() throws {
+        let cache = MessageCache(maxBytes: 1 << 20, shardCount: 1)
+        for index in 0..<50 {
+            self.store(cache, query("n\(index).example.org.", .a), [rr("n\(index).example.org. 300 IN A 192.0.2.1")])
+        }
+        #expect(cache.statistics.entries == 50)
+        cache.resize(maxBytes: 4000)
+        #expect(cache.maxBytes == 4000)
+        self.store(cache, query("last.example.org.", .a), [rr("last.example.org. 300 IN A 192.0.2.1")])
+        #expect(cache.statistics.bytes <= 4000)
+        #expect(cache.statistics.entries < 50)
+    }
+
     @Test func storingAgainReplacesTheEntry() throws {
         let cache = MessageCache()
         self.store(cache, query("example.org.", .a), [rr("example.org. 300 IN A 192.0.2.1")])
