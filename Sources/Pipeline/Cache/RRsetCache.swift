@@ -68,15 +68,114 @@ public final class RRsetCache: Sendable {
         var expiresAt: UInt64
         var staleUntil: UInt64
         var cost: Int
-        var referenced = false
+        /// Uses since it was stored (capped at 3), for S3-FIFO.
+        var frequency: UInt8 = 0
+        var inMain = false
         var hits = 0
     }
 
+    /// A first-in-first-out queue over an array (amortised O(1) push and pop).
+    struct FIFO<Element> {
+        private var items: [Element] = []
+        private var head = 0
+        var isEmpty: Bool { self.head >= self.items.count }
+        var count: Int { self.items.count - self.head }
+        mutating func push(_ item: Element) { self.items.append(item) }
+        mutating func pop() -> Element? {
+            guard self.head < self.items.count else { return nil }
+            defer {
+                self.head += 1
+                if self.head > 64 && self.head * 2 > self.items.count {
+                    self.items.removeFirst(self.head)
+                    self.head = 0
+                }
+            }
+            return self.items[self.head]
+        }
+    }
+
+    /// One shard under S3-FIFO (Yang et al., SOSP 2023): new entries enter a small FIFO (a tenth of the bytes);
+    /// leaving it, an entry used since it came in moves to the main FIFO and the others are evicted and remembered
+    /// as ghosts; a ghost stored again goes straight to main; main gives used entries another round. One-time names
+    /// (a scan, a random-subdomain flood) pass through the small queue without pushing out the names in use.
     struct Shard {
         var entries: [Key: Entry] = [:]
-        var order: [Key] = []
-        var hand = 0
+        var small = FIFO<Key>()
+        var main = FIFO<Key>()
+        var ghosts: Set<Key> = []
+        var ghostOrder = FIFO<Key>()
         var bytes = 0
+        var smallBytes = 0
+
+        /// Adds or replaces an entry, then evicts until the shard fits `budget`; returns the evictions.
+        mutating func put(_ key: Key, _ entry: Entry, budget: Int) -> Int {
+            var entry = entry
+            if let existing = self.entries[key] {
+                self.bytes -= existing.cost
+                if !existing.inMain { self.smallBytes -= existing.cost }
+                entry.inMain = existing.inMain
+                entry.frequency = existing.frequency
+            } else if self.ghosts.remove(key) != nil {
+                entry.inMain = true
+                self.main.push(key)
+            } else {
+                self.small.push(key)
+            }
+            self.entries[key] = entry
+            self.bytes += entry.cost
+            if !entry.inMain { self.smallBytes += entry.cost }
+            var evicted = 0
+            var steps = 0
+            while self.bytes > budget && steps < 4 * (self.small.count + self.main.count) + 8 {
+                steps += 1
+                if self.smallBytes > budget / 10 || self.main.isEmpty {
+                    guard let candidate = self.small.pop() else { break }
+                    guard var victim = self.entries[candidate], !victim.inMain, candidate != key || self.main.isEmpty
+                    else {
+                        continue
+                    }
+                    if victim.frequency > 0 {
+                        victim.inMain = true
+                        victim.frequency = 0
+                        self.smallBytes -= victim.cost
+                        self.entries[candidate] = victim
+                        self.main.push(candidate)
+                    } else {
+                        self.drop(candidate)
+                        self.remember(candidate)
+                        evicted += 1
+                    }
+                } else {
+                    guard let candidate = self.main.pop() else { break }
+                    guard var victim = self.entries[candidate], victim.inMain else { continue }
+                    if victim.frequency > 0 {
+                        victim.frequency -= 1
+                        self.entries[candidate] = victim
+                        self.main.push(candidate)
+                    } else {
+                        self.drop(candidate)
+                        evicted += 1
+                    }
+                }
+            }
+            return evicted
+        }
+
+        /// Removes an entry (eviction, expiry, `remove`).
+        mutating func drop(_ key: Key) {
+            guard let entry = self.entries.removeValue(forKey: key) else { return }
+            self.bytes -= entry.cost
+            if !entry.inMain { self.smallBytes -= entry.cost }
+        }
+
+        /// Keeps an evicted key as a ghost, as many ghosts as there are entries.
+        mutating func remember(_ key: Key) {
+            self.ghosts.insert(key)
+            self.ghostOrder.push(key)
+            while self.ghostOrder.count > max(64, self.entries.count), let old = self.ghostOrder.pop() {
+                self.ghosts.remove(old)
+            }
+        }
     }
 
     final class ShardBox: Sendable {
@@ -101,11 +200,10 @@ public final class RRsetCache: Sendable {
         self.shard(key).state.withLock { shard -> RRsetCacheHit? in
             guard var entry = shard.entries[key] else { return nil }
             if now >= entry.staleUntil {
-                shard.bytes -= entry.cost
-                shard.entries[key] = nil
+                shard.drop(key)
                 return nil
             }
-            entry.referenced = true
+            entry.frequency = min(entry.frequency + 1, 3)
             entry.hits += 1
             shard.entries[key] = entry
             let stale = now >= entry.expiresAt
@@ -144,43 +242,15 @@ public final class RRsetCache: Sendable {
         )
         let budget = self.maxBytes / self.shards.count
         return self.shard(key).state.withLock { shard -> Bool in
-            if let existing = shard.entries[key] {
-                if existing.trust > trust && now < existing.expiresAt { return false }
-                shard.bytes -= existing.cost
-            } else {
-                shard.order.append(key)
-            }
-            shard.entries[key] = entry
-            shard.bytes += cost
-            var sweeps = 0
-            while shard.bytes > budget && !shard.entries.isEmpty && sweeps < 4 * shard.order.count {
-                sweeps += 1
-                if shard.hand >= shard.order.count {
-                    shard.hand = 0
-                    // Compact the order list of keys that are gone.
-                    shard.order.removeAll { shard.entries[$0] == nil }
-                    if shard.order.isEmpty { break }
-                }
-                let candidate = shard.order[shard.hand]
-                shard.hand += 1
-                guard var victim = shard.entries[candidate], candidate != key else { continue }
-                if victim.referenced {
-                    victim.referenced = false
-                    shard.entries[candidate] = victim
-                } else {
-                    shard.bytes -= victim.cost
-                    shard.entries[candidate] = nil
-                    self.evictions.add(1, ordering: .relaxed)
-                }
-            }
+            if let existing = shard.entries[key], existing.trust > trust && now < existing.expiresAt { return false }
+            let evicted = shard.put(key, entry, budget: budget)
+            if evicted > 0 { self.evictions.add(evicted, ordering: .relaxed) }
             return true
         }
     }
 
     public func remove(_ key: Key) {
-        self.shard(key).state.withLock { shard in
-            if let existing = shard.entries.removeValue(forKey: key) { shard.bytes -= existing.cost }
-        }
+        self.shard(key).state.withLock { $0.drop(key) }
     }
 
     /// Bytes held (an estimate: records' wire sizes plus a fixed overhead per entry), entries and evictions.
