@@ -224,6 +224,36 @@ import Testing
         }
     }
 
+    @Test func staleDataIsServedWhenTheUpstreamIsSlowerThanTheClientTimeout() async throws {
+        let slow = Atomic_Bool(false)
+        let upstream = try FakeUpstream { _, _ in
+            // The first answer lives 1 s; the slow one 10 s.
+            let reply =
+                slow.value ? answer("www.example.org. 10 IN A 192.0.2.2") : answer("www.example.org. 1 IN A 192.0.2.1")
+            return slow.value ? .delay(1.2, reply) : .reply(reply)
+        }
+        defer { upstream.stop() }
+        let plugins = self.forward(upstream, cache: "{ serve_stale: 1h, stale_client_timeout: 200ms }")
+        try await withServer(plugins: plugins) { server in
+            #expect(try await server.ask(query("www.example.org.", .a)).answers.count == 1)
+            slow.value = true
+            try await Task.sleep(for: .milliseconds(1500))
+            // The upstream now takes 1.2 s; after 200 ms the client gets the expired data (our client waits 2 s).
+            let stale = try await server.ask(query("www.example.org.", .a))
+            #expect(stale.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1))])
+            #expect(stale.answers.map(\.ttl) == [30])
+            #expect(stale.edns?.options == [.extendedError(ExtendedError(infoCode: .staleAnswer))])
+            // The refresh still completed and was stored.
+            try await Task.sleep(for: .milliseconds(1500))
+            server.server.cache.removeAll()
+            slow.value = false
+            let fresh = try await server.ask(query("www.example.org.", .a))
+            #expect(fresh.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 2))])
+            // From the cache: the upstream saw the first query and the refresh only.
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
     @Test func exceptAndZonesPassNamesOn() async throws {
         let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
         defer { upstream.stop() }

@@ -207,9 +207,24 @@ final class QueryProcessor: Sendable {
             let owned = query
             Task(executorPreference: ServerExecutor.shared) {
                 var query = owned
+                // A handler may have left a fallback for a slow chain (serve-stale's client timeout, RFC 8767 §5):
+                // it goes to the client after its delay unless the chain finished first; the chain completes anyway.
+                let late = OnceFlag()
+                var timer: Task<Void, Never>? = nil
+                if let fallback = query.lateFallback {
+                    var bytes = fallback.response
+                    bytes.header.id = query.request.header.id
+                    let encoded = bytes.encode(maxSize: query.maxResponseSize).bytes
+                    timer = Task(executorPreference: ServerExecutor.shared) {
+                        try? await Task.sleep(for: fallback.after)
+                        if !Task.isCancelled && late.claim() { target.send(encoded) }
+                    }
+                }
                 let final = await block.chain.resume(&query, from: stop)
+                timer?.cancel()
                 block.inFlight.subtract(1, ordering: .relaxed)
-                for bytes in self.complete(&query, block: block, stop: final) { target.send(bytes) }
+                let replies = self.complete(&query, block: block, stop: final)
+                if late.claim() { for bytes in replies { target.send(bytes) } }
             }
             return .pending
         }
@@ -352,6 +367,18 @@ struct FrontDoorTally {
         if self.hits > 0 { metrics.fastPathHits.increment(by: Int64(self.hits)) }
         for code in 0..<16 where self.rcodes[code] > 0 {
             metrics.responses[code].increment(by: Int64(self.rcodes[code]))
+        }
+    }
+}
+
+/// Set once by whichever comes first: the chain's reply or a late fallback.
+final class OnceFlag: Sendable {
+    private let taken = Mutex(false)
+    /// True for the first caller only.
+    func claim() -> Bool {
+        self.taken.withLock { taken in
+            defer { taken = true }
+            return !taken
         }
     }
 }

@@ -51,6 +51,9 @@ public struct Query: Sendable {
     public var refreshInBackground = false
     /// True for such a background refresh; handlers may skip work that only matters to a waiting client.
     public var isRefresh = false
+    /// An answer to send if the chain suspends and has not answered after `after` (serve-stale's client timeout,
+    /// RFC 8767 §5). The chain still completes, so its later handlers' `finish` steps can store the fresh answer.
+    public var lateFallback: (response: Message, after: Duration)?
     /// When the query was received, in nanoseconds of the host's monotonic clock.
     public var receivedAt: UInt64
     /// The largest response the transport allows for this client (UDP: its EDNS size capped by the server's).

@@ -66,6 +66,22 @@ final class CacheHandler: QueryHandler {
         }
         guard let assembled = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: false) else {
             self.misses.increment()
+            if self.options.serveStale.nanoseconds > 0,
+                var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)
+            {
+                // RFC 8767 §5: try the upstreams, but answer the stale data if they take longer than the client
+                // timeout; the refresh still completes and is stored.
+                stale.answers = stale.answers.map(CacheHandler.staleRecord)
+                stale.authorities = stale.authorities.map(CacheHandler.staleRecord)
+                var response = Message.response(to: query.request, responseCode: stale.responseCode)
+                response.header.recursionAvailable = true
+                response.answers = stale.answers
+                response.authorities = stale.authorities
+                if response.edns != nil {
+                    response.edns!.options = [.extendedError(ExtendedError(infoCode: .staleAnswer))]
+                }
+                query.lateFallback = (response, self.options.staleClientTimeout.duration)
+            }
             return .next
         }
         self.hits.increment()
@@ -205,17 +221,8 @@ final class CacheHandler: QueryHandler {
                 var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)
             {
                 // RFC 8767 §4: stale data with TTL 30, and no new attempt for 30 s.
-                stale.answers = stale.answers.map {
-                    var record = $0
-                    record.ttl = min(record.ttl, CacheHandler.staleTTL)
-                    if record.ttl == 0 { record.ttl = CacheHandler.staleTTL }
-                    return record
-                }
-                stale.authorities = stale.authorities.map {
-                    var record = $0
-                    record.ttl = CacheHandler.staleTTL
-                    return record
-                }
+                stale.answers = stale.answers.map(CacheHandler.staleRecord)
+                stale.authorities = stale.authorities.map(CacheHandler.staleRecord)
                 self.staleAnswers.increment()
                 self.refreshStale(stale, question: question, dnssecOK: dnssecOK, now: now)
                 stale.stale = true
@@ -234,6 +241,13 @@ final class CacheHandler: QueryHandler {
             break
         }
         self.memory.record(self.cache.usage.bytes)
+    }
+
+    /// A record of a stale answer as it is served: TTL at most 30, and 30 once expired (RFC 8767 §4).
+    static func staleRecord(_ record: Record) -> Record {
+        var stale = record
+        stale.ttl = record.ttl == 0 ? CacheHandler.staleTTL : min(record.ttl, CacheHandler.staleTTL)
+        return stale
     }
 
     /// Keeps stale data servable as fresh for 30 s, so failing upstreams are asked at most every 30 s (RFC 8767 §5).

@@ -12,6 +12,9 @@ public struct CacheOptions: Decodable, Sendable {
     public var maxNegativeTTL: UInt32
     /// Serve expired data for this long after its TTL when the upstreams fail (RFC 8767); 0 disables. Default 0.
     public var serveStale: OptionDuration
+    /// With `serve_stale`: how long a client waits for a refresh before it gets the stale data (RFC 8767 §5
+    /// suggests 1.8 s). Default 1.8s.
+    public var staleClientTimeout: OptionDuration
     /// Refresh popular entries in the background before they expire; nil (the default) disables.
     public var prefetch: PrefetchOptions?
 
@@ -22,6 +25,7 @@ public struct CacheOptions: Decodable, Sendable {
         case maxNegativeTTL = "max_negative_ttl"
         case serveStale = "serve_stale"
         case prefetch
+        case staleClientTimeout = "stale_client_timeout"
     }
 
     public init(
@@ -36,6 +40,7 @@ public struct CacheOptions: Decodable, Sendable {
         self.maxTTL = maxTTL
         self.maxNegativeTTL = maxNegativeTTL
         self.serveStale = serveStale
+        self.staleClientTimeout = OptionDuration(seconds: 1.8)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,6 +52,7 @@ public struct CacheOptions: Decodable, Sendable {
         self.maxNegativeTTL = try container.value(.maxNegativeTTL, default: self.maxNegativeTTL)
         self.serveStale = try container.value(.serveStale, default: self.serveStale)
         self.prefetch = try container.decodeIfPresent(PrefetchOptions.self, forKey: .prefetch)
+        self.staleClientTimeout = try container.value(.staleClientTimeout, default: self.staleClientTimeout)
     }
 }
 
