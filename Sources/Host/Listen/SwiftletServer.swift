@@ -46,15 +46,7 @@ public final class SwiftletServer: @unchecked Sendable {
     /// - Throws: `ConfigError` from plugin setup, `ListenError` when an address cannot be bound.
     public func start() async throws {
         MetricsBootstrap.bootstrapOnce()
-        let built = try ChainFactory.build(
-            self.configuration,
-            plugins: self.plugins,
-            logger: self.logger,
-            eventLoopGroup: self.group,
-            resizeMessageCache: { [cache] bytes in cache.resize(maxBytes: bytes) }
-        ) { [cache] in
-            cache.bumpEpoch()
-        }
+        let built = try self.build(self.configuration)
         self.blocks = built.map(\.block)
         var addresses: [ListenAddress] = []
         for block in self.configuration.servers {
@@ -105,6 +97,19 @@ public final class SwiftletServer: @unchecked Sendable {
         self.admin.ready.store(true, ordering: .releasing)
     }
 
+    /// Compiles every block of `configuration`, wired to this server's event loops and message cache.
+    private func build(_ configuration: Configuration) throws -> [BuiltBlock] {
+        let cache = self.cache
+        return try ChainFactory.build(
+            configuration,
+            plugins: self.plugins,
+            logger: self.logger,
+            eventLoopGroup: self.group,
+            resizeMessageCache: { cache.resize(maxBytes: $0) },
+            invalidate: { cache.bumpEpoch() }
+        )
+    }
+
     private func blocks(
         listeningOn address: ListenAddress,
         in configuration: Configuration,
@@ -146,15 +151,7 @@ public final class SwiftletServer: @unchecked Sendable {
                 message: "listen addresses changed; restart the server to apply that (the running configuration stays)"
             )
         }
-        let built = try ChainFactory.build(
-            configuration,
-            plugins: self.plugins,
-            logger: self.logger,
-            eventLoopGroup: self.group,
-            resizeMessageCache: { [cache] bytes in cache.resize(maxBytes: bytes) }
-        ) { [cache] in
-            cache.bumpEpoch()
-        }
+        let built = try self.build(configuration)
         let newBlocks = built.map(\.block)
         for (address, listeners) in self.listeners {
             let table = BlockTable(blocks: self.blocks(listeningOn: address, in: configuration, built: newBlocks))
