@@ -34,13 +34,13 @@ final class ServerBlock: Sendable {
         self.maxInFlight = maxInFlight
     }
 
-    /// Cancels the services; returns their tasks so a caller that is about to shut the event loops down can wait
-    /// for them to end (a service in the middle of upstream I/O must not outlive the loops it uses).
-    @discardableResult
     /// The message-cache view of a query this block handles: the guards' view, kept apart per block, because every
     /// listen address shares one message cache and two blocks may answer the same name differently.
     func cacheView(_ view: UInt16) -> UInt16 { UInt16(truncatingIfNeeded: self.index) << 12 | (view & 0x0FFF) }
 
+    /// Cancels the services; returns their tasks so a caller that is about to shut the event loops down can wait
+    /// for them to end (a service in the middle of upstream I/O must not outlive the loops it uses).
+    @discardableResult
     func stopServices() -> [Task<Void, Never>] {
         let tasks = self.services.withLock { tasks in
             defer { tasks.removeAll() }

@@ -236,19 +236,10 @@ final class ForwardHandler: QueryHandler {
         let started = Clock.nanoseconds()
         self.metrics.upstreamQueries.increment()
         var bytes: [UInt8]
-        let rejected = self.metrics.rejectedReplies
         if upstream.transport != .udp {
             bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
         } else {
-            bytes = try await UpstreamExchange.udp(
-                packet,
-                id: id,
-                question: question,
-                to: upstream.address,
-                timeout: timeout,
-                group: self.group,
-                rejected: { rejected.increment() }
-            )
+            bytes = try await upstream.datagrams.exchange(packet, id: id, question: question, timeout: timeout)
             if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
                 // TC: the same question again over TCP (RFC 7766 §5).
                 self.metrics.truncatedRetries.increment()

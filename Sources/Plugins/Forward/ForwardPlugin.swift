@@ -25,6 +25,17 @@ public enum ForwardPlugin: Plugin {
         guard !options.to.isEmpty else {
             throw PluginSetupError(option: "to", "list at least one upstream, like 192.0.2.53 or tcp://192.0.2.53:53")
         }
+        let metrics = ForwardMetrics(
+            requests: context.counter("requests_total"),
+            coalesced: context.counter("coalesced_total"),
+            rejectedReplies: context.counter("rejected_replies_total"),
+            shed: context.counter("shed_total"),
+            failures: context.counter("failures_total"),
+            upstreamQueries: context.counter("upstream_queries_total"),
+            upstreamErrors: context.counter("upstream_errors_total"),
+            truncatedRetries: context.counter("tcp_retries_total"),
+            markedDown: context.counter("upstreams_marked_down_total")
+        )
         var upstreams: [Upstream] = []
         var tls: NIOSSLContext? = nil
         for (index, text) in options.to.enumerated() {
@@ -38,7 +49,14 @@ public enum ForwardPlugin: Plugin {
                 tls = try ForwardPlugin.tlsContext(options.tlsCA.map(context.resolve))
             }
             upstreams.append(
-                Upstream(address: address, name: text, transport: transport, group: context.eventLoopGroup, tls: tls)
+                Upstream(
+                    address: address,
+                    name: text,
+                    transport: transport,
+                    group: context.eventLoopGroup,
+                    tls: tls,
+                    rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
+                )
             )
         }
         func names(_ texts: [String], _ key: String) throws -> [DomainName] {
@@ -54,17 +72,6 @@ public enum ForwardPlugin: Plugin {
         guard options.timeout.nanoseconds > 0, options.deadline.nanoseconds >= options.timeout.nanoseconds else {
             throw PluginSetupError(option: "deadline", "must be at least the per-try timeout (\(options.timeout))")
         }
-        let metrics = ForwardMetrics(
-            requests: context.counter("requests_total"),
-            coalesced: context.counter("coalesced_total"),
-            rejectedReplies: context.counter("rejected_replies_total"),
-            shed: context.counter("shed_total"),
-            failures: context.counter("failures_total"),
-            upstreamQueries: context.counter("upstream_queries_total"),
-            upstreamErrors: context.counter("upstream_errors_total"),
-            truncatedRetries: context.counter("tcp_retries_total"),
-            markedDown: context.counter("upstreams_marked_down_total")
-        )
         let handler = ForwardHandler(
             upstreams: upstreams,
             zones: try names(options.zones, "zones"),

@@ -45,13 +45,15 @@ final class Upstream: Sendable {
     let transport: Transport
     let health = Mutex(Health())
     let connection: UpstreamTCPConnection
+    let datagrams: UpstreamUDPPool
 
     init(
         address: SocketAddress,
         name: String,
         transport: Transport,
         group: any EventLoopGroup,
-        tls: NIOSSLContext? = nil
+        tls: NIOSSLContext? = nil,
+        rejected: @escaping @Sendable () -> Void = {}
     ) {
         self.address = address
         self.name = name
@@ -59,6 +61,7 @@ final class Upstream: Sendable {
         var serverName: String? = nil
         if case .tls(let name) = transport { serverName = name }
         self.connection = UpstreamTCPConnection(address: address, group: group, tls: tls, serverName: serverName)
+        self.datagrams = UpstreamUDPPool(upstream: address, group: group, rejected: rejected)
     }
 
     /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).

@@ -1,0 +1,22 @@
+// UpstreamReply: whether a datagram or TCP message is the answer to a query we sent.
+
+import Pipeline
+
+/// Checks that `reply` answers our query: a response, our ID, and the same question (RFC 5452 §9.1). The source
+/// address and port are checked by the transport (UDP: the envelope's remote address; TCP: the connection).
+func isReply(_ reply: [UInt8], id: UInt16, question: Question) -> Bool {
+    guard reply.count >= Header.wireSize, reply[2] & 0x80 != 0,
+        UInt16(reply[0]) << 8 | UInt16(reply[1]) == id
+    else { return false }
+    return reply.withUnsafeBytes { bytes in
+        guard let view = try? RequestView(packet: bytes), view.questionCount == 1, view.type == question.type,
+            view.recordClass == question.recordClass, view.nameLength == question.name.wire.count
+        else { return false }
+        let wire = question.name.wire
+        for index in 0..<view.nameLength
+        where DomainName.fold(bytes[view.nameOffset + index]) != DomainName.fold(wire[index]) {
+            return false
+        }
+        return true
+    }
+}

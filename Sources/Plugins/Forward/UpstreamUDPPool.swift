@@ -1,0 +1,152 @@
+// UpstreamUDPPool: a pool of long-lived UDP sockets on kernel-random ports for one upstream, queries matched by ID.
+
+import NIOCore
+import NIOPosix
+import Pipeline
+import Synchronization
+
+/// UDP sockets to one upstream, opened on first use and kept: a query goes out on a random one of them with a random
+/// ID, so a forged answer has to guess both (RFC 5452 §4: a pool of random ports), without the cost of opening a
+/// socket per query. Answers are matched by source address, ID and question.
+final class UpstreamUDPPool: Sendable {
+    struct Pending {
+        var question: Question
+        var promise: EventLoopPromise<[UInt8]>
+    }
+
+    struct Slot {
+        var channel: (any Channel)? = nil
+        var opening: EventLoopFuture<any Channel>? = nil
+        var pending: [UInt16: Pending] = [:]
+    }
+
+    /// Sockets per upstream.
+    static let size = 32
+
+    let upstream: SocketAddress
+    let group: any EventLoopGroup
+    let slots: [SlotBox]
+
+    /// Mutexes cannot live in an array; each slot gets a small box.
+    final class SlotBox: Sendable {
+        let state = Mutex(Slot())
+    }
+    let rejected: @Sendable () -> Void
+
+    init(upstream: SocketAddress, group: any EventLoopGroup, rejected: @escaping @Sendable () -> Void) {
+        self.upstream = upstream
+        self.group = group
+        self.slots = (0..<UpstreamUDPPool.size).map { _ in SlotBox() }
+        self.rejected = rejected
+    }
+
+    private func channel(_ index: Int) async throws -> any Channel {
+        let future: EventLoopFuture<any Channel> = self.slots[index].state.withLock { slot in
+            if let channel = slot.channel, channel.isActive { return channel.eventLoop.makeSucceededFuture(channel) }
+            if let opening = slot.opening { return opening }
+            let bindHost = self.upstream.protocol == .inet6 ? "::" : "0.0.0.0"
+            let opening = DatagramBootstrap(group: self.group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(PooledUDPHandler(pool: self, index: index))
+                    }
+                }
+                .bind(host: bindHost, port: 0)
+            slot.opening = opening
+            return opening
+        }
+        do {
+            let channel = try await future.get()
+            self.slots[index].state.withLock { slot in
+                slot.channel = channel
+                slot.opening = nil
+            }
+            return channel
+        } catch {
+            self.slots[index].state.withLock { $0.opening = nil }
+            throw UpstreamError.connection("\(error)")
+        }
+    }
+
+    /// Sends `packet` (whose ID is `id`) on a random socket of the pool and waits at most `timeout` for the answer.
+    func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
+        let index = Int.random(in: 0..<UpstreamUDPPool.size)
+        let channel = try await self.channel(index)
+        let promise = channel.eventLoop.makePromise(of: [UInt8].self)
+        let registered = self.slots[index].state.withLock { slot -> Bool in
+            guard slot.pending[id] == nil else { return false }
+            slot.pending[id] = Pending(question: question, promise: promise)
+            return true
+        }
+        guard registered else {
+            promise.fail(UpstreamError.connection("ID in use"))
+            throw UpstreamError.connection("ID in use")
+        }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            self.slots[index].state.withLock { _ = $0.pending.removeValue(forKey: id) }
+            promise.fail(UpstreamError.timeout)
+        }
+        var buffer = channel.allocator.buffer(capacity: packet.count)
+        buffer.writeBytes(packet)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: self.upstream, data: buffer), promise: nil)
+        defer { timer.cancel() }
+        return try await promise.futureResult.get()
+    }
+
+    /// A datagram arrived on socket `index`.
+    func received(_ bytes: [UInt8], from source: SocketAddress, on index: Int) {
+        guard source == self.upstream, bytes.count >= 2 else {
+            self.rejected()
+            return
+        }
+        let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+        let pending = self.slots[index].state.withLock { slot -> Pending? in
+            guard let pending = slot.pending[id], isReply(bytes, id: id, question: pending.question) else { return nil }
+            slot.pending.removeValue(forKey: id)
+            return pending
+        }
+        guard let pending else {
+            self.rejected()
+            return
+        }
+        pending.promise.succeed(bytes)
+    }
+
+    /// Socket `index` reported an error (its queries fail now) or closed (the next query reopens it).
+    func failed(_ index: Int, reason: String, closed: Bool) {
+        let pending = self.slots[index].state.withLock { slot -> [Pending] in
+            defer {
+                slot.pending.removeAll()
+                if closed { slot.channel = nil }
+            }
+            return Array(slot.pending.values)
+        }
+        for item in pending { item.promise.fail(UpstreamError.connection(reason)) }
+    }
+}
+
+final class PooledUDPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let pool: UpstreamUDPPool
+    let index: Int
+
+    init(pool: UpstreamUDPPool, index: Int) {
+        self.pool = pool
+        self.index = index
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        self.pool.received(Array(envelope.data.readableBytesView), from: envelope.remoteAddress, on: self.index)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP errors (port unreachable) arrive here on Linux: fail what is waiting on this socket, keep it open.
+        self.pool.failed(self.index, reason: "\(error)", closed: false)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.pool.failed(self.index, reason: "socket closed", closed: true)
+        context.fireChannelInactive()
+    }
+}
