@@ -80,6 +80,12 @@ import Testing
             _ = try await server.ask(query("www.example.org.", .a, dnssecOK: true))
             _ = try await server.ask(query("www.example.org.", .a, dnssecOK: true))
             #expect(upstream.queries.udp == 2)
+            // CD is kept apart in the fast path too: the RRset cache answers it, the upstream is not asked again.
+            var checkingDisabled = query("www.example.org.", .a)
+            checkingDisabled.header.checkingDisabled = true
+            let cd = try await server.ask(checkingDisabled)
+            #expect(cd.header.checkingDisabled && cd.answers.count == 2)
+            #expect(upstream.queries.udp == 2)
         }
     }
 
