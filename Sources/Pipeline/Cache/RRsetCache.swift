@@ -268,9 +268,11 @@ public final class RRsetCache: Sendable {
 
     static func cost(of content: RRsetCacheContent, key: Key) -> Int {
         func size(_ records: [Record]) -> Int {
-            records.reduce(0) { $0 + $1.name.wire.count + 10 + $1.rdata.wireBytes.count + 48 }
+            records.reduce(0) { $0 + 2 * ($1.name.wire.count + $1.rdata.wireBytes.count) + 160 }
         }
-        let base = 128 + key.name.wire.count
+        // Per entry beyond the records: the key's name array, the dictionary slot, the entry, its place in a FIFO
+        // queue and, after eviction, a ghost (calibrated with `bench/cachemiss.sh`'s bound run).
+        let base = 480 + 2 * key.name.wire.count
         switch content {
         case .records(let records, let signatures): return base + size(records) + size(signatures ?? [])
         case .noData(let soa), .nxDomain(let soa): return base + size([soa])
