@@ -1,5 +1,6 @@
 // UpstreamReply: whether a datagram or TCP message is the answer to a query we sent.
 
+import NIOCore
 import Pipeline
 
 /// Checks that `reply` answers our query: a response, our ID, and the same question (RFC 5452 §9.1). The source
@@ -19,4 +20,10 @@ func isReply(_ reply: [UInt8], id: UInt16, question: Question) -> Bool {
         }
         return true
     }
+}
+
+/// A query sent upstream and waiting for its answer (on a pooled UDP socket or a TCP connection).
+struct PendingQuery {
+    var question: Question
+    var promise: EventLoopPromise<[UInt8]>
 }

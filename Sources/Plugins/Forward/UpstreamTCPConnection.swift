@@ -9,15 +9,10 @@ import Synchronization
 /// A lazily opened, reused TCP connection (RFC 7766 §6.2.1: pipelining, out-of-order answers). Queries in flight
 /// are matched to answers by ID and question; a closed connection fails them all and the next query reconnects.
 final class UpstreamTCPConnection: Sendable {
-    struct Pending {
-        var question: Question
-        var promise: EventLoopPromise<[UInt8]>
-    }
-
     struct State {
         var channel: (any Channel)? = nil
         var connecting: EventLoopFuture<any Channel>? = nil
-        var pending: [UInt16: Pending] = [:]
+        var pending: [UInt16: PendingQuery] = [:]
         /// Why the connection is closing (a TLS handshake failure, say), for the failed queries' errors.
         var closingReason: String? = nil
     }
@@ -79,7 +74,7 @@ final class UpstreamTCPConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let clash = self.state.withLock { state -> Bool in
             if state.pending[id] != nil { return true }
-            state.pending[id] = Pending(question: question, promise: promise)
+            state.pending[id] = PendingQuery(question: question, promise: promise)
             return false
         }
         if clash {
@@ -102,7 +97,7 @@ final class UpstreamTCPConnection: Sendable {
     func received(_ bytes: [UInt8]) {
         guard bytes.count >= 2 else { return }
         let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-        let pending = self.state.withLock { state -> Pending? in
+        let pending = self.state.withLock { state -> PendingQuery? in
             guard let pending = state.pending[id], isReply(bytes, id: id, question: pending.question) else {
                 return nil
             }
@@ -114,7 +109,7 @@ final class UpstreamTCPConnection: Sendable {
 
     /// Called when the connection closes: every query in flight fails, the next one reconnects.
     func closed() {
-        let (pending, reason) = self.state.withLock { state -> ([Pending], String) in
+        let (pending, reason) = self.state.withLock { state -> ([PendingQuery], String) in
             defer {
                 state.pending.removeAll()
                 state.channel = nil

@@ -9,15 +9,10 @@ import Synchronization
 /// ID, so a forged answer has to guess both (RFC 5452 §4: a pool of random ports), without the cost of opening a
 /// socket per query. Answers are matched by source address, ID and question.
 final class UpstreamUDPPool: Sendable {
-    struct Pending {
-        var question: Question
-        var promise: EventLoopPromise<[UInt8]>
-    }
-
     struct Slot {
         var channel: (any Channel)? = nil
         var opening: EventLoopFuture<any Channel>? = nil
-        var pending: [UInt16: Pending] = [:]
+        var pending: [UInt16: PendingQuery] = [:]
     }
 
     /// Sockets per upstream.
@@ -75,7 +70,7 @@ final class UpstreamUDPPool: Sendable {
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let registered = self.slots[index].state.withLock { slot -> Bool in
             guard slot.pending[id] == nil else { return false }
-            slot.pending[id] = Pending(question: question, promise: promise)
+            slot.pending[id] = PendingQuery(question: question, promise: promise)
             return true
         }
         guard registered else {
@@ -100,7 +95,7 @@ final class UpstreamUDPPool: Sendable {
             return
         }
         let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-        let pending = self.slots[index].state.withLock { slot -> Pending? in
+        let pending = self.slots[index].state.withLock { slot -> PendingQuery? in
             guard let pending = slot.pending[id], isReply(bytes, id: id, question: pending.question) else { return nil }
             slot.pending.removeValue(forKey: id)
             return pending
@@ -114,7 +109,7 @@ final class UpstreamUDPPool: Sendable {
 
     /// Socket `index` reported an error (its queries fail now) or closed (the next query reopens it).
     func failed(_ index: Int, reason: String, closed: Bool) {
-        let pending = self.slots[index].state.withLock { slot -> [Pending] in
+        let pending = self.slots[index].state.withLock { slot -> [PendingQuery] in
             defer {
                 slot.pending.removeAll()
                 if closed { slot.channel = nil }
