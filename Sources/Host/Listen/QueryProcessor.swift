@@ -194,6 +194,7 @@ final class QueryProcessor: Sendable {
             return self.write(response.encode(maxSize: limit).bytes, into: reply)
         }
         var query = Query(request: message, client: client, receivedAt: now, maxResponseSize: limit)
+        query.requestSize = packet.count
         let stop = block.chain.run(&query)
         if stop.verdict == .suspend {
             guard block.inFlight.add(1, ordering: .relaxed).newValue <= block.maxInFlight else {

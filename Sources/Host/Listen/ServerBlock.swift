@@ -89,13 +89,4 @@ struct BlockTable: Sendable {
         }
         return true
     }
-
-    /// The block for a decoded name (the slow path, for packets the view could not read).
-    func block(for name: DomainName) -> ServerBlock? {
-        let wire = name.lowercased().wire
-        for entry in self.entries where wire.count >= entry.zone.count {
-            if let candidate = try? DomainName(wire: entry.zone), name.isSubdomain(of: candidate) { return entry.block }
-        }
-        return nil
-    }
 }

@@ -54,6 +54,8 @@ public struct Query: Sendable {
     /// An answer to send if the chain suspends and has not answered after `after` (serve-stale's client timeout,
     /// RFC 8767 §5). The chain still completes, so its later handlers' `finish` steps can store the fresh answer.
     public var lateFallback: (response: Message, after: Duration)?
+    /// The size of the query as received, in octets (for logs; 0 when not received from the network).
+    public var requestSize = 0
     /// When the query was received, in nanoseconds of the host's monotonic clock.
     public var receivedAt: UInt64
     /// The largest response the transport allows for this client (UDP: its EDNS size capped by the server's).

@@ -50,9 +50,7 @@ public enum RDataProblem: Equatable, Hashable, Sendable {
     case svcParamKeysNotAscending
     case svcParamValue(key: UInt16)
     case typeBitmap
-    case addressFamily
     case caaTag
-    case saltLength
     case hashLength
 }
 

@@ -36,7 +36,6 @@ final class ForwardHandler: QueryHandler {
     let deadline: UInt64
     let maxFails: Int
     let maxConcurrent: Int
-    let group: any EventLoopGroup
     let metrics: ForwardMetrics
     let inFlight = Atomic<Int>(0)
     let nextIndex = Atomic<Int>(0)
@@ -89,7 +88,6 @@ final class ForwardHandler: QueryHandler {
         zones: [DomainName],
         except: [DomainName],
         options: ForwardOptions,
-        group: any EventLoopGroup,
         metrics: ForwardMetrics
     ) {
         self.upstreams = upstreams
@@ -100,7 +98,6 @@ final class ForwardHandler: QueryHandler {
         self.deadline = options.deadline.nanoseconds
         self.maxFails = options.maxFails
         self.maxConcurrent = options.maxConcurrent
-        self.group = group
         self.metrics = metrics
     }
 

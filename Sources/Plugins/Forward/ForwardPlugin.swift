@@ -77,7 +77,6 @@ public enum ForwardPlugin: Plugin {
             zones: try names(options.zones, "zones"),
             except: try names(options.except, "except"),
             options: options,
-            group: context.eventLoopGroup,
             metrics: metrics
         )
         builder.add(handler)

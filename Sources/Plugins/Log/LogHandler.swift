@@ -15,8 +15,8 @@ struct LogHandler: QueryHandler, FastPathObserver {
     func finish(_ query: inout Query) {
         let question = query.question
         let response = query.response
-        let wire = response?.header
-        var entry = LogEntry(
+        // The response is encoded by the host after every finish step; its size here is that encoding's.
+        let entry = LogEntry(
             remote: query.client.address.description,
             port: query.client.port,
             transport: query.client.transport.rawValue,
@@ -24,19 +24,16 @@ struct LogHandler: QueryHandler, FastPathObserver {
             name: question.name.description,
             type: question.type.description,
             recordClass: question.recordClass.description,
-            requestSize: 0,
+            requestSize: query.requestSize,
             dnssecOK: query.request.edns?.dnssecOK ?? false,
             bufferSize: Int(query.request.edns?.udpPayloadSize ?? 512),
             rcode: response.map { $0.responseCode.description } ?? "-",
-            responseFlags: wire.map { $0.flagNames.joined(separator: ",") } ?? "-",
-            responseSize: 0,
-            durationSeconds: 0,
+            responseFlags: response.map { $0.header.flagNames.joined(separator: ",") } ?? "-",
+            responseSize: response.map { $0.encode(maxSize: query.maxResponseSize).bytes.count } ?? 0,
+            durationSeconds: Double(Clock.nanoseconds() &- query.receivedAt) / 1e9,
             answeredBy: query.answeredBy ?? "-",
             note: query.logNote ?? "-"
         )
-        entry.requestSize = query.request.wire.count
-        entry.responseSize = response.map { $0.encode(maxSize: query.maxResponseSize).bytes.count } ?? 0
-        entry.durationSeconds = Double(Clock.nanoseconds() &- query.receivedAt) / 1e9
         self.sink.write(self.format.render(entry))
         self.lines.increment()
     }
