@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // DNS wire codec, the chain API and the caches: no I/O, no config format.
@@ -38,8 +39,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // URL block lists (filter): a real HTTP client with timeouts, redirects and TLS.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            exclude: ["ACL/README.md", "Cache/README.md", "Echo/README.md", "Forward/README.md", "Hosts/README.md",
+            exclude: ["ACL/README.md", "Cache/README.md", "Echo/README.md", "Filter/README.md", "Forward/README.md", "Hosts/README.md",
                       "Log/README.md", "Zone/README.md"],
             swiftSettings: strictSettings
         ),

@@ -66,6 +66,8 @@ public struct PluginContext: Sendable {
     public var eventLoopGroup: any EventLoopGroup
     /// Sets the fast-path message cache's byte budget (the cache plugin's `max_size` covers both cache levels).
     public var resizeMessageCache: @Sendable (Int) -> Void
+    /// Adds an endpoint under `/api/` to the admin listener while this chain serves (a reload replaces them).
+    public var addAdminRoute: @Sendable (AdminRoute) -> Void
 
     public init(
         logger: Logger,
@@ -75,7 +77,8 @@ public struct PluginContext: Sendable {
         addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
         invalidateCache: @escaping @Sendable () -> Void = {},
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in }
+        resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in },
+        addAdminRoute: @escaping @Sendable (AdminRoute) -> Void = { _ in }
     ) {
         self.logger = logger
         self.metricsPrefix = metricsPrefix
@@ -85,6 +88,7 @@ public struct PluginContext: Sendable {
         self.invalidateCache = invalidateCache
         self.eventLoopGroup = eventLoopGroup
         self.resizeMessageCache = resizeMessageCache
+        self.addAdminRoute = addAdminRoute
     }
 
     /// A counter named `<prefix>_<name>` with this instance's dimensions plus `extra`.
@@ -101,5 +105,39 @@ public struct PluginContext: Sendable {
     public func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         return self.baseDirectory.hasSuffix("/") ? self.baseDirectory + path : self.baseDirectory + "/" + path
+    }
+}
+
+/// An admin API request as a plugin's route sees it (the host has checked the bearer token already).
+public struct AdminRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var body: [UInt8]
+    public init(method: String, path: String, body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.body = body
+    }
+}
+
+/// An admin API response: a status code and a JSON body.
+public struct AdminResponse: Sendable, Equatable {
+    public var status: Int
+    public var body: String
+    public init(status: Int, body: String) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// One endpoint of a plugin's admin API, such as `POST /api/filters/check`.
+public struct AdminRoute: Sendable {
+    public var method: String
+    public var path: String
+    public var handler: @Sendable (AdminRequest) async -> AdminResponse
+    public init(method: String, path: String, handler: @escaping @Sendable (AdminRequest) async -> AdminResponse) {
+        self.method = method
+        self.path = path
+        self.handler = handler
     }
 }

@@ -6,6 +6,7 @@ public enum Registry {
     public static let builtIn: [any Plugin.Type] = [
         ACLPlugin.self,
         LogPlugin.self,
+        FilterPlugin.self,
         HostsPlugin.self,
         ZonePlugin.self,
         CachePlugin.self,

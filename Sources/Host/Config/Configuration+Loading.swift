@@ -142,7 +142,23 @@ extension Configuration {
                     path: ["admin", "listen"]
                 )
             }
-            admin = AdminConfiguration(listen: address)
+            var token = adminFile.token
+            if let tokenFile = adminFile.tokenFile {
+                let path = tokenFile.hasPrefix("/") ? tokenFile : baseDirectory + "/" + tokenFile
+                guard let data = FileManager.default.contents(atPath: path),
+                    let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                    !text.isEmpty
+                else {
+                    let node = ConfigDecoder.node(at: [SimpleKey("admin"), SimpleKey("token_file")], in: root)
+                    throw decoder.error("cannot read a token from '\(path)'", at: node, path: ["admin", "token_file"])
+                }
+                token = text
+            }
+            if let value = token, value.count < 16 {
+                let node = ConfigDecoder.node(at: [SimpleKey("admin"), SimpleKey("token")], in: root)
+                throw decoder.error("the API token must be at least 16 characters", at: node, path: ["admin", "token"])
+            }
+            admin = AdminConfiguration(listen: address, token: token)
         }
         let level = file.log?.level ?? "info"
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -224,6 +240,13 @@ struct ConfigurationFile: Decodable {
 
     struct Admin: Decodable {
         var listen: String
+        var token: String?
+        var tokenFile: String?
+
+        enum CodingKeys: String, CodingKey {
+            case listen, token
+            case tokenFile = "token_file"
+        }
     }
 
     struct Log: Decodable {

@@ -45,9 +45,17 @@ public struct PluginEntry: @unchecked Sendable {
     public var nameNode: Node
 }
 
-/// The admin HTTP listener: `/health`, `/ready`, `/metrics`.
+/// The admin HTTP listener: `/health`, `/ready`, `/metrics`, and the plugins' API under `/api/`.
 public struct AdminConfiguration: Sendable {
     public var listen: ListenAddress
+    /// The bearer token `/api/` requests must carry (`token`, or read from `token_file`); without one the API
+    /// answers 401 to everything but its OpenAPI document.
+    public var token: String?
+
+    public init(listen: ListenAddress, token: String? = nil) {
+        self.listen = listen
+        self.token = token
+    }
 }
 
 /// The server's own log (not the query log).

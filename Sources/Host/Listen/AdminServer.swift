@@ -1,8 +1,10 @@
-// AdminServer: the admin HTTP listener: /health, /ready, /metrics (Prometheus text format).
+// AdminServer: the admin HTTP listener: /health, /ready, /metrics (Prometheus text format), and /api/ for plugins.
 
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Plugins
 import Prometheus
 import Synchronization
 
@@ -10,44 +12,153 @@ import Synchronization
 final class AdminState: Sendable {
     let registry: PrometheusCollectorRegistry
     let ready = Atomic<Bool>(false)
-    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+    /// The plugins' API endpoints of the serving chains (replaced on reload).
+    let routes = Mutex<[AdminRoute]>([])
+    let token: Mutex<String?>
+    init(registry: PrometheusCollectorRegistry, token: String? = nil) {
+        self.registry = registry
+        self.token = Mutex(token)
+    }
 }
 
 final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Request bodies (JSON for the API) larger than this are refused.
+    static let maxBodySize = 65_536
+
     let state: AdminState
     private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
 
     init(state: AdminState) { self.state = state }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body: break
+        case .head(let head):
+            self.head = head
+            self.body = []
+            self.tooLarge = false
+        case .body(var buffer):
+            if self.body.count + buffer.readableBytes > Self.maxBodySize {
+                self.tooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                self.body += bytes
+            }
         case .end:
             guard let head = self.head else { return }
             self.head = nil
-            let (status, type, body) = self.respond(head)
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: type)
-            headers.add(name: "Content-Length", value: String(body.utf8.count))
-            headers.add(name: "Connection", value: "close")
-            context.write(
-                Self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
-                promise: nil
-            )
-            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-            buffer.writeString(body)
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            if path.hasPrefix("/api/") && path != "/api/openapi.json" {
+                let response: AdminResponse
+                if self.tooLarge {
+                    response = AdminResponse(status: 413, body: Self.errorJSON("request body over 64 KiB"))
+                } else if let refusal = self.authorize(head) {
+                    response = refusal
+                } else {
+                    let routes = self.state.routes.withLock { $0 }
+                    guard let route = routes.first(where: { $0.path == path && $0.method == head.method.rawValue })
+                    else {
+                        let allowed = routes.contains { $0.path == path }
+                        let status = allowed ? 405 : 404
+                        let message = allowed ? "method \(head.method.rawValue) not allowed" : "no endpoint \(path)"
+                        self.write(context, head, AdminResponse(status: status, body: Self.errorJSON(message)))
+                        return
+                    }
+                    let request = AdminRequest(method: head.method.rawValue, path: path, body: self.body)
+                    let loop = context.eventLoop
+                    let bound = NIOLoopBound((self, context), eventLoop: loop)
+                    Task {
+                        let response = await route.handler(request)
+                        loop.execute {
+                            let (handler, context) = bound.value
+                            handler.write(context, head, response)
+                        }
+                    }
+                    return
+                }
+                self.write(context, head, response)
+                return
+            }
+            let (status, type, text) = self.respond(head, path: path)
+            self.write(context, head, status: status, type: type, body: text)
         }
     }
 
-    func respond(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String, String) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+    /// 401 unless the request carries `Authorization: Bearer <token>` with the configured token.
+    private func authorize(_ head: HTTPRequestHead) -> AdminResponse? {
+        guard let token = self.state.token.withLock({ $0 }) else {
+            return AdminResponse(
+                status: 401,
+                body: Self.errorJSON("the API is off: set admin.token or admin.token_file in the configuration")
+            )
+        }
+        let given = head.headers["Authorization"].first ?? ""
+        guard given.hasPrefix("Bearer "), Self.constantTimeEqual(Array(given.utf8.dropFirst(7)), Array(token.utf8))
+        else {
+            return AdminResponse(status: 401, body: Self.errorJSON("missing or wrong bearer token"))
+        }
+        return nil
+    }
+
+    /// Compares without stopping at the first difference, so timing tells nothing about the token.
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(lhs.count == rhs.count ? 0 : 1)
+        for index in 0..<max(lhs.count, rhs.count) {
+            difference |= (index < lhs.count ? lhs[index] : 0) ^ (index < rhs.count ? rhs[index] : 0)
+        }
+        return difference == 0
+    }
+
+    static func errorJSON(_ message: String) -> String {
+        var escaped = ""
+        for scalar in message.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case _ where scalar.value < 0x20: escaped += String(format: "\\u%04x", scalar.value)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "{\"error\":\"\(escaped)\"}"
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ response: AdminResponse) {
+        self.write(
+            context,
+            head,
+            status: HTTPResponseStatus(statusCode: response.status),
+            type: "application/json",
+            body: response.body
+        )
+    }
+
+    private func write(
+        _ context: ChannelHandlerContext,
+        _ head: HTTPRequestHead,
+        status: HTTPResponseStatus,
+        type: String,
+        body: String
+    ) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: type)
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"swiftlet\"") }
+        context.write(
+            Self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+            promise: nil
+        )
+        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+        buffer.writeString(body)
+        context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func respond(_ head: HTTPRequestHead, path: String) -> (HTTPResponseStatus, String, String) {
         guard head.method == .GET || head.method == .HEAD else {
             return (.methodNotAllowed, "text/plain", "method not allowed\n")
         }
@@ -60,6 +171,8 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             var output: [UInt8] = []
             self.state.registry.emit(into: &output)
             return (.ok, "text/plain; version=0.0.4", String(decoding: output, as: UTF8.self))
+        case "/api/openapi.json":
+            return (.ok, "application/json", AdminOpenAPI.document)
         default:
             return (.notFound, "text/plain", "not found: \(path)\n")
         }

@@ -12,6 +12,7 @@ import Yams
 struct BuiltBlock {
     var block: ServerBlock
     var services: [(String, @Sendable () async -> Void)]
+    var routes: [AdminRoute]
 }
 
 enum ChainFactory {
@@ -50,7 +51,8 @@ enum ChainFactory {
                     addService: { name, service in services.append(name, service) },
                     invalidateCache: invalidate,
                     eventLoopGroup: eventLoopGroup,
-                    resizeMessageCache: resizeMessageCache
+                    resizeMessageCache: resizeMessageCache,
+                    addAdminRoute: { services.append(route: $0) }
                 )
                 try ChainFactory.setup(plugin, entry: entry, decoder: decoder, context: context, builder: &builder)
             }
@@ -75,7 +77,7 @@ enum ChainFactory {
                 maxUDPSize: blockConfiguration.maxUDPSize,
                 maxInFlight: blockConfiguration.maxInFlight
             )
-            built.append(BuiltBlock(block: block, services: services.items))
+            built.append(BuiltBlock(block: block, services: services.items, routes: services.routes))
         }
         return built
     }
@@ -121,11 +123,13 @@ enum ChainFactory {
     }
 }
 
-/// Collects services during setup (setup closures are @Sendable, so the list is a locked box).
+/// Collects services and admin routes during setup (setup closures are @Sendable, so the list is a locked box).
 final class ServiceList: @unchecked Sendable {
     private(set) var items: [(String, @Sendable () async -> Void)] = []
+    private(set) var routes: [AdminRoute] = []
     private let lock = NSLock()
     func append(_ name: String, _ service: @escaping @Sendable () async -> Void) {
         self.lock.withLock { self.items.append((name, service)) }
     }
+    func append(route: AdminRoute) { self.lock.withLock { self.routes.append(route) } }
 }

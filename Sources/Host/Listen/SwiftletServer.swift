@@ -39,7 +39,7 @@ public final class SwiftletServer: @unchecked Sendable {
         self.logger = logger
         self.cache = MessageCache()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
-        self.admin = AdminState(registry: MetricsBootstrap.registry)
+        self.admin = AdminState(registry: MetricsBootstrap.registry, token: configuration.admin?.token)
     }
 
     /// Builds the chains and binds every listener. Nothing serves until all succeeded.
@@ -94,6 +94,7 @@ public final class SwiftletServer: @unchecked Sendable {
             throw error
         }
         for item in built { self.startServices(item) }
+        self.admin.routes.withLock { $0 = built.flatMap(\.routes) }
         self.admin.ready.store(true, ordering: .releasing)
     }
 
@@ -164,6 +165,8 @@ public final class SwiftletServer: @unchecked Sendable {
         self.configuration = configuration
         for block in old { block.stopServices() }
         for item in built { self.startServices(item) }
+        self.admin.routes.withLock { $0 = built.flatMap(\.routes) }
+        self.admin.token.withLock { $0 = configuration.admin?.token }
         self.logger.info("configuration reloaded from \(configuration.source)")
     }
 

@@ -1,0 +1,166 @@
+// NameTable: the rule set's names, interned once in one byte arena and found by an open-addressing hash table.
+
+import Pipeline
+
+/// What a name rule says, as bits.
+struct RuleFlags: OptionSet, Sendable, Hashable {
+    let rawValue: UInt8
+    /// Matches the name itself.
+    static let exact = RuleFlags(rawValue: 1 << 0)
+    /// Matches every name below it.
+    static let subdomains = RuleFlags(rawValue: 1 << 1)
+    /// `@@`: an exception (allow) rule.
+    static let exception = RuleFlags(rawValue: 1 << 2)
+    /// `$important`.
+    static let important = RuleFlags(rawValue: 1 << 3)
+    /// Has modifiers beyond `$important`, kept in the rule set's side table.
+    static let modified = RuleFlags(rawValue: 1 << 4)
+    /// From a hosts-file line (`0.0.0.0 name`).
+    static let hosts = RuleFlags(rawValue: 1 << 5)
+    /// Switched off by a `$badfilter` rule.
+    static let disabled = RuleFlags(rawValue: 1 << 6)
+}
+
+/// One rule of a name: which list and line it came from, and the next rule of the same name.
+struct NameRule: Sendable {
+    /// Offset of the name (uncompressed wire form, lower case) in the arena.
+    var nameOffset: UInt32
+    /// The list's line number (1-based).
+    var line: UInt32
+    /// The next rule of the same name plus one; 0 ends the chain.
+    var next: UInt32
+    var list: UInt16
+    var flags: RuleFlags
+}
+
+/// Names in wire form and the rules that name them. About 40–50 bytes per rule: the name's octets, a 16-byte
+/// record and 8-byte hash slots at most 70% full.
+struct NameTable: Sendable {
+    /// Open addressing, linear probing. A slot is 0 when empty, else `hash32 << 32 | (rule index + 1)` so most
+    /// mismatches are told apart without touching the arena.
+    private(set) var slots: [UInt64]
+    private(set) var arena: [UInt8] = []
+    private(set) var rules: [NameRule] = []
+    private(set) var nameCount = 0
+    private var mask: Int
+
+    init(expectedNames: Int = 16) {
+        var capacity = 16
+        while capacity * 7 < expectedNames * 10 { capacity *= 2 }
+        self.slots = [UInt64](repeating: 0, count: capacity)
+        self.mask = capacity - 1
+    }
+
+    /// FNV-1a over the folded octets.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var index = start
+        while index < bytes.count {
+            hash = (hash ^ UInt64(DomainName.fold(bytes[index]))) &* 0x100_0000_01b3
+            index += 1
+        }
+        return hash
+    }
+
+    /// Adds a rule for `name` (wire form, any case; the arena keeps it lower-cased). Returns the rule's index.
+    @discardableResult
+    mutating func add(name: UnsafeRawBufferPointer, line: UInt32, list: UInt16, flags: RuleFlags) -> Int {
+        if (self.nameCount + 1) * 10 > self.slots.count * 7 { self.grow() }
+        let hash = Self.hash(name, from: 0)
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & self.mask
+        while true {
+            let entry = self.slots[slot]
+            if entry == 0 { break }
+            if entry >> 32 == tag {
+                let head = Int(entry & 0xFFFF_FFFF) - 1
+                if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: 0) {
+                    let index = self.rules.count
+                    self.rules.append(
+                        NameRule(
+                            nameOffset: self.rules[head].nameOffset,
+                            line: line,
+                            next: self.rules[head].next,
+                            list: list,
+                            flags: flags
+                        )
+                    )
+                    self.rules[head].next = UInt32(index + 1)
+                    return index
+                }
+            }
+            slot = (slot + 1) & self.mask
+        }
+        let offset = UInt32(self.arena.count)
+        for byte in name { self.arena.append(DomainName.fold(byte)) }
+        let index = self.rules.count
+        self.rules.append(NameRule(nameOffset: offset, line: line, next: 0, list: list, flags: flags))
+        self.slots[slot] = tag << 32 | UInt64(index + 1)
+        self.nameCount += 1
+        return index
+    }
+
+    mutating func setFlags(_ index: Int, _ flags: RuleFlags) { self.rules[index].flags = flags }
+
+    /// The first rule of the name `name[from...]` (a suffix of a wire-form name), or nil.
+    @inline(__always)
+    func firstRule(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> Int? {
+        let tag = hash >> 32
+        var slot = Int(truncatingIfNeeded: hash) & self.mask
+        return self.slots.withUnsafeBufferPointer { slots in
+            while true {
+                let entry = slots[slot]
+                if entry == 0 { return nil }
+                if entry >> 32 == tag {
+                    let head = Int(entry & 0xFFFF_FFFF) - 1
+                    if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: start) { return head }
+                }
+                slot = (slot + 1) & self.mask
+            }
+        }
+    }
+
+    /// The wire-form name stored at `offset`.
+    func name(at offset: Int) -> ArraySlice<UInt8> {
+        var end = offset
+        while self.arena[end] != 0 { end += Int(self.arena[end]) + 1 }
+        return self.arena[offset...end]
+    }
+
+    private func nameEquals(at offset: Int, _ name: UnsafeRawBufferPointer, from start: Int) -> Bool {
+        self.arena.withUnsafeBufferPointer { arena in
+            let length = name.count - start
+            guard offset + length <= arena.count else { return false }
+            for index in 0..<length where arena[offset + index] != DomainName.fold(name[start + index]) {
+                return false
+            }
+            return true
+        }
+    }
+
+    private mutating func grow() {
+        let old = self.slots
+        self.slots = [UInt64](repeating: 0, count: old.count * 2)
+        self.mask = self.slots.count - 1
+        for entry in old where entry != 0 {
+            let head = Int(entry & 0xFFFF_FFFF) - 1
+            let name = self.name(at: Int(self.rules[head].nameOffset))
+            let hash = name.withUnsafeBytes { Self.hash($0, from: 0) }
+            var slot = Int(truncatingIfNeeded: hash) & self.mask
+            while self.slots[slot] != 0 { slot = (slot + 1) & self.mask }
+            self.slots[slot] = entry
+        }
+    }
+
+    /// Bytes held (capacity, not count: what the process pays).
+    var memoryBytes: Int {
+        self.slots.capacity * 8 + self.arena.capacity + self.rules.capacity * MemoryLayout<NameRule>.stride
+    }
+
+    /// Gives back spare capacity after loading.
+    mutating func shrink() {
+        self.arena = Array(self.arena)
+        self.rules = Array(self.rules)
+    }
+}

@@ -1,0 +1,264 @@
+// RuleParser: reads block-list lines (hosts files, plain domain lists, `*.` wildcards, adblock-style DNS rules).
+
+import Pipeline
+
+enum RuleParser {
+    /// Names hosts files list for the machine itself; blocking them would break the client, so they are ignored.
+    static let localNames: Set<String> = [
+        "localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost", "ip6-loopback",
+        "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0",
+    ]
+
+    /// Reads one line (without its line break).
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParsedLine {
+        var start = 0
+        var end = line.count
+        while start < end && isSpace(line[start]) { start += 1 }
+        while end > start && isSpace(line[end - 1]) { end -= 1 }
+        guard start < end else { return .nothing }
+        let first = line[start]
+        if first == UInt8(ascii: "!") || first == UInt8(ascii: "#") || first == UInt8(ascii: "[") { return .nothing }
+        let text = UnsafeBufferPointer(rebasing: line[start..<end])
+
+        // Fast path: a plain name (the bulk of every list).
+        if let name = Self.plainName(text) {
+            return .rule(ParsedRule(pattern: .name(name), flags: .exact, modifiers: .init()))
+        }
+
+        if let space = text.firstIndex(where: isSpace) {
+            return Self.hostsLine(text, firstSpace: space)
+        }
+        return Self.adblockRule(text)
+    }
+
+    @inline(__always) static func isSpace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+    }
+
+    /// A valid host name written plainly (letters, digits, `-`, `_`, dots; an optional final dot), or nil.
+    static func plainName(_ text: UnsafeBufferPointer<UInt8>) -> DomainName? {
+        var wire: [UInt8] = []
+        wire.reserveCapacity(text.count + 2)
+        wire.append(0)
+        var labelStart = 0
+        var count = text.count
+        if count > 1 && text[count - 1] == UInt8(ascii: ".") { count -= 1 }
+        for index in 0..<count {
+            let byte = text[index]
+            if byte == UInt8(ascii: ".") {
+                let length = wire.count - labelStart - 1
+                guard length > 0 && length <= 63 else { return nil }
+                wire[labelStart] = UInt8(length)
+                labelStart = wire.count
+                wire.append(0)
+                continue
+            }
+            let folded = DomainName.fold(byte)
+            guard
+                (folded >= UInt8(ascii: "a") && folded <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: "_")
+            else { return nil }
+            wire.append(folded)
+        }
+        let length = wire.count - labelStart - 1
+        guard length > 0 && length <= 63 else { return nil }
+        wire[labelStart] = UInt8(length)
+        wire.append(0)
+        guard wire.count <= DomainName.maxWireLength else { return nil }
+        return try? DomainName(wire: wire)
+    }
+
+    /// A host name that may be internationalised: converted to its A-label form (RFC 5891) first.
+    static func hostName<S: StringProtocol>(_ text: S) -> DomainName? {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return Array(text.utf8).withUnsafeBufferPointer { plainName($0) }
+        }
+        guard let ascii = Punycode.toASCII(String(text)) else { return nil }
+        return Array(ascii.utf8).withUnsafeBufferPointer { plainName($0) }
+    }
+
+    /// `address name…`: blocking when the address is a null or loopback address.
+    static func hostsLine(_ text: UnsafeBufferPointer<UInt8>, firstSpace: Int) -> ParsedLine {
+        let line = String(decoding: text, as: UTF8.self)
+        let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+        guard let address = fields.first.flatMap({ IPAddress($0) }) else {
+            return .skipped("'\(fields.first ?? "")' is neither a rule nor an address (rules hold no spaces)")
+        }
+        switch address.description {
+        case "0.0.0.0", "127.0.0.1", "::", "::1": break
+        default:
+            return .skipped(
+                "\(address) is not a blocking address (0.0.0.0, 127.0.0.1, ::, ::1); use hosts for rewrites"
+            )
+        }
+        var names: [DomainName] = []
+        for field in fields.dropFirst() {
+            if localNames.contains(field.lowercased()) { continue }
+            guard let name = hostName(field) else { return .skipped("'\(field)' is not a host name") }
+            names.append(name)
+        }
+        if names.isEmpty && fields.count < 2 { return .skipped("no host name after \(address)") }
+        return .hostNames(names)
+    }
+
+    /// An adblock-style DNS rule: `[@@]pattern[$modifiers]`.
+    static func adblockRule(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedLine {
+        var text = Substring(String(decoding: bytes, as: UTF8.self))
+        if text.contains("##") || text.contains("#@#") || text.contains("#$#") || text.contains("#?#") {
+            return .skipped("cosmetic rule (element hiding is for browsers, not DNS)")
+        }
+        var flags: RuleFlags = []
+        if text.hasPrefix("@@") {
+            flags.insert(.exception)
+            text = text.dropFirst(2)
+        }
+        var patternText = text
+        var modifierText: Substring? = nil
+        if text.hasPrefix("/"), let close = text.dropFirst().lastIndex(of: "/") {
+            patternText = text[...close]
+            let rest = text[text.index(after: close)...]
+            if rest.hasPrefix("$") {
+                modifierText = rest.dropFirst()
+            } else if !rest.isEmpty {
+                return .skipped("text after the closing '/' of a regular expression")
+            }
+        } else if let dollar = text.firstIndex(of: "$") {
+            patternText = text[..<dollar]
+            modifierText = text[text.index(after: dollar)...]
+        }
+
+        var modifiers = RuleModifiers()
+        var badfilter = false
+        if let modifierText {
+            var kept: [Substring] = []
+            for item in modifierText.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = parts[0].lowercased()
+                let value = parts.count > 1 ? parts[1] : ""
+                switch key {
+                case "important": flags.insert(.important)
+                case "badfilter":
+                    badfilter = true
+                    continue
+                case "client":
+                    guard !value.isEmpty else { return .skipped("$client needs a value") }
+                    for entry in value.split(separator: "|") {
+                        var entry = entry
+                        let negated = entry.hasPrefix("~")
+                        if negated { entry = entry.dropFirst() }
+                        if entry.count >= 2 && (entry.hasPrefix("'") || entry.hasPrefix("\"")) {
+                            entry = entry.dropFirst().dropLast()
+                        }
+                        let selector: ClientSelector =
+                            IPPrefix(entry).map { .prefix($0) } ?? .group(String(entry).replacingBackslashes())
+                        if negated {
+                            modifiers.excludedClients.append(selector)
+                        } else {
+                            modifiers.clients.append(selector)
+                        }
+                    }
+                case "dnstype":
+                    guard !value.isEmpty else { return .skipped("$dnstype needs a value") }
+                    for entry in value.split(separator: "|") {
+                        let negated = entry.hasPrefix("~")
+                        guard let type = RecordType(mnemonic: String(negated ? entry.dropFirst() : entry)) else {
+                            return .skipped("$dnstype: '\(entry)' is not a record type")
+                        }
+                        if negated { modifiers.excludedTypes.append(type) } else { modifiers.types.append(type) }
+                    }
+                case "denyallow":
+                    guard !value.isEmpty else { return .skipped("$denyallow needs a value") }
+                    for entry in value.split(separator: "|") {
+                        guard !entry.hasPrefix("~"), let name = hostName(entry) else {
+                            return .skipped("$denyallow: '\(entry)' is not a domain")
+                        }
+                        modifiers.denyAllow.append(name)
+                    }
+                default:
+                    return .skipped("modifier $\(key) is not supported for DNS filtering")
+                }
+                kept.append(item)
+            }
+            if badfilter {
+                let target =
+                    (flags.contains(.exception) ? "@@" : "") + patternText
+                    + (kept.isEmpty ? "" : "$" + kept.joined(separator: ","))
+                return .rule(
+                    ParsedRule(pattern: .everything, flags: flags, modifiers: modifiers, badfilterTarget: target)
+                )
+            }
+        }
+        if !modifiers.isEmpty { flags.insert(.modified) }
+
+        // The pattern.
+        if patternText.count >= 2 && patternText.hasPrefix("/") && patternText.hasSuffix("/") {
+            do {
+                let node = try PatternNode.parseRegex(String(patternText.dropFirst().dropLast()))
+                return .rule(ParsedRule(pattern: .pattern(node), flags: flags, modifiers: modifiers))
+            } catch {
+                return .skipped("regular expression: \(error)")
+            }
+        }
+        if patternText.isEmpty || patternText == "*" || patternText == "||*^" || patternText == "|*" {
+            guard flags.contains(.modified) else {
+                return .skipped("the rule matches every name and has no modifier to narrow it")
+            }
+            return .rule(ParsedRule(pattern: .everything, flags: flags, modifiers: modifiers))
+        }
+        var body = patternText
+        var nameFlags: RuleFlags? = nil
+        if body.hasPrefix("||") {
+            body = body.dropFirst(2)
+            if body.hasPrefix("*.") {
+                body = body.dropFirst(2)
+                nameFlags = .subdomains
+            } else {
+                nameFlags = [.exact, .subdomains]
+            }
+            if body.hasSuffix("^|") { body = body.dropLast() }
+            if body.hasSuffix("^") { body = body.dropLast() } else { nameFlags = nil }
+        } else if body.hasPrefix("|") {
+            body = body.dropFirst()
+            if body.hasSuffix("^|") { body = body.dropLast() }
+            if body.hasSuffix("^") || body.hasSuffix("|") { body = body.dropLast() } else { body = patternText }
+            nameFlags = body == patternText ? nil : .exact
+        } else if body.hasPrefix("*.") {
+            body = body.dropFirst(2)
+            if body.hasSuffix("^") { body = body.dropLast() }
+            nameFlags = .subdomains
+        } else {
+            nameFlags = .exact
+        }
+        if let nameFlags, !body.contains("*"), let name = hostName(body) {
+            return .rule(ParsedRule(pattern: .name(name), flags: flags.union(nameFlags), modifiers: modifiers))
+        }
+        guard patternText.utf8.allSatisfy({ $0 < 0x80 && $0 > 0x20 }) else {
+            return .skipped("'\(patternText)' is not a DNS rule")
+        }
+        if patternText.contains("/") || patternText.contains("?") || patternText.contains("=") {
+            return .skipped("'\(patternText)' is a URL rule, not a DNS rule")
+        }
+        return .rule(
+            ParsedRule(pattern: .pattern(.parseGlob(patternText.lowercased()[...])), flags: flags, modifiers: modifiers)
+        )
+    }
+}
+
+extension String {
+    /// `Frank\'s` → `Frank's` (AdGuard Home escapes quotes in client names).
+    fileprivate func replacingBackslashes() -> String {
+        var result = ""
+        var escaped = false
+        for character in self {
+            if character == "\\" && !escaped {
+                escaped = true
+                continue
+            }
+            escaped = false
+            result.append(character)
+        }
+        return result
+    }
+}

@@ -1,0 +1,271 @@
+// RuleSet: every list's rules compiled into one immutable set; matching a name reads it without allocating.
+
+import Pipeline
+
+/// A rule that is not a plain name: a regular expression, a glob, or one that matches every name.
+struct PatternRule: Sendable {
+    var list: UInt16
+    var line: UInt32
+    var flags: RuleFlags
+    var modifiers: RuleModifiers
+    var text: String
+}
+
+/// Which rule decided, and how.
+struct RuleReference: Sendable, Equatable {
+    enum Source: Sendable, Equatable {
+        case name(Int)
+        case pattern(Int)
+    }
+    var source: Source
+}
+
+/// The decision for one name.
+struct FilterVerdict: Sendable, Equatable {
+    /// True: block. False: an exception rule matched (the name is allowed, and the rule is the reason).
+    var blocked: Bool
+    var rule: RuleReference
+}
+
+/// Who is asking, for rules with `$client` and for the group's lists.
+struct MatchContext {
+    var type: RecordType
+    var client: IPAddress
+    /// The client's group: its name (for `$client=name`) and the lists it uses (bit per list index).
+    var groupName: String
+    var lists: UInt64
+}
+
+/// A block list's lines that were skipped: the count and the first few with their reason.
+struct SkippedLines: Sendable {
+    static let kept = 20
+    var count = 0
+    var first: [(line: Int, reason: String)] = []
+
+    mutating func add(_ line: Int, _ reason: String) {
+        self.count += 1
+        if self.first.count < Self.kept { self.first.append((line, reason)) }
+    }
+}
+
+/// The compiled rules of every list. Built off the serving path, then swapped in whole.
+final class RuleSet: Sendable {
+    let table: NameTable
+    let patterns: PatternSet
+    let patternRules: [PatternRule]
+    /// Indices of `patternRules` that match every name (checked without running the automata).
+    let universalRules: [Int]
+    /// Name rules with modifiers: their modifiers and their text as written.
+    let modifiedRules: [Int: (modifiers: RuleModifiers, text: String)]
+    /// List names by index; index 0 holds the inline `allow`/`block` rules.
+    let listNames: [String]
+    /// Whether any pattern rule can block, and whether any can allow: a name the table did not decide runs the
+    /// automata only when they could change the outcome.
+    let patternsMayBlock: Bool
+    let patternsMayAllow: Bool
+    let counts: Counts
+
+    struct Counts: Sendable, Equatable {
+        /// Name rules for one name only (hosts lines, plain domains, `|name^`).
+        var domainRules = 0
+        /// Name rules that cover subdomains (`||name^`, `*.name`) and `*` globs.
+        var wildcardRules = 0
+        var regexRules = 0
+        /// Rules that match every name, narrowed by modifiers.
+        var universalRules = 0
+    }
+
+    var totalRules: Int { self.table.rules.count + self.patternRules.count }
+
+    init(
+        table: NameTable,
+        patterns: PatternSet,
+        patternRules: [PatternRule],
+        universalRules: [Int],
+        modifiedRules: [Int: (modifiers: RuleModifiers, text: String)],
+        listNames: [String],
+        counts: Counts
+    ) {
+        self.table = table
+        self.patterns = patterns
+        self.patternRules = patternRules
+        self.universalRules = universalRules
+        self.modifiedRules = modifiedRules
+        self.listNames = listNames
+        self.counts = counts
+        let active = patternRules.filter { !$0.flags.contains(.disabled) }
+        self.patternsMayBlock = active.contains { !$0.flags.contains(.exception) }
+        self.patternsMayAllow = active.contains { $0.flags.contains(.exception) }
+    }
+
+    static let empty = RuleSet(
+        table: NameTable(),
+        patterns: PatternSet(),
+        patternRules: [],
+        universalRules: [],
+        modifiedRules: [:],
+        listNames: ["custom"],
+        counts: Counts()
+    )
+
+    /// Bytes held by the compiled set.
+    var memoryBytes: Int {
+        var bytes = self.table.memoryBytes + self.patterns.memoryBytes
+        bytes += self.patternRules.capacity * MemoryLayout<PatternRule>.stride
+        bytes += self.patternRules.reduce(0) { $0 + $1.text.utf8.count }
+        bytes += self.modifiedRules.count * 128
+        return bytes
+    }
+
+    /// Rank of a rule's kind: higher wins (AdGuard Home's precedence).
+    @inline(__always) static func rank(_ flags: RuleFlags) -> Int {
+        (flags.contains(.important) ? 2 : 0) + (flags.contains(.exception) ? 1 : 0)
+    }
+
+    /// The decision for `name` (wire form, any case), or nil when no rule applies.
+    ///
+    /// Walks the name's suffixes from the whole name up, looking each up once; the first rule found of each rank is
+    /// the most specific one. The automata run only when they could outrank what the table found.
+    func match(_ name: DomainName, _ context: MatchContext) -> FilterVerdict? {
+        var best: (rank: Int, rule: RuleReference)? = nil
+        name.wire.withUnsafeBytes { wire in
+            var start = 0
+            while wire[start] != 0 {
+                let hash = NameTable.hash(wire, from: start)
+                if var rule = self.table.firstRule(wire, from: start, hash: hash) {
+                    while true {
+                        let record = self.table.rules[rule]
+                        let kind: RuleFlags = start == 0 ? .exact : .subdomains
+                        if record.flags.contains(kind) && !record.flags.contains(.disabled)
+                            && context.lists & (1 << UInt64(record.list)) != 0
+                            && (!record.flags.contains(.modified)
+                                || self.modifiedRules[rule]!.modifiers.applies(
+                                    name: name,
+                                    type: context.type,
+                                    client: context.client,
+                                    group: context.groupName
+                                ))
+                        {
+                            let rank = Self.rank(record.flags)
+                            if rank > best?.rank ?? -1 { best = (rank, RuleReference(source: .name(rule))) }
+                        }
+                        if record.next == 0 { break }
+                        rule = Int(record.next) - 1
+                    }
+                }
+                start += Int(wire[start]) + 1
+            }
+        }
+        if best?.rank ?? -1 < 3 && (self.patternsMayAllow || (best == nil && self.patternsMayBlock)) {
+            func consider(_ index: Int) {
+                let rule = self.patternRules[index]
+                guard !rule.flags.contains(.disabled), context.lists & (1 << UInt64(rule.list)) != 0 else { return }
+                let rank = Self.rank(rule.flags)
+                guard rank > best?.rank ?? -1 else { return }
+                guard
+                    rule.modifiers.isEmpty
+                        || rule.modifiers.applies(
+                            name: name,
+                            type: context.type,
+                            client: context.client,
+                            group: context.groupName
+                        )
+                else { return }
+                best = (rank, RuleReference(source: .pattern(index)))
+            }
+            for index in self.universalRules { consider(index) }
+            if !self.patterns.automata.isEmpty {
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { text in
+                    let length = Self.presentation(name, into: text)
+                    self.patterns.matches(UnsafeBufferPointer(rebasing: text[0..<length])) { consider(Int($0)) }
+                }
+            }
+        }
+        guard let best else { return nil }
+        return FilterVerdict(blocked: best.rank & 1 == 0, rule: best.rule)
+    }
+
+    /// Writes `name` as lower-case text without the final dot (what patterns read); returns the length.
+    static func presentation(_ name: DomainName, into text: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        name.wire.withUnsafeBytes { wire in
+            var length = 0
+            var index = 0
+            while wire[index] != 0 {
+                let count = Int(wire[index])
+                if length > 0 {
+                    text[length] = UInt8(ascii: ".")
+                    length += 1
+                }
+                for offset in 1...count { text[length + offset - 1] = DomainName.fold(wire[index + offset]) }
+                length += count
+                index += count + 1
+            }
+            return length
+        }
+    }
+
+    // MARK: Reporting
+
+    /// The list a rule came from.
+    func list(of rule: RuleReference) -> String {
+        switch rule.source {
+        case .name(let index): return self.listNames[Int(self.table.rules[index].list)]
+        case .pattern(let index): return self.listNames[Int(self.patternRules[index].list)]
+        }
+    }
+
+    func listIndex(of rule: RuleReference) -> Int {
+        switch rule.source {
+        case .name(let index): return Int(self.table.rules[index].list)
+        case .pattern(let index): return Int(self.patternRules[index].list)
+        }
+    }
+
+    func line(of rule: RuleReference) -> Int {
+        switch rule.source {
+        case .name(let index): return Int(self.table.rules[index].line)
+        case .pattern(let index): return Int(self.patternRules[index].line)
+        }
+    }
+
+    /// The rule as text: as written for rules with modifiers and patterns, in canonical form for name rules
+    /// (`||name^`, `*.name`, `name`; a hosts line is shown as its name).
+    func text(of rule: RuleReference) -> String {
+        switch rule.source {
+        case .pattern(let index): return self.patternRules[index].text
+        case .name(let index):
+            if let modified = self.modifiedRules[index] { return modified.text }
+            let record = self.table.rules[index]
+            return Self.canonicalText(
+                name: DomainName.presentationWithoutDot(self.table.name(at: Int(record.nameOffset))),
+                flags: record.flags
+            )
+        }
+    }
+
+    static func canonicalText(name: String, flags: RuleFlags) -> String {
+        var text = flags.contains(.exception) ? "@@" : ""
+        if flags.contains(.subdomains) {
+            text += flags.contains(.exact) ? "||\(name)^" : "*.\(name)"
+        } else {
+            text += name
+        }
+        if flags.contains(.important) { text += "$important" }
+        return text
+    }
+}
+
+extension DomainName {
+    /// `example.org` for the wire form of `example.org.` (lower case as stored).
+    static func presentationWithoutDot(_ wire: ArraySlice<UInt8>) -> String {
+        var text = ""
+        var index = wire.startIndex
+        while wire[index] != 0 {
+            let count = Int(wire[index])
+            if !text.isEmpty { text += "." }
+            text += String(decoding: wire[(index + 1)...(index + count)], as: UTF8.self)
+            index += count + 1
+        }
+        return text
+    }
+}

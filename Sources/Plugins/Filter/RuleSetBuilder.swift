@@ -1,0 +1,166 @@
+// RuleSetBuilder: reads lists line by line into a new RuleSet; `$badfilter` is applied once everything is read.
+
+import Pipeline
+
+struct RuleSetBuilder {
+    private var table: NameTable
+    private var patternRules: [PatternRule] = []
+    private var patternNodes: [(node: PatternNode, id: UInt32)] = []
+    private var universal: [Int] = []
+    private var modified: [Int: (modifiers: RuleModifiers, text: String)] = [:]
+    /// `$badfilter` targets: the text of the rule each one switches off.
+    private var badfilters: [String] = []
+    private var counts = RuleSet.Counts()
+    private(set) var listNames: [String]
+
+    /// - Parameter expectedRules: sizes the hash table up front so loading a big list never rehashes.
+    init(listNames: [String], expectedRules: Int = 1024) {
+        self.listNames = listNames
+        self.table = NameTable(expectedNames: expectedRules)
+    }
+
+    /// Adds every line of `bytes` as rules of list `list`. Returns how many rules it added and the skipped lines.
+    mutating func add(list: UInt16, bytes: UnsafeBufferPointer<UInt8>) -> (rules: Int, skipped: SkippedLines) {
+        var skipped = SkippedLines()
+        var rules = 0
+        var lineNumber = 0
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            lineNumber += 1
+            let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            switch RuleParser.parse(line) {
+            case .nothing: break
+            case .skipped(let reason): skipped.add(lineNumber, reason)
+            case .hostNames(let names):
+                for name in names { self.addName(name, flags: [.exact, .hosts], list: list, line: lineNumber) }
+                rules += names.count
+            case .rule(let rule):
+                self.add(rule, list: list, line: lineNumber, text: line)
+                rules += 1
+            }
+            start = end + 1
+        }
+        return (rules, skipped)
+    }
+
+    /// Adds the inline rules of the configuration (one string each) to list `list`.
+    mutating func add(list: UInt16, rules: [String]) -> (rules: Int, skipped: SkippedLines) {
+        var bytes: [UInt8] = []
+        for rule in rules {
+            bytes += rule.utf8
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        return bytes.withUnsafeBufferPointer { self.add(list: list, bytes: $0) }
+    }
+
+    /// Makes list `list` block every name (`on_load_error: fail_closed` for a list that could not be loaded).
+    mutating func blockEverything(list: UInt16, because reason: String) {
+        self.universal.append(self.patternRules.count)
+        self.patternRules.append(PatternRule(list: list, line: 0, flags: [], modifiers: RuleModifiers(), text: reason))
+        self.counts.universalRules += 1
+    }
+
+    private mutating func addName(_ name: DomainName, flags: RuleFlags, list: UInt16, line: Int) {
+        name.wire.withUnsafeBytes { wire in
+            _ = self.table.add(name: wire, line: UInt32(line), list: list, flags: flags)
+        }
+        if flags.contains(.subdomains) { self.counts.wildcardRules += 1 } else { self.counts.domainRules += 1 }
+    }
+
+    private mutating func add(_ rule: ParsedRule, list: UInt16, line: Int, text: UnsafeBufferPointer<UInt8>) {
+        if let target = rule.badfilterTarget {
+            self.badfilters.append(target)
+            return
+        }
+        switch rule.pattern {
+        case .name(let name):
+            var index = 0
+            name.wire.withUnsafeBytes { wire in
+                index = self.table.add(name: wire, line: UInt32(line), list: list, flags: rule.flags)
+            }
+            if rule.flags.contains(.subdomains) { self.counts.wildcardRules += 1 } else { self.counts.domainRules += 1 }
+            if rule.flags.contains(.modified) {
+                self.modified[index] = (rule.modifiers, Self.trimmed(text))
+            }
+        case .pattern(let node):
+            let index = self.patternRules.count
+            let written = Self.trimmed(text)
+            self.patternRules.append(
+                PatternRule(list: list, line: UInt32(line), flags: rule.flags, modifiers: rule.modifiers, text: written)
+            )
+            self.patternNodes.append((node, UInt32(index)))
+            if written.hasPrefix("/") || written.hasPrefix("@@/") {
+                self.counts.regexRules += 1
+            } else {
+                self.counts.wildcardRules += 1
+            }
+        case .everything:
+            self.universal.append(self.patternRules.count)
+            self.patternRules.append(
+                PatternRule(
+                    list: list,
+                    line: UInt32(line),
+                    flags: rule.flags,
+                    modifiers: rule.modifiers,
+                    text: Self.trimmed(text)
+                )
+            )
+            self.counts.universalRules += 1
+        }
+    }
+
+    private static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: text, as: UTF8.self).trimmingCharacters(in: " \t\r")
+    }
+
+    /// Applies `$badfilter`, compiles the patterns, and freezes the set.
+    consuming func build() -> RuleSet {
+        var disabledPatterns = Set<Int>()
+        for target in self.badfilters {
+            // A pattern or universal rule written exactly so.
+            for (index, rule) in self.patternRules.enumerated() where rule.text == target {
+                self.patternRules[index].flags.insert(.disabled)
+                disabledPatterns.insert(index)
+            }
+            // A name rule: parse the target and switch off the rules of that name with the same meaning.
+            let parsed = Array(target.utf8).withUnsafeBufferPointer { RuleParser.parse($0) }
+            guard case .rule(let rule) = parsed, case .name(let name) = rule.pattern else { continue }
+            name.wire.withUnsafeBytes { wire in
+                guard var index = self.table.firstRule(wire, from: 0, hash: NameTable.hash(wire, from: 0)) else {
+                    return
+                }
+                while true {
+                    let record = self.table.rules[index]
+                    let sameModifiers = self.modified[index]?.modifiers ?? RuleModifiers() == rule.modifiers
+                    if record.flags.subtracting([.hosts, .disabled]) == rule.flags && sameModifiers {
+                        self.table.setFlags(index, record.flags.union(.disabled))
+                    }
+                    if record.next == 0 { break }
+                    index = Int(record.next) - 1
+                }
+            }
+        }
+        self.table.shrink()
+        let nodes = self.patternNodes.filter { !disabledPatterns.contains(Int($0.id)) }
+        return RuleSet(
+            table: self.table,
+            patterns: PatternSet(nodes),
+            patternRules: self.patternRules,
+            universalRules: self.universal,
+            modifiedRules: self.modified,
+            listNames: self.listNames,
+            counts: self.counts
+        )
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var slice = Substring(self)
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
