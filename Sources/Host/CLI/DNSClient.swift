@@ -25,10 +25,14 @@ public enum DNSClientError: Error, Equatable, CustomStringConvertible {
 public struct DNSClient: Sendable {
     public var server: ListenAddress
     public var timeout: Double
+    /// The local address to send from (port 0: any); nil lets the kernel choose. Tests of per-client behaviour send
+    /// from 127.0.0.2 and the like.
+    public var source: IPAddress?
 
-    public init(server: ListenAddress, timeout: Double = 2) {
+    public init(server: ListenAddress, timeout: Double = 2, source: IPAddress? = nil) {
         self.server = server
         self.timeout = timeout
+        self.source = source
     }
 
     /// Sends `query` and returns the decoded reply.
@@ -47,6 +51,13 @@ public struct DNSClient: Sendable {
         var time = timeval(tv_sec: Int(self.timeout), tv_usec: Int((self.timeout - Double(Int(self.timeout))) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        if let source = self.source {
+            var (local, localLength) = SocketAddresses.make(ListenAddress(address: source, port: 0))
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, localLength) }
+            }
+            guard bound == 0 else { throw .socket(String(cString: strerror(errno))) }
+        }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
         }
