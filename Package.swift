@@ -85,7 +85,13 @@ let package = Package(
         ),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "Pipeline", "Plugins", "SwiftletTestSupport"],
+            dependencies: [
+                "Host", "Pipeline", "Plugins", "SwiftletTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/HostTests",
             swiftSettings: strictSettings
         ),

@@ -20,6 +20,7 @@ struct TestServer {
         extra: String = "",
         workers: Int = 1,
         admin: Bool = false,
+        token: String? = nil,
         plugins types: [any Plugin.Type] = Registry.builtIn
     ) async throws -> TestServer {
         let text = """
@@ -29,7 +30,7 @@ struct TestServer {
             \(extra)
                 plugins:
             \(plugins)
-            \(admin ? "admin: { listen: \"127.0.0.1:0\" }" : "")
+            \(admin ? "admin: { listen: \"127.0.0.1:0\"\(token.map { ", token: \($0)" } ?? "") }" : "")
             """
         let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
         var logger = Logger(label: "test-server")
@@ -42,6 +43,12 @@ struct TestServer {
     }
 
     var client: DNSClient { DNSClient(server: self.address, timeout: 2) }
+
+    /// Sends `message` from `source` (another loopback address) and returns the reply.
+    func ask(_ message: Message, from source: String) async throws -> Message {
+        let client = DNSClient(server: self.address, timeout: 2, source: IPAddress(source)!)
+        return try await blocking { try client.exchange(message) }
+    }
 
     /// Sends `message` and returns the reply; the blocking socket wait runs off the cooperative pool.
     func ask(_ message: Message, tcp: Bool = false) async throws -> Message {
@@ -87,6 +94,7 @@ func withServer(
     extra: String = "",
     workers: Int = 1,
     admin: Bool = false,
+    token: String? = nil,
     types: [any Plugin.Type] = Registry.builtIn,
     _ body: (TestServer) async throws -> Void
 ) async throws {
@@ -95,6 +103,7 @@ func withServer(
         extra: extra,
         workers: workers,
         admin: admin,
+        token: token,
         plugins: types
     )
     do {

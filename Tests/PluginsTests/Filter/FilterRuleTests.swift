@@ -11,7 +11,9 @@ func ruleSet(_ lists: String..., inline: [String] = []) -> (RuleSet, [SkippedLin
     var builder = RuleSetBuilder(listNames: ["custom"] + lists.indices.map { "list\($0 + 1)" })
     var skipped = [builder.add(list: 0, rules: inline).skipped]
     for (index, text) in lists.enumerated() {
-        skipped.append(Array(text.utf8).withUnsafeBufferPointer { builder.add(list: UInt16(index + 1), bytes: $0).skipped })
+        skipped.append(
+            Array(text.utf8).withUnsafeBufferPointer { builder.add(list: UInt16(index + 1), bytes: $0).skipped }
+        )
     }
     return (builder.build(), skipped)
 }
@@ -102,7 +104,9 @@ func decide(
         #expect(decide(set, "xn--bcher-kva.example.") == "blocked: ||xn--bcher-kva.example^")
         #expect(skipped[1].first.map(\.line) == [9, 10, 11])
         #expect(skipped[1].first.map(\.reason)[1] == "modifier $third-party is not supported for DNS filtering")
-        #expect(skipped[1].first.map(\.reason)[2] == "regular expression: look-around and named groups are not supported")
+        #expect(
+            skipped[1].first.map(\.reason)[2] == "regular expression: look-around and named groups are not supported"
+        )
     }
 
     @Test func precedenceImportantExceptionsAndSpecificity() {
@@ -175,7 +179,14 @@ func decide(
         #expect(decide(set, "two.example.", lists: onlyFirst) == "-")
         #expect(decide(set, "two.example.", lists: 0b111) == "blocked: ||two.example^")
         #expect(decide(set, "inline.example.", lists: 0b001) == "blocked: ||inline.example^")
-        #expect(set.list(of: set.match(name("two.example."), .init(type: .a, client: IPAddress("::1")!, groupName: "", lists: ~0))!.rule) == "list2")
+        #expect(
+            set.list(
+                of: set.match(
+                    name("two.example."),
+                    .init(type: .a, client: IPAddress("::1")!, groupName: "", lists: ~0)
+                )!.rule
+            ) == "list2"
+        )
     }
 
     @Test func punycode() {
