@@ -27,6 +27,19 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FilterBenchmarks",
+            dependencies: [
+                .product(name: "Pipeline", package: "Swiftlet"),
+                .product(name: "Plugins", package: "Swiftlet"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/FilterBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+        .executableTarget(
             name: "FastPathBenchmarks",
             dependencies: [
                 .product(name: "Pipeline", package: "Swiftlet"),

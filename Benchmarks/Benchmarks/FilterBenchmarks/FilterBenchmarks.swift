@@ -1,0 +1,105 @@
+// Filter micro-benchmarks: 1,000,000 generated rules of a realistic mix (90% hosts-file and plain names, 10% `||`
+// suffix and `*.` wildcard rules, plus 1,000 regular expressions): the lookup for an exact hit, a suffix hit, a
+// regex hit and a miss (the common case), and the load of the whole set.
+//
+// Each lookup sample is 1000 operations; the checked-in thresholds are per sample. The load benchmark also prints
+// the compiled set's bytes per rule.
+
+import Benchmark
+import Pipeline
+import Plugins
+
+/// The generated lists: deterministic, about 25 MB of text.
+func generatedLists() -> [(name: String, text: [UInt8])] {
+    var hosts: [UInt8] = []
+    var plain: [UInt8] = []
+    var adblock: [UInt8] = []
+    hosts.reserveCapacity(16 << 20)
+    let words = ["ads", "track", "metrics", "pixel", "stat", "beacon", "cdn", "tag", "count", "sync"]
+    for index in 0..<900_000 {
+        let name = "\(words[index % 10])\(index).\(words[(index / 10) % 10])-site\(index % 5000).com"
+        if index % 2 == 0 {
+            hosts += Array("0.0.0.0 \(name)\n".utf8)
+        } else {
+            plain += Array("\(name)\n".utf8)
+        }
+    }
+    for index in 0..<99_000 {
+        let name = "\(words[index % 10])-net\(index).org"
+        adblock += Array((index % 3 == 0 ? "*.\(name)\n" : "||\(name)^\n").utf8)
+    }
+    for index in 0..<1_000 {
+        let rule: String
+        switch index % 4 {
+        case 0: rule = "/^ad[0-9]*\\.regex\(index)\\.net$/"
+        case 1: rule = "/^(www\\.)?trk[a-z]{2}\\.rx\(index)\\.io$/"
+        case 2: rule = "/^pixel-[0-9]+\\.r\(index)\\.example$/"
+        default: rule = "/^[a-z]+\\.telemetry\(index)\\.info$/"
+        }
+        adblock += Array("\(rule)\n".utf8)
+    }
+    return [("hosts", hosts), ("domains", plain), ("adblock", adblock)]
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let scaling: BenchmarkScalingFactor = .kilo
+    let wallClockTolerance = BenchmarkThresholds(relative: [.p90: 900.0])
+    let mallocTolerance = BenchmarkThresholds(absolute: [.p90: scaling.rawValue - 1])
+
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal],
+        timeUnits: .nanoseconds,
+        warmupIterations: 10,
+        scalingFactor: scaling,
+        maxDuration: .seconds(2),
+        maxIterations: 10_000,
+        thresholds: [.wallClock: wallClockTolerance, .mallocCountTotal: mallocTolerance]
+    )
+
+    let client = IPAddress("192.168.1.20")!
+    let cases: [(String, String, Bool?)] = [
+        ("Filter.exactHit1M", "track54321.pixel-site4321.com.", true),
+        ("Filter.suffixHit1M", "a.b.ads-net12340.org.", true),
+        ("Filter.regexHit1M", "trkab.rx1.io.", true),
+        ("Filter.miss1M", "www.unlisted-example.com.", nil),
+    ]
+    for (title, text, expected) in cases {
+        Benchmark(title) { benchmark, rules in
+            let name = DomainName(stringLiteral: text)
+            precondition(rules.isBlocked(name, client: client) == expected, "\(title): wrong decision")
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(rules.isBlocked(identity(name), client: client))
+            }
+            benchmark.stopMeasurement()
+        } setup: {
+            FilterRules(lists: generatedLists())
+        }
+    }
+
+    // One load of the 1M rules per iteration; not part of the threshold gate (its time depends on the machine's
+    // memory bandwidth more than on the code), reported for the note.
+    Benchmark(
+        "Filter.load1M",
+        configuration: .init(
+            metrics: [.wallClock, .peakMemoryResident],
+            timeUnits: .milliseconds,
+            warmupIterations: 0,
+            scalingFactor: .one,
+            maxDuration: .seconds(10),
+            maxIterations: 3,
+            thresholds: [:]
+        )
+    ) { benchmark, lists in
+        benchmark.startMeasurement()
+        let rules = FilterRules(lists: lists)
+        benchmark.stopMeasurement()
+        print(
+            "Filter.load1M: \(rules.ruleCount) rules, \(rules.memoryBytes) bytes, "
+                + "\(rules.memoryBytes / max(1, rules.ruleCount)) bytes per rule, \(rules.automatonCount) automata"
+        )
+        blackHole(rules)
+    } setup: {
+        generatedLists()
+    }
+}
