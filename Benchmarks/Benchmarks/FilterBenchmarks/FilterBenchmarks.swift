@@ -58,7 +58,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let client = IPAddress("192.168.1.20")!
     let cases: [(String, String, Bool?)] = [
-        ("Filter.exactHit1M", "track54321.pixel-site4321.com.", true),
+        ("Filter.exactHit1M", "track54321.metrics-site4321.com.", true),
         ("Filter.suffixHit1M", "a.b.ads-net12340.org.", true),
         ("Filter.regexHit1M", "trkab.rx1.io.", true),
         ("Filter.miss1M", "www.unlisted-example.com.", nil),

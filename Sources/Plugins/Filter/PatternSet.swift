@@ -261,6 +261,9 @@ struct PatternSet: Sendable {
         var acceptCount: [UInt8]
         var accepting: [UInt32]
         var start: Int32
+        /// True when every pattern is anchored at the start (`^`): back in the start state after the first symbol,
+        /// nothing can match any more, so the walk stops.
+        var idleIsDead: Bool
     }
 
     private(set) var automata: [Automaton] = []
@@ -268,20 +271,20 @@ struct PatternSet: Sendable {
     private(set) var patternCount = 0
 
     /// DFA states in one automaton, at most: a batch that grows past it is split in two.
-    static let stateLimit = 6_000
+    static let stateLimit = 60_000
     /// Patterns tried in one automaton before the state limit decides.
-    static let batchSize = 256
+    static let batchSize = 2048
 
     init() {}
 
-    /// Compiles `patterns` (each with the caller's id) into as few automata as the state limit allows.
-    init(_ patterns: [(node: PatternNode, id: UInt32)]) {
+    /// Compiles `patterns` (each with the caller's id) into as few automata as `stateLimit` allows.
+    init(_ patterns: [(node: PatternNode, id: UInt32)], stateLimit: Int = PatternSet.stateLimit) {
         self.patternCount = patterns.count
         var pending = patterns[...]
         while !pending.isEmpty {
             var size = min(Self.batchSize, pending.count)
             while true {
-                if let automaton = Self.compile(pending.prefix(size)) {
+                if let automaton = Self.compile(pending.prefix(size), stateLimit: stateLimit) {
                     self.automata.append(automaton)
                     pending = pending.dropFirst(size)
                     break
@@ -314,7 +317,10 @@ struct PatternSet: Sendable {
                     return true
                 }
                 guard step(PatternSymbol.begin) else { return }
-                for byte in name where !step(PatternSymbol.classOf[Int(byte)]) { return }
+                for byte in name {
+                    if automaton.idleIsDead && state == Int(automaton.start) { return }
+                    if !step(PatternSymbol.classOf[Int(byte)]) { return }
+                }
                 _ = step(PatternSymbol.end)
             }
         }
@@ -394,7 +400,10 @@ struct PatternSet: Sendable {
     }
 
     /// Subset construction; nil when the automaton would pass `stateLimit`.
-    private static func compile(_ patterns: ArraySlice<(node: PatternNode, id: UInt32)>) -> Automaton? {
+    private static func compile(
+        _ patterns: ArraySlice<(node: PatternNode, id: UInt32)>,
+        stateLimit: Int
+    ) -> Automaton? {
         var nfa = NFA()
         // The root loops on every symbol and enters every pattern: a match may start anywhere (`^` is a symbol).
         let root = nfa.add(symbols: PatternSymbol.all)
@@ -441,9 +450,15 @@ struct PatternSet: Sendable {
         var acceptCount: [UInt8] = [0, 0]
         var accepting: [UInt32] = []
         var work = 1
+        // Many symbols move a state the same way (every letter through `[a-z]+`): the states a symbol moves
+        // (before closure) are its signature, and a repeated signature reuses the target already found.
+        var targetBySignature: [[Int32]: Int32] = [:]
         while work < sets.count {
             let current = sets[work]
+            targetBySignature.removeAll(keepingCapacity: true)
             for symbol in 0..<PatternSymbol.count {
+                // The name's start is only ever the first symbol: no other state needs a move on it.
+                if symbol == Int(PatternSymbol.begin) && work != 1 { continue }
                 let bit = UInt64(1) << UInt64(symbol)
                 generation &+= 1
                 var target = rootMoves[symbol]
@@ -455,6 +470,14 @@ struct PatternSet: Sendable {
                         marks[Int(next)] = generation
                         added.append(next)
                     }
+                }
+                // Root moves differ per symbol too, so they are part of the signature (as a marker index).
+                var signature = added
+                signature.append(-1 - Int32(symbol))
+                if rootMoves[symbol].isEmpty { signature.removeLast() }
+                if let known = targetBySignature[signature] {
+                    transitions[work * PatternSymbol.count + symbol] = known
+                    continue
                 }
                 nfa.closure(&added, marks: &marks, generation: generation, skip: inRoot)
                 target += added
@@ -474,6 +497,7 @@ struct PatternSet: Sendable {
                     accepting.append(contentsOf: accepted.prefix(255))
                 }
                 transitions[work * PatternSymbol.count + symbol] = id
+                targetBySignature[signature] = id
             }
             work += 1
         }
@@ -482,7 +506,8 @@ struct PatternSet: Sendable {
             acceptStart: acceptStart,
             acceptCount: acceptCount,
             accepting: accepting,
-            start: 1
+            start: 1,
+            idleIsDead: rootMoves.indices.allSatisfy { $0 == Int(PatternSymbol.begin) || rootMoves[$0].isEmpty }
         )
     }
 }

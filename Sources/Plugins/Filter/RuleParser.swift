@@ -26,6 +26,7 @@ enum RuleParser {
         }
 
         if let space = text.firstIndex(where: isSpace) {
+            if let names = Self.nullAddressLine(text, firstSpace: space) { return .hostNames(names) }
             return Self.hostsLine(text, firstSpace: space)
         }
         return Self.adblockRule(text)
@@ -76,6 +77,31 @@ enum RuleParser {
         }
         guard let ascii = Punycode.toASCII(String(text)) else { return nil }
         return Array(ascii.utf8).withUnsafeBufferPointer { plainName($0) }
+    }
+
+    static let nullAddresses: [[UInt8]] = ["0.0.0.0", "127.0.0.1", "::", "::1"].map { Array($0.utf8) }
+
+    /// The common hosts line, `0.0.0.0 name…` with plain ASCII names and no comment, read without making strings;
+    /// nil sends the line to the general reader.
+    static func nullAddressLine(_ text: UnsafeBufferPointer<UInt8>, firstSpace: Int) -> [DomainName]? {
+        let address = UnsafeBufferPointer(rebasing: text[0..<firstSpace])
+        guard Self.nullAddresses.contains(where: { $0.elementsEqual(address) }) else { return nil }
+        var names: [DomainName] = []
+        var index = firstSpace
+        while index < text.count {
+            while index < text.count && isSpace(text[index]) { index += 1 }
+            guard index < text.count else { break }
+            var end = index
+            while end < text.count && !isSpace(text[end]) { end += 1 }
+            let field = UnsafeBufferPointer(rebasing: text[index..<end])
+            guard field[0] != UInt8(ascii: "#"), let name = plainName(field) else { return nil }
+            if name.labelCount == 1 || name.wire.count >= 11 && name.wire.starts(with: [9] + Array("localhost".utf8)) {
+                return nil  // localhost and friends: the general reader knows which to ignore
+            }
+            names.append(name)
+            index = end
+        }
+        return names.isEmpty ? nil : names
     }
 
     /// `address name…`: blocking when the address is a null or loopback address.

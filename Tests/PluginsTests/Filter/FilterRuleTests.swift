@@ -247,7 +247,7 @@ func decide(
         // Unanchored patterns with repeats blow up a single DFA; the set splits batches until each fits.
         let patterns = (0..<600).map { "p\($0)[a-z]*x[0-9]+q" }
         let nodes = patterns.enumerated().map { (node: try! PatternNode.parseRegex($0.element), id: UInt32($0.offset)) }
-        let set = PatternSet(nodes)
+        let set = PatternSet(nodes, stateLimit: 2_000)
         #expect(set.patternCount == 600)
         #expect(set.automata.count > 1)
         for index in [0, 137, 599] {
