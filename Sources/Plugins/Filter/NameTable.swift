@@ -33,12 +33,12 @@ struct NameRule: Sendable {
     var flags: RuleFlags
 }
 
-/// Names in wire form and the rules that name them. About 40–50 bytes per rule: the name's octets, a 16-byte
-/// record and 8-byte hash slots at most 70% full.
+/// Names in wire form and the rules that name them. About 50–60 bytes per rule: the name's octets, a 16-byte
+/// record and 4-byte hash slots at most 70% full. At most `maxRules` rules.
 struct NameTable: Sendable {
-    /// Open addressing, linear probing. A slot is 0 when empty, else `hash32 << 32 | (rule index + 1)` so most
-    /// mismatches are told apart without touching the arena.
-    private(set) var slots: [UInt64]
+    /// Open addressing, linear probing. A slot is 0 when empty, else `hash8 << 24 | (rule index + 1)`: the 8 tag
+    /// bits tell most mismatches apart without touching the arena.
+    private(set) var slots: [UInt32]
     private(set) var arena: [UInt8] = []
     private(set) var rules: [NameRule] = []
     private(set) var nameCount = 0
@@ -47,9 +47,15 @@ struct NameTable: Sendable {
     init(expectedNames: Int = 16) {
         var capacity = 16
         while capacity * 7 < expectedNames * 10 { capacity *= 2 }
-        self.slots = [UInt64](repeating: 0, count: capacity)
+        self.slots = [UInt32](repeating: 0, count: capacity)
         self.mask = capacity - 1
     }
+
+    /// Rules a table holds at most (24 bits of rule index in a slot).
+    static let maxRules = (1 << 24) - 2
+
+    /// The slot tag of a hash: its top 8 bits, placed above the index bits.
+    @inline(__always) static func tag(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 56) << 24 }
 
     /// FNV-1a over the folded octets.
     @inline(__always)
@@ -63,18 +69,20 @@ struct NameTable: Sendable {
         return hash
     }
 
-    /// Adds a rule for `name` (wire form, any case; the arena keeps it lower-cased). Returns the rule's index.
+    /// Adds a rule for `name` (wire form, any case; the arena keeps it lower-cased). Returns the rule's index, or
+    /// nil when the table is full.
     @discardableResult
-    mutating func add(name: UnsafeRawBufferPointer, line: UInt32, list: UInt16, flags: RuleFlags) -> Int {
+    mutating func add(name: UnsafeRawBufferPointer, line: UInt32, list: UInt16, flags: RuleFlags) -> Int? {
+        guard self.rules.count < Self.maxRules else { return nil }
         if (self.nameCount + 1) * 10 > self.slots.count * 7 { self.grow() }
         let hash = Self.hash(name, from: 0)
-        let tag = hash >> 32
+        let tag = Self.tag(hash)
         var slot = Int(truncatingIfNeeded: hash) & self.mask
         while true {
             let entry = self.slots[slot]
             if entry == 0 { break }
-            if entry >> 32 == tag {
-                let head = Int(entry & 0xFFFF_FFFF) - 1
+            if entry & 0xFF00_0000 == tag {
+                let head = Int(entry & 0x00FF_FFFF) - 1
                 if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: 0) {
                     let index = self.rules.count
                     self.rules.append(
@@ -96,7 +104,7 @@ struct NameTable: Sendable {
         for byte in name { self.arena.append(DomainName.fold(byte)) }
         let index = self.rules.count
         self.rules.append(NameRule(nameOffset: offset, line: line, next: 0, list: list, flags: flags))
-        self.slots[slot] = tag << 32 | UInt64(index + 1)
+        self.slots[slot] = tag | UInt32(index + 1)
         self.nameCount += 1
         return index
     }
@@ -106,14 +114,14 @@ struct NameTable: Sendable {
     /// The first rule of the name `name[from...]` (a suffix of a wire-form name), or nil.
     @inline(__always)
     func firstRule(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> Int? {
-        let tag = hash >> 32
+        let tag = Self.tag(hash)
         var slot = Int(truncatingIfNeeded: hash) & self.mask
         return self.slots.withUnsafeBufferPointer { slots in
             while true {
                 let entry = slots[slot]
                 if entry == 0 { return nil }
-                if entry >> 32 == tag {
-                    let head = Int(entry & 0xFFFF_FFFF) - 1
+                if entry & 0xFF00_0000 == tag {
+                    let head = Int(entry & 0x00FF_FFFF) - 1
                     if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: start) { return head }
                 }
                 slot = (slot + 1) & self.mask
@@ -141,10 +149,10 @@ struct NameTable: Sendable {
 
     private mutating func grow() {
         let old = self.slots
-        self.slots = [UInt64](repeating: 0, count: old.count * 2)
+        self.slots = [UInt32](repeating: 0, count: old.count * 2)
         self.mask = self.slots.count - 1
         for entry in old where entry != 0 {
-            let head = Int(entry & 0xFFFF_FFFF) - 1
+            let head = Int(entry & 0x00FF_FFFF) - 1
             let name = self.name(at: Int(self.rules[head].nameOffset))
             let hash = name.withUnsafeBytes { Self.hash($0, from: 0) }
             var slot = Int(truncatingIfNeeded: hash) & self.mask
@@ -155,12 +163,20 @@ struct NameTable: Sendable {
 
     /// Bytes held (capacity, not count: what the process pays).
     var memoryBytes: Int {
-        self.slots.capacity * 8 + self.arena.capacity + self.rules.capacity * MemoryLayout<NameRule>.stride
+        self.slots.capacity * 4 + self.arena.capacity + self.rules.capacity * MemoryLayout<NameRule>.stride
     }
 
     /// Gives back spare capacity after loading.
     mutating func shrink() {
-        self.arena = Array(self.arena)
-        self.rules = Array(self.rules)
+        self.arena = Self.exactCopy(self.arena)
+        self.rules = Self.exactCopy(self.rules)
+    }
+
+    /// A copy whose capacity is its count (`Array(array)` would share the grown buffer).
+    static func exactCopy<Element>(_ array: [Element]) -> [Element] {
+        [Element](unsafeUninitializedCapacity: array.count) { buffer, count in
+            _ = buffer.initialize(from: array)
+            count = array.count
+        }
     }
 }

@@ -34,11 +34,19 @@ struct RuleSetBuilder {
             case .nothing: break
             case .skipped(let reason): skipped.add(lineNumber, reason)
             case .hostNames(let names):
-                for name in names { self.addName(name, flags: [.exact, .hosts], list: list, line: lineNumber) }
-                rules += names.count
+                for name in names {
+                    if self.addName(name, flags: [.exact, .hosts], list: list, line: lineNumber) {
+                        rules += 1
+                    } else {
+                        skipped.add(lineNumber, Self.fullMessage)
+                    }
+                }
             case .rule(let rule):
-                self.add(rule, list: list, line: lineNumber, text: line)
-                rules += 1
+                if self.add(rule, list: list, line: lineNumber, text: line) {
+                    rules += 1
+                } else {
+                    skipped.add(lineNumber, Self.fullMessage)
+                }
             }
             start = end + 1
         }
@@ -62,24 +70,29 @@ struct RuleSetBuilder {
         self.counts.universalRules += 1
     }
 
-    private mutating func addName(_ name: DomainName, flags: RuleFlags, list: UInt16, line: Int) {
-        name.wire.withUnsafeBytes { wire in
-            _ = self.table.add(name: wire, line: UInt32(line), list: list, flags: flags)
+    static let fullMessage = "the rule set is full (\(NameTable.maxRules) name rules)"
+
+    private mutating func addName(_ name: DomainName, flags: RuleFlags, list: UInt16, line: Int) -> Bool {
+        let added = name.wire.withUnsafeBytes { wire in
+            self.table.add(name: wire, line: UInt32(line), list: list, flags: flags) != nil
         }
+        guard added else { return false }
         if flags.contains(.subdomains) { self.counts.wildcardRules += 1 } else { self.counts.domainRules += 1 }
+        return true
     }
 
-    private mutating func add(_ rule: ParsedRule, list: UInt16, line: Int, text: UnsafeBufferPointer<UInt8>) {
+    /// Adds one parsed rule; false when the name table is full.
+    private mutating func add(_ rule: ParsedRule, list: UInt16, line: Int, text: UnsafeBufferPointer<UInt8>) -> Bool {
         if let target = rule.badfilterTarget {
             self.badfilters.append(target)
-            return
+            return true
         }
         switch rule.pattern {
         case .name(let name):
-            var index = 0
-            name.wire.withUnsafeBytes { wire in
-                index = self.table.add(name: wire, line: UInt32(line), list: list, flags: rule.flags)
+            let added = name.wire.withUnsafeBytes { wire in
+                self.table.add(name: wire, line: UInt32(line), list: list, flags: rule.flags)
             }
+            guard let index = added else { return false }
             if rule.flags.contains(.subdomains) { self.counts.wildcardRules += 1 } else { self.counts.domainRules += 1 }
             if rule.flags.contains(.modified) {
                 self.modified[index] = (rule.modifiers, Self.trimmed(text))
@@ -109,6 +122,7 @@ struct RuleSetBuilder {
             )
             self.counts.universalRules += 1
         }
+        return true
     }
 
     private static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
