@@ -385,6 +385,24 @@ struct PatternSet: Sendable {
             }
         }
 
+        /// Appends the states `states` reach on the symbol `bit` (unmarked ones, outside `skip`), marking them.
+        func move(
+            _ states: [Int32],
+            on bit: UInt64,
+            into target: inout [Int32],
+            marks: inout [UInt32],
+            generation: UInt32,
+            skip: [Bool]
+        ) {
+            for state in states where self.symbols[Int(state)] & bit != 0 {
+                let next = self.next[Int(state)]
+                if !skip[Int(next)] && marks[Int(next)] != generation {
+                    marks[Int(next)] = generation
+                    target.append(next)
+                }
+            }
+        }
+
         /// Adds to `states` everything they reach by ε edges, except states in `skip` (the root's closure, which
         /// every DFA state holds implicitly).
         func closure(_ states: inout [Int32], marks: inout [UInt32], generation: UInt32, skip: [Bool]) {
@@ -431,13 +449,7 @@ struct PatternSet: Sendable {
             let bit = UInt64(1) << UInt64(symbol)
             generation &+= 1
             var target: [Int32] = []
-            for state in rootSet where nfa.symbols[Int(state)] & bit != 0 {
-                let next = nfa.next[Int(state)]
-                if !inRoot[Int(next)] && marks[Int(next)] != generation {
-                    marks[Int(next)] = generation
-                    target.append(next)
-                }
-            }
+            nfa.move(rootSet, on: bit, into: &target, marks: &marks, generation: generation, skip: inRoot)
             nfa.closure(&target, marks: &marks, generation: generation, skip: inRoot)
             rootMoves.append(target)
         }
@@ -464,13 +476,7 @@ struct PatternSet: Sendable {
                 var target = rootMoves[symbol]
                 for state in target { marks[Int(state)] = generation }
                 var added: [Int32] = []
-                for state in current where nfa.symbols[Int(state)] & bit != 0 {
-                    let next = nfa.next[Int(state)]
-                    if !inRoot[Int(next)] && marks[Int(next)] != generation {
-                        marks[Int(next)] = generation
-                        added.append(next)
-                    }
-                }
+                nfa.move(current, on: bit, into: &added, marks: &marks, generation: generation, skip: inRoot)
                 // Root moves differ per symbol too, so they are part of the signature (as a marker index).
                 var signature = added
                 signature.append(-1 - Int32(symbol))
