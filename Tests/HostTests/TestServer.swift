@@ -35,8 +35,16 @@ struct TestServer {
         let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
-        let server = SwiftletServer(configuration: configuration, plugins: types, logger: logger)
-        try await server.start()
+        var server = SwiftletServer(configuration: configuration, plugins: types, logger: logger)
+        // Port 0 picks a free UDP port, and TCP then binds the same number, which another process may hold: retry.
+        for attempt in 1...5 {
+            do {
+                try await server.start()
+                break
+            } catch let error as ListenError where attempt < 5 && "\(error)".contains("Address already in use") {
+                server = SwiftletServer(configuration: configuration, plugins: types, logger: logger)
+            }
+        }
         let listen = ListenAddress("127.0.0.1:0")!
         let port = server.udpPort(listen)!
         return TestServer(server: server, address: ListenAddress(address: listen.address, port: port), port: port)

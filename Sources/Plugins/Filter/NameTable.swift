@@ -57,14 +57,18 @@ struct NameTable: Sendable {
     /// The slot tag of a hash: its top 8 bits, placed above the index bits.
     @inline(__always) static func tag(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 56) << 24 }
 
-    /// FNV-1a over the folded octets.
+    static let hashBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let hashPrime: UInt64 = 0x100_0000_01b3
+
+    /// FNV-1a over the folded octets of `bytes[start...]`, read from the end backwards: a lookup of every suffix of a
+    /// name then hashes each octet once, in one backward pass (`RuleSet.match`).
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        var index = start
-        while index < bytes.count {
-            hash = (hash ^ UInt64(DomainName.fold(bytes[index]))) &* 0x100_0000_01b3
-            index += 1
+        var hash = Self.hashBasis
+        var index = bytes.count - 1
+        while index >= start {
+            hash = (hash ^ UInt64(DomainName.fold(bytes[index]))) &* Self.hashPrime
+            index -= 1
         }
         return hash
     }
@@ -112,19 +116,49 @@ struct NameTable: Sendable {
     mutating func setFlags(_ index: Int, _ flags: RuleFlags) { self.rules[index].flags = flags }
 
     /// The first rule of the name `name[from...]` (a suffix of a wire-form name), or nil.
-    @inline(__always)
     func firstRule(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> Int? {
-        let tag = Self.tag(hash)
-        var slot = Int(truncatingIfNeeded: hash) & self.mask
-        return self.slots.withUnsafeBufferPointer { slots in
+        self.withLookup { $0.firstRule(name, from: start, hash: hash) }
+    }
+
+    /// The table's arrays as buffers, so a lookup of several suffixes retains nothing per probe.
+    struct Lookup {
+        let slots: UnsafeBufferPointer<UInt32>
+        let arena: UnsafeBufferPointer<UInt8>
+        let rules: UnsafeBufferPointer<NameRule>
+        let mask: Int
+
+        @inline(__always)
+        func firstRule(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> Int? {
+            let tag = NameTable.tag(hash)
+            var slot = Int(truncatingIfNeeded: hash) & self.mask
             while true {
-                let entry = slots[slot]
+                let entry = self.slots[slot]
                 if entry == 0 { return nil }
                 if entry & 0xFF00_0000 == tag {
                     let head = Int(entry & 0x00FF_FFFF) - 1
                     if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: start) { return head }
                 }
                 slot = (slot + 1) & self.mask
+            }
+        }
+
+        @inline(__always)
+        func nameEquals(at offset: Int, _ name: UnsafeRawBufferPointer, from start: Int) -> Bool {
+            let length = name.count - start
+            guard offset + length <= self.arena.count else { return false }
+            for index in 0..<length where self.arena[offset + index] != DomainName.fold(name[start + index]) {
+                return false
+            }
+            return true
+        }
+    }
+
+    func withLookup<Result>(_ body: (Lookup) -> Result) -> Result {
+        self.slots.withUnsafeBufferPointer { slots in
+            self.arena.withUnsafeBufferPointer { arena in
+                self.rules.withUnsafeBufferPointer { rules in
+                    body(Lookup(slots: slots, arena: arena, rules: rules, mask: self.mask))
+                }
             }
         }
     }
@@ -137,14 +171,7 @@ struct NameTable: Sendable {
     }
 
     private func nameEquals(at offset: Int, _ name: UnsafeRawBufferPointer, from start: Int) -> Bool {
-        self.arena.withUnsafeBufferPointer { arena in
-            let length = name.count - start
-            guard offset + length <= arena.count else { return false }
-            for index in 0..<length where arena[offset + index] != DomainName.fold(name[start + index]) {
-                return false
-            }
-            return true
-        }
+        self.withLookup { $0.nameEquals(at: offset, name, from: start) }
     }
 
     private mutating func grow() {

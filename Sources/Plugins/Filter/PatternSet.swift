@@ -253,7 +253,8 @@ private struct RegexParser {
 /// A set of patterns compiled to deterministic automata. Immutable once built; `matches` reads only arrays and
 /// never allocates.
 struct PatternSet: Sendable {
-    /// One DFA: `transitions[state * PatternSymbol.count + symbol]` is the next state; state 0 is dead.
+    /// One DFA: `transitions[state * PatternSymbol.count + symbol]` is the next state, negated when that state
+    /// accepts; state 0 is dead.
     struct Automaton: Sendable {
         var transitions: [Int32]
         /// For each state, the range of `accepting` that lists the patterns a match ends at.
@@ -300,30 +301,54 @@ struct PatternSet: Sendable {
         }
     }
 
-    /// Runs every automaton over `name` (a name in presentation form without the final dot) and calls `found` with
-    /// each matching pattern's id.
-    func matches(_ name: UnsafeBufferPointer<UInt8>, _ found: (UInt32) -> Void) {
-        for automaton in self.automata {
-            automaton.transitions.withUnsafeBufferPointer { table in
-                var state = Int(automaton.start)
-                func step(_ symbol: UInt8) -> Bool {
-                    state = Int(table[state * PatternSymbol.count + Int(symbol)])
-                    if state == 0 { return false }
-                    let count = Int(automaton.acceptCount[state])
-                    if count > 0 {
-                        let start = Int(automaton.acceptStart[state])
-                        for index in start..<(start + count) { found(automaton.accepting[index]) }
+    /// Runs every automaton over `wire` (an uncompressed wire-form name, read as its presentation form without the
+    /// final dot: label lengths after the first read as `.`) and calls `found` with each matching pattern's id.
+    func matches(wire: UnsafeRawBufferPointer, _ found: (UInt32) -> Void) {
+        PatternSymbol.classOf.withUnsafeBufferPointer { classes in
+            for automaton in self.automata {
+                automaton.transitions.withUnsafeBufferPointer { table in
+                    var state = Int(automaton.start)
+                    // Accepting states are stored negated, so the common step is one load and a sign test.
+                    @inline(__always) func step(_ symbol: UInt8) -> Bool {
+                        var next = Int(table[state * PatternSymbol.count + Int(symbol)])
+                        if next < 0 {
+                            next = -next
+                            let start = Int(automaton.acceptStart[next])
+                            for index in start..<(start + Int(automaton.acceptCount[next])) {
+                                found(automaton.accepting[index])
+                            }
+                        }
+                        state = next
+                        return next != 0
                     }
-                    return true
+                    guard step(PatternSymbol.begin) else { return }
+                    let start = Int(automaton.start)
+                    var index = 0
+                    while true {
+                        let length = Int(wire[index])
+                        if length == 0 { break }
+                        if index > 0 && !step(38) { return }
+                        for offset in (index + 1)...(index + length) {
+                            if automaton.idleIsDead && state == start { return }
+                            if !step(classes[Int(wire[offset])]) { return }
+                        }
+                        index += length + 1
+                    }
+                    _ = step(PatternSymbol.end)
                 }
-                guard step(PatternSymbol.begin) else { return }
-                for byte in name {
-                    if automaton.idleIsDead && state == Int(automaton.start) { return }
-                    if !step(PatternSymbol.classOf[Int(byte)]) { return }
-                }
-                _ = step(PatternSymbol.end)
             }
         }
+    }
+
+    /// `matches(wire:)` for a name in presentation form (tests).
+    func matches(_ text: UnsafeBufferPointer<UInt8>, _ found: (UInt32) -> Void) {
+        var wire: [UInt8] = []
+        for label in text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            wire.append(UInt8(label.count))
+            wire += label
+        }
+        wire.append(0)
+        wire.withUnsafeBytes { self.matches(wire: $0, found) }
     }
 
     /// The memory the automata hold, in bytes.
@@ -502,8 +527,9 @@ struct PatternSet: Sendable {
                     acceptCount.append(UInt8(min(accepted.count, 255)))
                     accepting.append(contentsOf: accepted.prefix(255))
                 }
-                transitions[work * PatternSymbol.count + symbol] = id
-                targetBySignature[signature] = id
+                let encoded = acceptCount[Int(id)] > 0 ? -id : id
+                transitions[work * PatternSymbol.count + symbol] = encoded
+                targetBySignature[signature] = encoded
             }
             work += 1
         }

@@ -129,12 +129,45 @@ enum RuleParser {
         return .hostNames(names)
     }
 
+    /// The bulk of adblock-style lists, `[@@]||name^` and `[@@]*.name` without modifiers, read without making
+    /// strings; nil sends the line to the general reader.
+    static func simpleNameRule(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedRule? {
+        var start = 0
+        var end = bytes.count
+        var flags: RuleFlags = []
+        if end - start > 2 && bytes[0] == UInt8(ascii: "@") && bytes[1] == UInt8(ascii: "@") {
+            flags.insert(.exception)
+            start = 2
+        }
+        if end - start > 3 && bytes[start] == UInt8(ascii: "|") && bytes[start + 1] == UInt8(ascii: "|")
+            && bytes[end - 1] == UInt8(ascii: "^")
+        {
+            start += 2
+            end -= 1
+            flags.formUnion([.exact, .subdomains])
+        } else if end - start > 2 && bytes[start] == UInt8(ascii: "*") && bytes[start + 1] == UInt8(ascii: ".") {
+            start += 2
+            flags.insert(.subdomains)
+        } else {
+            return nil
+        }
+        guard let name = plainName(UnsafeBufferPointer(rebasing: bytes[start..<end])) else { return nil }
+        return ParsedRule(pattern: .name(name), flags: flags, modifiers: RuleModifiers())
+    }
+
     /// An adblock-style DNS rule: `[@@]pattern[$modifiers]`.
     static func adblockRule(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedLine {
-        var text = Substring(String(decoding: bytes, as: UTF8.self))
-        if text.contains("##") || text.contains("#@#") || text.contains("#$#") || text.contains("#?#") {
-            return .skipped("cosmetic rule (element hiding is for browsers, not DNS)")
+        if let rule = Self.simpleNameRule(bytes) { return .rule(rule) }
+        // `##`, `#@#`, `#$#`, `#?#`: element hiding and friends.
+        for index in bytes.indices.dropLast() where bytes[index] == UInt8(ascii: "#") {
+            let next = bytes[index + 1]
+            if next == UInt8(ascii: "#") || next == UInt8(ascii: "@") || next == UInt8(ascii: "$")
+                || next == UInt8(ascii: "?")
+            {
+                return .skipped("cosmetic rule (element hiding is for browsers, not DNS)")
+            }
         }
+        var text = Substring(String(decoding: bytes, as: UTF8.self))
         var flags: RuleFlags = []
         if text.hasPrefix("@@") {
             flags.insert(.exception)

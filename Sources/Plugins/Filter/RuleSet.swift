@@ -124,44 +124,59 @@ final class RuleSet: Sendable {
 
     /// The decision for `name` (wire form, any case), or nil when no rule applies.
     ///
-    /// Walks the name's suffixes from the whole name up, looking each up once; the first rule found of each rank is
-    /// the most specific one. The automata run only when they could outrank what the table found.
+    /// Looks up every suffix of the name once (hashed in one backward pass); of the rules of the highest rank, the
+    /// one of the longest name wins. The automata run only when they could outrank what the table found.
     func match(_ name: DomainName, _ context: MatchContext) -> FilterVerdict? {
-        var best: (rank: Int, rule: RuleReference)? = nil
+        var bestRank = -1
+        var bestRule = RuleReference(source: .name(0))
         name.wire.withUnsafeBytes { wire in
-            var start = 0
-            while wire[start] != 0 {
-                let hash = NameTable.hash(wire, from: start)
-                if var rule = self.table.firstRule(wire, from: start, hash: hash) {
-                    while true {
-                        let record = self.table.rules[rule]
-                        let kind: RuleFlags = start == 0 ? .exact : .subdomains
-                        if record.flags.contains(kind) && !record.flags.contains(.disabled)
-                            && context.lists & (1 << UInt64(record.list)) != 0
-                            && (!record.flags.contains(.modified)
-                                || self.modifiedRules[rule]!.modifiers.applies(
+            // Label starts as bits (a name has at most 255 octets), then one backward pass hashes every suffix.
+            var labelStarts = InlineArray<4, UInt64>(repeating: 0)
+            var position = 0
+            while wire[position] != 0 {
+                labelStarts[position >> 6] |= 1 << UInt64(position & 63)
+                position += Int(wire[position]) + 1
+            }
+            self.table.withLookup { table in
+                var hash = NameTable.hashBasis
+                var start = wire.count - 1
+                while start >= 0 {
+                    hash = (hash ^ UInt64(DomainName.fold(wire[start]))) &* NameTable.hashPrime
+                    defer { start -= 1 }
+                    guard labelStarts[start >> 6] & (1 << UInt64(start & 63)) != 0 else { continue }
+                    // Shortest suffix first: a longer one of the same rank replaces it (the most specific wins).
+                    let kind: RuleFlags = start == 0 ? .exact : .subdomains
+                    var next = table.firstRule(wire, from: start, hash: hash)
+                    while let rule = next {
+                        let record = table.rules[rule]
+                        next = record.next == 0 ? nil : Int(record.next) - 1
+                        guard record.flags.contains(kind), !record.flags.contains(.disabled),
+                            context.lists & (1 << UInt64(record.list)) != 0
+                        else { continue }
+                        let rank = Self.rank(record.flags)
+                        guard rank >= bestRank else { continue }
+                        if record.flags.contains(.modified) {
+                            let modifiers = self.modifiedRules[rule]!.modifiers
+                            guard
+                                modifiers.applies(
                                     name: name,
                                     type: context.type,
                                     client: context.client,
                                     group: context.groupName
-                                ))
-                        {
-                            let rank = Self.rank(record.flags)
-                            if rank > best?.rank ?? -1 { best = (rank, RuleReference(source: .name(rule))) }
+                                )
+                            else { continue }
                         }
-                        if record.next == 0 { break }
-                        rule = Int(record.next) - 1
+                        bestRank = rank
+                        bestRule = RuleReference(source: .name(rule))
                     }
                 }
-                start += Int(wire[start]) + 1
             }
-        }
-        if best?.rank ?? -1 < 3 && (self.patternsMayAllow || (best == nil && self.patternsMayBlock)) {
+            guard bestRank < 3 && (self.patternsMayAllow || (bestRank < 0 && self.patternsMayBlock)) else { return }
             func consider(_ index: Int) {
                 let rule = self.patternRules[index]
                 guard !rule.flags.contains(.disabled), context.lists & (1 << UInt64(rule.list)) != 0 else { return }
                 let rank = Self.rank(rule.flags)
-                guard rank > best?.rank ?? -1 else { return }
+                guard rank > bestRank else { return }
                 guard
                     rule.modifiers.isEmpty
                         || rule.modifiers.applies(
@@ -171,37 +186,16 @@ final class RuleSet: Sendable {
                             group: context.groupName
                         )
                 else { return }
-                best = (rank, RuleReference(source: .pattern(index)))
+                bestRank = rank
+                bestRule = RuleReference(source: .pattern(index))
             }
             for index in self.universalRules { consider(index) }
             if !self.patterns.automata.isEmpty {
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { text in
-                    let length = Self.presentation(name, into: text)
-                    self.patterns.matches(UnsafeBufferPointer(rebasing: text[0..<length])) { consider(Int($0)) }
-                }
+                self.patterns.matches(wire: wire) { consider(Int($0)) }
             }
         }
-        guard let best else { return nil }
-        return FilterVerdict(blocked: best.rank & 1 == 0, rule: best.rule)
-    }
-
-    /// Writes `name` as lower-case text without the final dot (what patterns read); returns the length.
-    static func presentation(_ name: DomainName, into text: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        name.wire.withUnsafeBytes { wire in
-            var length = 0
-            var index = 0
-            while wire[index] != 0 {
-                let count = Int(wire[index])
-                if length > 0 {
-                    text[length] = UInt8(ascii: ".")
-                    length += 1
-                }
-                for offset in 1...count { text[length + offset - 1] = DomainName.fold(wire[index + offset]) }
-                length += count
-                index += count + 1
-            }
-            return length
-        }
+        guard bestRank >= 0 else { return nil }
+        return FilterVerdict(blocked: bestRank & 1 == 0, rule: bestRule)
     }
 
     // MARK: Reporting
