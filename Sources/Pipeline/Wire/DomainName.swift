@@ -27,6 +27,16 @@ public struct DomainName: Sendable {
     /// A name from uncompressed wire octets, validated.
     /// - Throws: `WireError` when a label or the name is too long, a pointer appears, or the root label is missing.
     public init(wire: [UInt8]) throws(WireError) {
+        // The common case, a well-formed name, is checked in place and kept without copying; anything else goes
+        // through the reader, which names the fault.
+        var index = 0
+        while index < wire.count && wire[index] != 0 && wire[index] <= UInt8(DomainName.maxLabelLength) {
+            index += Int(wire[index]) + 1
+        }
+        if index == wire.count - 1 && wire[index] == 0 && wire.count <= DomainName.maxWireLength {
+            self.wire = wire
+            return
+        }
         let result = wire.withUnsafeBytes { bytes in
             Result { () throws(WireError) -> DomainName in
                 var cursor = WireReader(message: bytes)

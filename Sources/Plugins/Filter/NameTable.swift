@@ -105,7 +105,11 @@ struct NameTable: Sendable {
             slot = (slot + 1) & self.mask
         }
         let offset = UInt32(self.arena.count)
-        for byte in name { self.arena.append(DomainName.fold(byte)) }
+        let from = self.arena.count
+        self.arena.append(contentsOf: name)
+        self.arena.withUnsafeMutableBufferPointer { arena in
+            for index in from..<arena.count { arena[index] = DomainName.fold(arena[index]) }
+        }
         let index = self.rules.count
         self.rules.append(NameRule(nameOffset: offset, line: line, next: 0, list: list, flags: flags))
         self.slots[slot] = tag | UInt32(index + 1)

@@ -103,6 +103,13 @@ import Testing
         #expect(throws: WireError.compressionNotAllowed(offset: 0)) { try DomainName(wire: [0xC0, 0x00]) }
         #expect(throws: WireError.trailingBytes(offset: 1, count: 1)) { try DomainName(wire: [0, 0]) }
         #expect(throws: WireError.truncated(offset: 0, needed: 4, available: 3)) { try DomainName(wire: [3, 1, 2]) }
+        // The in-place check must not take a pointer or a reserved label type in last place for the root label.
+        #expect(throws: (any Error).self) { try DomainName(wire: [0xC0]) }
+        #expect(throws: (any Error).self) { try DomainName(wire: [1, 0x61, 0x40]) }
+        #expect(throws: (any Error).self) { try DomainName(wire: []) }
+        let long =
+            [UInt8](repeating: 0, count: 0) + (0..<4).flatMap { _ in [63] + [UInt8](repeating: 0x61, count: 63) } + [0]
+        #expect(throws: (any Error).self) { try DomainName(wire: long) }
     }
 }
 
