@@ -26,7 +26,6 @@ enum RuleParser {
         }
 
         if let space = text.firstIndex(where: isSpace) {
-            if let names = Self.nullAddressLine(text, firstSpace: space) { return .hostNames(names) }
             return Self.hostsLine(text, firstSpace: space)
         }
         return Self.adblockRule(text)
@@ -40,15 +39,24 @@ enum RuleParser {
     static func plainName(_ text: UnsafeBufferPointer<UInt8>) -> DomainName? {
         var wire: [UInt8] = []
         wire.reserveCapacity(text.count + 2)
+        guard appendPlainName(text, to: &wire) else { return nil }
+        return try? DomainName(wire: wire)
+    }
+
+    /// Appends the lower-case wire form of the plain host name `text` to `wire`; false when `text` is not one (what
+    /// was appended is then garbage for the caller to drop).
+    @inline(__always)
+    static func appendPlainName(_ text: UnsafeBufferPointer<UInt8>, to wire: inout [UInt8]) -> Bool {
+        let first = wire.count
+        var labelStart = wire.count
         wire.append(0)
-        var labelStart = 0
         var count = text.count
         if count > 1 && text[count - 1] == UInt8(ascii: ".") { count -= 1 }
         for index in 0..<count {
             let byte = text[index]
             if byte == UInt8(ascii: ".") {
                 let length = wire.count - labelStart - 1
-                guard length > 0 && length <= 63 else { return nil }
+                guard length > 0 && length <= 63 else { return false }
                 wire[labelStart] = UInt8(length)
                 labelStart = wire.count
                 wire.append(0)
@@ -59,15 +67,70 @@ enum RuleParser {
                 (folded >= UInt8(ascii: "a") && folded <= UInt8(ascii: "z"))
                     || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-")
                     || byte == UInt8(ascii: "_")
-            else { return nil }
+            else { return false }
             wire.append(folded)
         }
         let length = wire.count - labelStart - 1
-        guard length > 0 && length <= 63 else { return nil }
+        guard length > 0 && length <= 63 else { return false }
         wire[labelStart] = UInt8(length)
         wire.append(0)
-        guard wire.count <= DomainName.maxWireLength else { return nil }
-        return try? DomainName(wire: wire)
+        return wire.count - first <= DomainName.maxWireLength
+    }
+
+    /// The line shapes that make up nearly every list, read straight into `wire` (one or more wire-form names, one
+    /// after another) without making strings or names: a plain name, `[@@]||name^`, `[@@]*.name`, and
+    /// `0.0.0.0 name…` hosts lines. Returns the names' flags, or nil to leave the line to `parse`.
+    static func fastNames(_ line: UnsafeBufferPointer<UInt8>, into wire: inout [UInt8]) -> RuleFlags? {
+        var start = 0
+        var end = line.count
+        while start < end && isSpace(line[start]) { start += 1 }
+        while end > start && isSpace(line[end - 1]) { end -= 1 }
+        guard start < end else { return nil }
+        let text = UnsafeBufferPointer(rebasing: line[start..<end])
+        if let space = text.firstIndex(where: isSpace) {
+            let address = UnsafeBufferPointer(rebasing: text[0..<space])
+            guard Self.nullAddresses.contains(where: { $0.elementsEqual(address) }) else { return nil }
+            var index = space
+            while index < text.count {
+                while index < text.count && isSpace(text[index]) { index += 1 }
+                guard index < text.count else { break }
+                var fieldEnd = index
+                while fieldEnd < text.count && !isSpace(text[fieldEnd]) { fieldEnd += 1 }
+                let nameStart = wire.count
+                let field = UnsafeBufferPointer(rebasing: text[index..<fieldEnd])
+                // `localhost.localdomain`, `0.0.0.0` and one-label names are for the general reader, which knows
+                // which of them to ignore.
+                guard !field.starts(with: "localhost".utf8),
+                    field[0] < UInt8(ascii: "0") || field[0] > UInt8(ascii: "9"),
+                    appendPlainName(field, to: &wire), wire[nameStart] != UInt8(wire.count - nameStart - 2)
+                else { return nil }
+                index = fieldEnd
+            }
+            return [.exact, .hosts]
+        }
+        var from = 0
+        var to = text.count
+        var flags: RuleFlags = []
+        if to > 2 && text[0] == UInt8(ascii: "@") && text[1] == UInt8(ascii: "@") {
+            flags.insert(.exception)
+            from = 2
+        }
+        if to - from > 3 && text[from] == UInt8(ascii: "|") && text[from + 1] == UInt8(ascii: "|")
+            && text[to - 1] == UInt8(ascii: "^")
+        {
+            from += 2
+            to -= 1
+            flags.formUnion([.exact, .subdomains])
+        } else if to - from > 2 && text[from] == UInt8(ascii: "*") && text[from + 1] == UInt8(ascii: ".") {
+            from += 2
+            flags.insert(.subdomains)
+        } else if flags.isEmpty {
+            flags = .exact
+        } else {
+            return nil
+        }
+        guard appendPlainName(UnsafeBufferPointer(rebasing: text[from..<to]), to: &wire) else { return nil }
+        return flags
     }
 
     /// A host name that may be internationalised: converted to its A-label form (RFC 5891) first.
@@ -80,29 +143,6 @@ enum RuleParser {
     }
 
     static let nullAddresses: [[UInt8]] = ["0.0.0.0", "127.0.0.1", "::", "::1"].map { Array($0.utf8) }
-
-    /// The common hosts line, `0.0.0.0 name…` with plain ASCII names and no comment, read without making strings;
-    /// nil sends the line to the general reader.
-    static func nullAddressLine(_ text: UnsafeBufferPointer<UInt8>, firstSpace: Int) -> [DomainName]? {
-        let address = UnsafeBufferPointer(rebasing: text[0..<firstSpace])
-        guard Self.nullAddresses.contains(where: { $0.elementsEqual(address) }) else { return nil }
-        var names: [DomainName] = []
-        var index = firstSpace
-        while index < text.count {
-            while index < text.count && isSpace(text[index]) { index += 1 }
-            guard index < text.count else { break }
-            var end = index
-            while end < text.count && !isSpace(text[end]) { end += 1 }
-            let field = UnsafeBufferPointer(rebasing: text[index..<end])
-            guard field[0] != UInt8(ascii: "#"), let name = plainName(field) else { return nil }
-            if name.labelCount == 1 || name.wire.count >= 11 && name.wire.starts(with: [9] + Array("localhost".utf8)) {
-                return nil  // localhost and friends: the general reader knows which to ignore
-            }
-            names.append(name)
-            index = end
-        }
-        return names.isEmpty ? nil : names
-    }
 
     /// `address name…`: blocking when the address is a null or loopback address.
     static func hostsLine(_ text: UnsafeBufferPointer<UInt8>, firstSpace: Int) -> ParsedLine {
@@ -129,35 +169,8 @@ enum RuleParser {
         return .hostNames(names)
     }
 
-    /// The bulk of adblock-style lists, `[@@]||name^` and `[@@]*.name` without modifiers, read without making
-    /// strings; nil sends the line to the general reader.
-    static func simpleNameRule(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedRule? {
-        var start = 0
-        var end = bytes.count
-        var flags: RuleFlags = []
-        if end - start > 2 && bytes[0] == UInt8(ascii: "@") && bytes[1] == UInt8(ascii: "@") {
-            flags.insert(.exception)
-            start = 2
-        }
-        if end - start > 3 && bytes[start] == UInt8(ascii: "|") && bytes[start + 1] == UInt8(ascii: "|")
-            && bytes[end - 1] == UInt8(ascii: "^")
-        {
-            start += 2
-            end -= 1
-            flags.formUnion([.exact, .subdomains])
-        } else if end - start > 2 && bytes[start] == UInt8(ascii: "*") && bytes[start + 1] == UInt8(ascii: ".") {
-            start += 2
-            flags.insert(.subdomains)
-        } else {
-            return nil
-        }
-        guard let name = plainName(UnsafeBufferPointer(rebasing: bytes[start..<end])) else { return nil }
-        return ParsedRule(pattern: .name(name), flags: flags, modifiers: RuleModifiers())
-    }
-
     /// An adblock-style DNS rule: `[@@]pattern[$modifiers]`.
     static func adblockRule(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedLine {
-        if let rule = Self.simpleNameRule(bytes) { return .rule(rule) }
         // `##`, `#@#`, `#$#`, `#?#`: element hiding and friends.
         for index in bytes.indices.dropLast() where bytes[index] == UInt8(ascii: "#") {
             let next = bytes[index + 1]

@@ -25,11 +25,38 @@ struct RuleSetBuilder {
         var rules = 0
         var lineNumber = 0
         var start = 0
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(512)
         while start < bytes.count {
             var end = start
             while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
             lineNumber += 1
             let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            scratch.removeAll(keepingCapacity: true)
+            if let flags = RuleParser.fastNames(line, into: &scratch) {
+                scratch.withUnsafeBytes { names in
+                    var offset = 0
+                    while offset < names.count {
+                        var next = offset
+                        while names[next] != 0 { next += Int(names[next]) + 1 }
+                        next += 1
+                        let name = UnsafeRawBufferPointer(rebasing: names[offset..<next])
+                        if self.table.add(name: name, line: UInt32(lineNumber), list: list, flags: flags) != nil {
+                            if flags.contains(.subdomains) {
+                                self.counts.wildcardRules += 1
+                            } else {
+                                self.counts.domainRules += 1
+                            }
+                            rules += 1
+                        } else {
+                            skipped.add(lineNumber, Self.fullMessage)
+                        }
+                        offset = next
+                    }
+                }
+                start = end + 1
+                continue
+            }
             switch RuleParser.parse(line) {
             case .nothing: break
             case .skipped(let reason): skipped.add(lineNumber, reason)

@@ -38,6 +38,8 @@ func decide(
             """
             # hosts file header
             127.0.0.1 localhost
+            127.0.0.1 localhost.localdomain
+            0.0.0.0 0.0.0.0
             ::1 localhost ip6-localhost
             0.0.0.0 ads.example tracker.example   # two names
             127.0.0.1 loop.example
@@ -57,6 +59,8 @@ func decide(
         #expect(decide(set, "v6null.example.") == "blocked: v6null.example")
         #expect(decide(set, "v6loop.example.") == "blocked: v6loop.example")
         #expect(decide(set, "localhost.") == "-")
+        #expect(decide(set, "localhost.localdomain.") == "-")
+        #expect(decide(set, "0.0.0.0.") == "-")
         #expect(decide(set, "rewrite.example.") == "-")
         #expect(decide(set, "plain.example.") == "blocked: plain.example")
         #expect(decide(set, "www.plain.example.") == "-")
@@ -65,7 +69,7 @@ func decide(
         #expect(decide(set, "a.b.wild.example.") == "blocked: *.wild.example")
         #expect(decide(set, "wild.example.") == "-")
         #expect(skipped[1].count == 1)
-        #expect(skipped[1].first.map(\.line) == [8])
+        #expect(skipped[1].first.map(\.line) == [10])
         #expect(skipped[1].first.first?.reason.contains("192.0.2.1 is not a blocking address") == true)
     }
 
