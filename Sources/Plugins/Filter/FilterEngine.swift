@@ -252,8 +252,10 @@ final class FilterEngine: Sendable {
             }
         }
         let started = Clock.nanoseconds()
-        let expected = sources.reduce(0) { $0 + ($1?.count ?? 0) } / 20
-        var builder = RuleSetBuilder(listNames: self.listNames, expectedRules: max(1024, expected))
+        var builder = RuleSetBuilder(
+            listNames: self.listNames,
+            expectedRules: RuleSetBuilder.estimatedRules(sources)
+        )
         let inline = self.options.block + self.options.allow.map { $0.hasPrefix("@@") ? $0 : "@@" + $0 }
         let custom = builder.add(list: 0, rules: inline)
         var results: [(rules: Int, skipped: SkippedLines)?] = [custom]
@@ -417,7 +419,7 @@ final class FilterEngine: Sendable {
             totalCachedRules: set.totalRules,
             enabledListsCount: statuses.dropFirst().filter { $0.lastLoad != nil && $0.lastError == nil }.count,
             memoryBytes: set.memoryBytes,
-            batchedRegexCount: set.patterns.automata.count,
+            batchedRegexCount: set.patterns.automatonCount,
             batchedPatternsTotal: set.patterns.patternCount,
             loadDurationMs: (timing.durationMs * 10).rounded() / 10,
             rulesPerSecond: timing.rulesPerSecond.rounded(),

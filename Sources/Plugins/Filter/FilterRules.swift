@@ -10,7 +10,7 @@ public struct FilterRules: Sendable {
     public init(lists: [(name: String, text: [UInt8])]) {
         var builder = RuleSetBuilder(
             listNames: ["custom"] + lists.map(\.name),
-            expectedRules: max(1024, lists.reduce(0) { $0 + $1.text.count } / 20)
+            expectedRules: RuleSetBuilder.estimatedRules(lists.map(\.text))
         )
         for (index, list) in lists.enumerated() {
             _ = list.text.withUnsafeBufferPointer { builder.add(list: UInt16(index + 1), bytes: $0) }
@@ -23,7 +23,7 @@ public struct FilterRules: Sendable {
     /// Bytes the compiled set holds.
     public var memoryBytes: Int { self.set.memoryBytes }
     /// Automata the regular-expression and glob rules were compiled into.
-    public var automatonCount: Int { self.set.patterns.automata.count }
+    public var automatonCount: Int { self.set.patterns.automatonCount }
 
     /// true: blocked; false: an exception rule allows the name; nil: no rule applies.
     public func isBlocked(_ name: DomainName, type: RecordType = .a, client: IPAddress) -> Bool? {

@@ -49,6 +49,10 @@ struct NameTable: Sendable {
         while capacity * 7 < expectedNames * 10 { capacity *= 2 }
         self.slots = [UInt32](repeating: 0, count: capacity)
         self.mask = capacity - 1
+        // Room up front (about 24 octets a name), so a big list is not copied again and again as it grows;
+        // `shrink()` gives back what was not used.
+        self.rules.reserveCapacity(expectedNames)
+        self.arena.reserveCapacity(expectedNames * 24)
     }
 
     /// Rules a table holds at most (24 bits of rule index in a slot).
@@ -209,5 +213,44 @@ struct NameTable: Sendable {
             _ = buffer.initialize(from: array)
             count = array.count
         }
+    }
+}
+
+/// A loaded table's arrays copied into memory this object owns, read through plain pointers: lookups do no
+/// reference counting (arrays held in a struct inside a class are retained on every access, a third of a miss's
+/// time). Immutable after `init`, hence `@unchecked Sendable`.
+final class FrozenNameTable: @unchecked Sendable {
+    let lookup: NameTable.Lookup
+    let memoryBytes: Int
+
+    init(_ table: NameTable) {
+        func copy<Element>(_ array: [Element]) -> UnsafeBufferPointer<Element> {
+            let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, array.count))
+            _ = buffer.initialize(from: array)
+            return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
+        }
+        self.lookup = NameTable.Lookup(
+            slots: copy(table.slots),
+            arena: copy(table.arena),
+            rules: copy(table.rules),
+            mask: table.slots.count - 1
+        )
+        self.memoryBytes =
+            table.slots.count * 4 + table.arena.count + table.rules.count * MemoryLayout<NameRule>.stride
+    }
+
+    deinit {
+        UnsafeMutableBufferPointer(mutating: self.lookup.slots).deallocate()
+        UnsafeMutableBufferPointer(mutating: self.lookup.arena).deallocate()
+        UnsafeMutableBufferPointer(mutating: self.lookup.rules).deallocate()
+    }
+
+    var rules: UnsafeBufferPointer<NameRule> { self.lookup.rules }
+
+    /// The wire-form name stored at `offset`.
+    func name(at offset: Int) -> ArraySlice<UInt8> {
+        var end = offset
+        while self.lookup.arena[end] != 0 { end += Int(self.lookup.arena[end]) + 1 }
+        return Array(self.lookup.arena[offset...end])[...]
     }
 }

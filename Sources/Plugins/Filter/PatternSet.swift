@@ -267,9 +267,11 @@ struct PatternSet: Sendable {
         var idleIsDead: Bool
     }
 
-    private(set) var automata: [Automaton] = []
+    /// The automata, flattened into memory the storage owns (read without reference counting per query).
+    private(set) var storage = AutomataStorage([])
     /// Patterns across every automaton.
     private(set) var patternCount = 0
+    var automatonCount: Int { self.storage.headers.count }
 
     /// DFA states in one automaton, at most: a batch that grows past it is split in two.
     static let stateLimit = 60_000
@@ -281,12 +283,14 @@ struct PatternSet: Sendable {
     /// Compiles `patterns` (each with the caller's id) into as few automata as `stateLimit` allows.
     init(_ patterns: [(node: PatternNode, id: UInt32)], stateLimit: Int = PatternSet.stateLimit) {
         self.patternCount = patterns.count
+        var automata: [Automaton] = []
+        defer { self.storage = AutomataStorage(automata) }
         var pending = patterns[...]
         while !pending.isEmpty {
             var size = min(Self.batchSize, pending.count)
             while true {
                 if let automaton = Self.compile(pending.prefix(size), stateLimit: stateLimit) {
-                    self.automata.append(automaton)
+                    automata.append(automaton)
                     pending = pending.dropFirst(size)
                     break
                 }
@@ -304,39 +308,44 @@ struct PatternSet: Sendable {
     /// Runs every automaton over `wire` (an uncompressed wire-form name, read as its presentation form without the
     /// final dot: label lengths after the first read as `.`) and calls `found` with each matching pattern's id.
     func matches(wire: UnsafeRawBufferPointer, _ found: (UInt32) -> Void) {
-        PatternSymbol.classOf.withUnsafeBufferPointer { classes in
-            for automaton in self.automata {
-                automaton.transitions.withUnsafeBufferPointer { table in
-                    var state = Int(automaton.start)
-                    // Accepting states are stored negated, so the common step is one load and a sign test.
-                    @inline(__always) func step(_ symbol: UInt8) -> Bool {
-                        var next = Int(table[state * PatternSymbol.count + Int(symbol)])
-                        if next < 0 {
-                            next = -next
-                            let start = Int(automaton.acceptStart[next])
-                            for index in start..<(start + Int(automaton.acceptCount[next])) {
-                                found(automaton.accepting[index])
-                            }
-                        }
-                        state = next
-                        return next != 0
+        let storage = self.storage
+        let classes = storage.classes
+        for header in storage.headers {
+            let table = storage.transitions.baseAddress! + header.transitionBase
+            var state = Int(header.start)
+            // Accepting states are stored negated, so the common step is one load and a sign test.
+            @inline(__always) func step(_ symbol: UInt8) -> Bool {
+                var next = Int(table[state * PatternSymbol.count + Int(symbol)])
+                if next < 0 {
+                    next = -next
+                    let first = Int(storage.acceptStart[header.stateBase + next])
+                    for index in first..<(first + Int(storage.acceptCount[header.stateBase + next])) {
+                        found(storage.accepting[index])
                     }
-                    guard step(PatternSymbol.begin) else { return }
-                    let start = Int(automaton.start)
-                    var index = 0
-                    while true {
-                        let length = Int(wire[index])
-                        if length == 0 { break }
-                        if index > 0 && !step(38) { return }
-                        for offset in (index + 1)...(index + length) {
-                            if automaton.idleIsDead && state == start { return }
-                            if !step(classes[Int(wire[offset])]) { return }
-                        }
-                        index += length + 1
-                    }
-                    _ = step(PatternSymbol.end)
                 }
+                state = next
+                return next != 0
             }
+            guard step(PatternSymbol.begin) else { continue }
+            let start = Int(header.start)
+            var index = 0
+            var alive = true
+            labels: while alive {
+                let length = Int(wire[index])
+                if length == 0 { break }
+                if index > 0 && !step(38) {
+                    alive = false
+                    break
+                }
+                for offset in (index + 1)...(index + length) {
+                    if header.idleIsDead && state == start || !step(classes[Int(wire[offset])]) {
+                        alive = false
+                        break labels
+                    }
+                }
+                index += length + 1
+            }
+            if alive { _ = step(PatternSymbol.end) }
         }
     }
 
@@ -352,11 +361,7 @@ struct PatternSet: Sendable {
     }
 
     /// The memory the automata hold, in bytes.
-    var memoryBytes: Int {
-        self.automata.reduce(0) {
-            $0 + $1.transitions.count * 4 + $1.acceptStart.count * 5 + $1.accepting.count * 4
-        }
-    }
+    var memoryBytes: Int { self.storage.memoryBytes }
 
     // MARK: Construction
 
@@ -541,5 +546,71 @@ struct PatternSet: Sendable {
             start: 1,
             idleIsDead: rootMoves.indices.allSatisfy { $0 == Int(PatternSymbol.begin) || rootMoves[$0].isEmpty }
         )
+    }
+}
+
+/// Every automaton of a pattern set in one block of memory: transitions, accepting lists and a header each. Owned
+/// here and never changed after `init` (hence `@unchecked Sendable`), so a query reads plain pointers.
+final class AutomataStorage: @unchecked Sendable {
+    struct Header {
+        /// Where the automaton's transition table starts in `transitions`.
+        var transitionBase: Int
+        /// Where its states start in `acceptStart` / `acceptCount`.
+        var stateBase: Int
+        var start: Int32
+        var idleIsDead: Bool
+    }
+
+    let headers: UnsafeBufferPointer<Header>
+    let transitions: UnsafeBufferPointer<Int32>
+    let acceptStart: UnsafeBufferPointer<Int32>
+    let acceptCount: UnsafeBufferPointer<UInt8>
+    let accepting: UnsafeBufferPointer<UInt32>
+    /// `PatternSymbol.classOf`, copied so the walk reads no global.
+    let classes: UnsafeBufferPointer<UInt8>
+    let memoryBytes: Int
+
+    init(_ automata: [PatternSet.Automaton]) {
+        func copy<Element>(_ array: [Element]) -> UnsafeBufferPointer<Element> {
+            let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, array.count))
+            _ = buffer.initialize(from: array)
+            return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
+        }
+        var headers: [Header] = []
+        var transitions: [Int32] = []
+        var acceptStart: [Int32] = []
+        var acceptCount: [UInt8] = []
+        var accepting: [UInt32] = []
+        for automaton in automata {
+            headers.append(
+                Header(
+                    transitionBase: transitions.count,
+                    stateBase: acceptStart.count,
+                    start: automaton.start,
+                    idleIsDead: automaton.idleIsDead
+                )
+            )
+            let acceptingBase = Int32(accepting.count)
+            transitions += automaton.transitions
+            acceptStart += automaton.acceptStart.map { $0 + acceptingBase }
+            acceptCount += automaton.acceptCount
+            accepting += automaton.accepting
+        }
+        self.headers = copy(headers)
+        self.transitions = copy(transitions)
+        self.acceptStart = copy(acceptStart)
+        self.acceptCount = copy(acceptCount)
+        self.accepting = copy(accepting)
+        self.classes = copy(PatternSymbol.classOf)
+        self.memoryBytes = transitions.count * 4 + acceptStart.count * 5 + accepting.count * 4
+    }
+
+    deinit {
+        UnsafeMutableBufferPointer(mutating: self.headers).deallocate()
+        UnsafeMutableBufferPointer(mutating: self.transitions).deallocate()
+        UnsafeMutableBufferPointer(mutating: self.acceptStart).deallocate()
+        UnsafeMutableBufferPointer(mutating: self.acceptCount).deallocate()
+        UnsafeMutableBufferPointer(mutating: self.accepting).deallocate()
+        UnsafeMutableBufferPointer(mutating: self.classes).deallocate()
     }
 }

@@ -50,7 +50,7 @@ struct SkippedLines: Sendable {
 
 /// The compiled rules of every list. Built off the serving path, then swapped in whole.
 final class RuleSet: Sendable {
-    let table: NameTable
+    let table: FrozenNameTable
     let patterns: PatternSet
     let patternRules: [PatternRule]
     /// Indices of `patternRules` that match every name (checked without running the automata).
@@ -86,7 +86,7 @@ final class RuleSet: Sendable {
         listNames: [String],
         counts: Counts
     ) {
-        self.table = table
+        self.table = FrozenNameTable(table)
         self.patterns = patterns
         self.patternRules = patternRules
         self.universalRules = universalRules
@@ -130,47 +130,7 @@ final class RuleSet: Sendable {
         var bestRank = -1
         var bestRule = RuleReference(source: .name(0))
         name.wire.withUnsafeBytes { wire in
-            // Label starts as bits (a name has at most 255 octets), then one backward pass hashes every suffix.
-            var labelStarts = InlineArray<4, UInt64>(repeating: 0)
-            var position = 0
-            while wire[position] != 0 {
-                labelStarts[position >> 6] |= 1 << UInt64(position & 63)
-                position += Int(wire[position]) + 1
-            }
-            self.table.withLookup { table in
-                var hash = NameTable.hashBasis
-                var start = wire.count - 1
-                while start >= 0 {
-                    hash = (hash ^ UInt64(DomainName.fold(wire[start]))) &* NameTable.hashPrime
-                    defer { start -= 1 }
-                    guard labelStarts[start >> 6] & (1 << UInt64(start & 63)) != 0 else { continue }
-                    // Shortest suffix first: a longer one of the same rank replaces it (the most specific wins).
-                    let kind: RuleFlags = start == 0 ? .exact : .subdomains
-                    var next = table.firstRule(wire, from: start, hash: hash)
-                    while let rule = next {
-                        let record = table.rules[rule]
-                        next = record.next == 0 ? nil : Int(record.next) - 1
-                        guard record.flags.contains(kind), !record.flags.contains(.disabled),
-                            context.lists & (1 << UInt64(record.list)) != 0
-                        else { continue }
-                        let rank = Self.rank(record.flags)
-                        guard rank >= bestRank else { continue }
-                        if record.flags.contains(.modified) {
-                            let modifiers = self.modifiedRules[rule]!.modifiers
-                            guard
-                                modifiers.applies(
-                                    name: name,
-                                    type: context.type,
-                                    client: context.client,
-                                    group: context.groupName
-                                )
-                            else { continue }
-                        }
-                        bestRank = rank
-                        bestRule = RuleReference(source: .name(rule))
-                    }
-                }
-            }
+            (bestRank, bestRule) = self.matchNames(wire, name, context)
             guard bestRank < 3 && (self.patternsMayAllow || (bestRank < 0 && self.patternsMayBlock)) else { return }
             func consider(_ index: Int) {
                 let rule = self.patternRules[index]
@@ -190,12 +150,65 @@ final class RuleSet: Sendable {
                 bestRule = RuleReference(source: .pattern(index))
             }
             for index in self.universalRules { consider(index) }
-            if !self.patterns.automata.isEmpty {
+            if self.patterns.automatonCount > 0 {
                 self.patterns.matches(wire: wire) { consider(Int($0)) }
             }
         }
         guard bestRank >= 0 else { return nil }
         return FilterVerdict(blocked: bestRank & 1 == 0, rule: bestRule)
+    }
+
+    /// The name-table part of `match`: the best rank and rule among the suffixes' rules (-1: none). A function of
+    /// its own so its loop keeps the hash and position in registers (nothing here is captured by a closure).
+    private func matchNames(
+        _ wire: UnsafeRawBufferPointer,
+        _ name: DomainName,
+        _ context: MatchContext
+    ) -> (Int, RuleReference) {
+        var bestRank = -1
+        var bestRule = RuleReference(source: .name(0))
+        // Label starts as bits (a name has at most 255 octets), then one backward pass hashes every suffix.
+        var labelStarts = InlineArray<4, UInt64>(repeating: 0)
+        var position = 0
+        while wire[position] != 0 {
+            labelStarts[position >> 6] |= 1 << UInt64(position & 63)
+            position += Int(wire[position]) + 1
+        }
+        let table = self.table.lookup
+        var hash = NameTable.hashBasis
+        var start = wire.count - 1
+        while start >= 0 {
+            hash = (hash ^ UInt64(DomainName.fold(wire[start]))) &* NameTable.hashPrime
+            if labelStarts[start >> 6] & (1 << UInt64(start & 63)) != 0 {
+                // Shortest suffix first: a longer one of the same rank replaces it (the most specific wins).
+                let kind: RuleFlags = start == 0 ? .exact : .subdomains
+                var next = table.firstRule(wire, from: start, hash: hash)
+                while let rule = next {
+                    let record = table.rules[rule]
+                    next = record.next == 0 ? nil : Int(record.next) - 1
+                    guard record.flags.contains(kind), !record.flags.contains(.disabled),
+                        context.lists & (1 << UInt64(record.list)) != 0
+                    else { continue }
+                    let rank = Self.rank(record.flags)
+                    guard rank >= bestRank else { continue }
+                    if record.flags.contains(.modified) {
+                        let modifiers = self.modifiedRules[rule]!.modifiers
+                        guard
+                            modifiers.applies(
+                                name: name,
+                                type: context.type,
+                                client: context.client,
+                                group: context.groupName
+                            )
+                        else { continue }
+                    }
+                    bestRank = rank
+                    bestRule = RuleReference(source: .name(rule))
+                }
+            }
+            start -= 1
+        }
+        return (bestRank, bestRule)
     }
 
     // MARK: Reporting

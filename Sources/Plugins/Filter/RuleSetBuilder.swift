@@ -19,6 +19,16 @@ struct RuleSetBuilder {
         self.table = NameTable(expectedNames: expectedRules)
     }
 
+    /// About how many rules `lists` hold: their lines, so the name table is sized once.
+    static func estimatedRules(_ lists: [[UInt8]?]) -> Int {
+        var lines = 0
+        for list in lists {
+            guard let list else { continue }
+            for byte in list where byte == UInt8(ascii: "\n") { lines += 1 }
+        }
+        return max(1024, lines + lists.count)
+    }
+
     /// Adds every line of `bytes` as rules of list `list`. Returns how many rules it added and the skipped lines.
     mutating func add(list: UInt16, bytes: UnsafeBufferPointer<UInt8>) -> (rules: Int, skipped: SkippedLines) {
         var skipped = SkippedLines()

@@ -253,7 +253,7 @@ func decide(
         let nodes = patterns.enumerated().map { (node: try! PatternNode.parseRegex($0.element), id: UInt32($0.offset)) }
         let set = PatternSet(nodes, stateLimit: 2_000)
         #expect(set.patternCount == 600)
-        #expect(set.automata.count > 1)
+        #expect(set.automatonCount > 1)
         for index in [0, 137, 599] {
             var found: [UInt32] = []
             Array("zz.p\(index)abcx42q.example".utf8).withUnsafeBufferPointer { set.matches($0) { found.append($0) } }
