@@ -91,7 +91,8 @@ let benchmarks: @Sendable () -> Void = {
             maxDuration: .seconds(10),
             maxIterations: 3,
             thresholds: [
-                // The gate: at most 64 compiled bytes per rule, every rule compiled, no catastrophic slowdown.
+                // The gate: compiled bytes per rule at most one over the checked-in value (the issue asks ≤ 64), every
+                // rule compiled, no catastrophic slowdown.
                 bytesPerRule: BenchmarkThresholds(absolute: [.p90: 1]),
                 ruleCount: BenchmarkThresholds(absolute: [.p90: 0]),
                 .wallClock: wallClockTolerance,
