@@ -10,6 +10,10 @@ import NIOHTTP1
 import Pipeline
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A client group compiled: its prefixes and the lists it uses as a bit mask (bit 0: the inline rules).
 struct FilterGroup: Sendable {
     var name: String
@@ -291,6 +295,9 @@ final class FilterEngine: Sendable {
         }
         self.current.withLock { $0 = ruleSet }
         self.invalidateCache()
+        // The builder's temporary arrays (tens of MB for a big list) are free now; give the pages back to the system
+        // instead of keeping them in malloc's free lists.
+        Self.releaseFreeMemory()
         self.rulesGauge.record(ruleSet.totalRules)
         self.memoryGauge.record(ruleSet.memoryBytes)
         if failed.isEmpty { self.reloads.increment() } else { self.reloadFailures.increment() }
@@ -299,6 +306,15 @@ final class FilterEngine: Sendable {
         self.logger.info("\(summary)")
         return failed.isEmpty
             ? summary : summary + "; failed: \(failed.map { self.listOptions[$0].name }.joined(separator: ", "))"
+    }
+
+    /// glibc's `malloc_trim(0)`, looked up at run time (Swift's Glibc module does not declare it).
+    static func releaseFreeMemory() {
+        #if canImport(Glibc)
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        #endif
     }
 
     // MARK: URL lists
