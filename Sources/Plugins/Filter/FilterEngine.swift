@@ -274,6 +274,12 @@ final class FilterEngine: Sendable {
             results.append(source.withUnsafeBufferPointer { builder.add(list: UInt16(index + 1), bytes: $0) })
         }
         let ruleSet = builder.build()
+        if !ruleSet.patterns.dropped.isEmpty {
+            let examples = ruleSet.patterns.dropped.prefix(3).map { ruleSet.patternRules[Int($0)].text }
+            self.logger.warning(
+                "\(ruleSet.patterns.dropped.count) pattern rules are too complex to compile and are off, e.g. \(examples)"
+            )
+        }
         let elapsed = Double(Clock.nanoseconds() - started) / 1e9
         let now = Date().timeIntervalSince1970
         self.statuses.withLock { statuses in

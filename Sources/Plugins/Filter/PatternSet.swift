@@ -44,10 +44,37 @@ indirect enum PatternNode: Equatable, Sendable {
     /// negations, groups `(…)` and `(?:…)`, `|`, `* + ? {m} {m,} {m,n}` (lazy forms read as greedy: only whether
     /// it matches counts), `^` and `$`. Back-references, look-around and word boundaries are refused.
     static func parseRegex(_ source: String) throws(PatternError) -> PatternNode {
+        // Bounds that keep a hostile list from exhausting the stack (nesting) or memory (repeats of repeats).
+        guard source.utf8.count <= Self.maxSourceLength else {
+            throw PatternError(message: "longer than \(Self.maxSourceLength) characters")
+        }
         var parser = RegexParser(bytes: Array(source.utf8))
         let node = try parser.parseChoice()
         if parser.position < parser.bytes.count { throw PatternError(message: "unbalanced ')'") }
+        guard node.estimatedStates <= Self.maxStates else {
+            throw PatternError(message: "too complex (over \(Self.maxStates) automaton states)")
+        }
         return node
+    }
+
+    static let maxSourceLength = 1024
+    static let maxNesting = 32
+    static let maxStates = 20_000
+
+    /// About how many NFA states the node compiles to (saturating), to refuse blow-ups before building them.
+    var estimatedStates: Int {
+        func add(_ a: Int, _ b: Int) -> Int { a > Int.max / 4 || b > Int.max / 4 ? Int.max / 4 : a + b }
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow || product > Int.max / 4 ? Int.max / 4 : product
+        }
+        switch self {
+        case .symbols: return 1
+        case .sequence(let items): return items.reduce(1) { add($0, $1.estimatedStates) }
+        case .choice(let branches): return branches.reduce(1) { add($0, $1.estimatedStates) }
+        case .repeated(let inner, let min, let max):
+            return add(times(inner.estimatedStates + 1, Swift.max(max ?? min + 1, 1)), 1)
+        }
     }
 
     /// Converts an adblock-style pattern (`||ad*.example^`, `|ads.`, `tracker*`) to a node: `*` any octets, `^` the
@@ -78,6 +105,7 @@ indirect enum PatternNode: Equatable, Sendable {
 private struct RegexParser {
     let bytes: [UInt8]
     var position = 0
+    var depth = 0
 
     mutating func parseChoice() throws(PatternError) -> PatternNode {
         var branches = [try self.parseSequence()]
@@ -157,6 +185,11 @@ private struct RegexParser {
         self.position += 1
         switch byte {
         case UInt8(ascii: "("):
+            self.depth += 1
+            defer { self.depth -= 1 }
+            guard self.depth <= PatternNode.maxNesting else {
+                throw PatternError(message: "groups nested deeper than \(PatternNode.maxNesting)")
+            }
             if self.position < self.bytes.count && self.bytes[self.position] == UInt8(ascii: "?") {
                 guard self.position + 1 < self.bytes.count && self.bytes[self.position + 1] == UInt8(ascii: ":") else {
                     throw PatternError(message: "look-around and named groups are not supported")
@@ -281,29 +314,43 @@ struct PatternSet: Sendable {
     init() {}
 
     /// Compiles `patterns` (each with the caller's id) into as few automata as `stateLimit` allows.
-    init(_ patterns: [(node: PatternNode, id: UInt32)], stateLimit: Int = PatternSet.stateLimit) {
-        self.patternCount = patterns.count
+    init(
+        _ patterns: [(node: PatternNode, id: UInt32)],
+        stateLimit: Int = PatternSet.stateLimit,
+        workBudget: Int = PatternSet.workBudget
+    ) {
         var automata: [Automaton] = []
         defer { self.storage = AutomataStorage(automata) }
+        var budget = workBudget
         var pending = patterns[...]
-        while !pending.isEmpty {
+        while !pending.isEmpty && budget > 0 {
             var size = min(Self.batchSize, pending.count)
-            while true {
-                if let automaton = Self.compile(pending.prefix(size), stateLimit: stateLimit) {
+            while budget > 0 {
+                if let automaton = Self.compile(pending.prefix(size), stateLimit: stateLimit, budget: &budget) {
                     automata.append(automaton)
+                    self.patternCount += size
                     pending = pending.dropFirst(size)
                     break
                 }
                 if size == 1 {
                     // A single pattern over the limit: drop it rather than build an unbounded machine.
-                    self.patternCount -= 1
+                    self.dropped.append(pending.first!.id)
                     pending = pending.dropFirst()
                     break
                 }
                 size /= 2
             }
         }
+        // Out of budget (a list of pathological patterns): what is left is not compiled, and is reported.
+        self.dropped += pending.map(\.id)
     }
+
+    /// Ids of patterns that were not compiled: over the state limit alone, or past the work budget.
+    private(set) var dropped: [UInt32] = []
+
+    /// Set-element steps the construction of one set may take (about a second of CPU at worst), so a hostile list
+    /// cannot hold a load for minutes.
+    static let workBudget = 100_000_000
 
     /// Runs every automaton over `wire` (an uncompressed wire-form name, read as its presentation form without the
     /// final dot: label lengths after the first read as `.`) and calls `found` with each matching pattern's id.
@@ -450,7 +497,8 @@ struct PatternSet: Sendable {
     /// Subset construction; nil when the automaton would pass `stateLimit`.
     private static func compile(
         _ patterns: ArraySlice<(node: PatternNode, id: UInt32)>,
-        stateLimit: Int
+        stateLimit: Int,
+        budget: inout Int
     ) -> Automaton? {
         var nfa = NFA()
         // The root loops on every symbol and enters every pattern: a match may start anywhere (`^` is a symbol).
@@ -497,6 +545,8 @@ struct PatternSet: Sendable {
         var targetBySignature: [[Int32]: Int32] = [:]
         while work < sets.count {
             let current = sets[work]
+            budget -= PatternSymbol.count * (current.count + 1)
+            if budget <= 0 { return nil }
             targetBySignature.removeAll(keepingCapacity: true)
             for symbol in 0..<PatternSymbol.count {
                 // The name's start is only ever the first symbol: no other state needs a move on it.

@@ -195,9 +195,13 @@ struct RuleSetBuilder {
         }
         self.table.shrink()
         let nodes = self.patternNodes.filter { !disabledPatterns.contains(Int($0.id)) }
+        let patterns = PatternSet(nodes)
+        // Patterns the automata could not take (too many states, or the work budget spent) never match: switch
+        // them off so the rule set says so, and let the caller report them.
+        for id in patterns.dropped { self.patternRules[Int(id)].flags.insert(.disabled) }
         return RuleSet(
             table: self.table,
-            patterns: PatternSet(nodes),
+            patterns: patterns,
             patternRules: self.patternRules,
             universalRules: self.universal,
             modifiedRules: self.modified,

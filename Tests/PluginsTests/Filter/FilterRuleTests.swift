@@ -220,6 +220,27 @@ func decide(
     }
 }
 
+@Suite struct RandomListTests {
+    /// Random lines (bytes from a rule-ish alphabet) never trap the parser or the builder, and every line is either
+    /// a rule, a comment or a skipped line with a reason.
+    @Test func randomLinesNeverTrap() {
+        var generator = SeededGenerator(seed: 7)
+        let alphabet = Array("abc.-_*|^$@/!#[]()?+{},=~0123456789:\\ \t'xn".utf8) + [0xC3, 0xBC, 0xFF, 0x00]
+        var text: [UInt8] = []
+        for _ in 0..<2_000 {
+            let length = Int.random(in: 0...40, using: &generator)
+            for _ in 0..<length { text.append(alphabet.randomElement(using: &generator)!) }
+            text.append(UInt8(ascii: "\n"))
+        }
+        var builder = RuleSetBuilder(listNames: ["custom", "random"])
+        let result = text.withUnsafeBufferPointer { builder.add(list: 1, bytes: $0) }
+        let set = builder.build()
+        #expect(result.rules + result.skipped.count <= 2_000)
+        #expect(result.skipped.first.allSatisfy { !$0.reason.isEmpty })
+        _ = set.match(name("abc.example."), .init(type: .a, client: IPAddress("::1")!, groupName: "", lists: ~0))
+    }
+}
+
 @Suite struct PatternSetTests {
     func matches(_ patterns: [String], _ text: String) -> [UInt32] {
         let nodes = patterns.enumerated().map { (try! PatternNode.parseRegex($0.element), UInt32($0.offset)) }
@@ -245,6 +266,16 @@ func decide(
         #expect(throws: PatternError.self) { try PatternNode.parseRegex("(a)\\1") }
         #expect(throws: PatternError.self) { try PatternNode.parseRegex("\\bword") }
         #expect(throws: PatternError.self) { try PatternNode.parseRegex("*a") }
+        // Hostile patterns are refused before they cost stack or memory.
+        #expect(throws: PatternError(message: "groups nested deeper than 32")) {
+            try PatternNode.parseRegex(String(repeating: "(", count: 500) + "a" + String(repeating: ")", count: 500))
+        }
+        #expect(throws: PatternError(message: "too complex (over 20000 automaton states)")) {
+            try PatternNode.parseRegex("((a{0,255}){0,255}){0,255}")
+        }
+        #expect(throws: PatternError(message: "longer than 1024 characters")) {
+            try PatternNode.parseRegex(String(repeating: "a", count: 2000))
+        }
     }
 
     @Test func manyPatternsSplitIntoBatchesAndAllStillMatch() {
