@@ -224,15 +224,10 @@ final class FrozenNameTable: @unchecked Sendable {
     let memoryBytes: Int
 
     init(_ table: NameTable) {
-        func copy<Element>(_ array: [Element]) -> UnsafeBufferPointer<Element> {
-            let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, array.count))
-            _ = buffer.initialize(from: array)
-            return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
-        }
         self.lookup = NameTable.Lookup(
-            slots: copy(table.slots),
-            arena: copy(table.arena),
-            rules: copy(table.rules),
+            slots: .ownedCopy(of: table.slots),
+            arena: .ownedCopy(of: table.arena),
+            rules: .ownedCopy(of: table.rules),
             mask: table.slots.count - 1
         )
         self.memoryBytes =
@@ -252,5 +247,14 @@ final class FrozenNameTable: @unchecked Sendable {
         var end = offset
         while self.lookup.arena[end] != 0 { end += Int(self.lookup.arena[end]) + 1 }
         return Array(self.lookup.arena[offset...end])[...]
+    }
+}
+
+extension UnsafeBufferPointer {
+    /// A copy of `array` in memory the caller owns and must deallocate (frozen rule-set storage).
+    static func ownedCopy(of array: [Element]) -> UnsafeBufferPointer<Element> {
+        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(1, array.count))
+        _ = buffer.initialize(from: array)
+        return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
     }
 }

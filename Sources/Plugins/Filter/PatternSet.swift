@@ -621,11 +621,6 @@ final class AutomataStorage: @unchecked Sendable {
     let memoryBytes: Int
 
     init(_ automata: [PatternSet.Automaton]) {
-        func copy<Element>(_ array: [Element]) -> UnsafeBufferPointer<Element> {
-            let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, array.count))
-            _ = buffer.initialize(from: array)
-            return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
-        }
         var headers: [Header] = []
         var transitions: [Int32] = []
         var acceptStart: [Int32] = []
@@ -646,12 +641,12 @@ final class AutomataStorage: @unchecked Sendable {
             acceptCount += automaton.acceptCount
             accepting += automaton.accepting
         }
-        self.headers = copy(headers)
-        self.transitions = copy(transitions)
-        self.acceptStart = copy(acceptStart)
-        self.acceptCount = copy(acceptCount)
-        self.accepting = copy(accepting)
-        self.classes = copy(PatternSymbol.classOf)
+        self.headers = .ownedCopy(of: headers)
+        self.transitions = .ownedCopy(of: transitions)
+        self.acceptStart = .ownedCopy(of: acceptStart)
+        self.acceptCount = .ownedCopy(of: acceptCount)
+        self.accepting = .ownedCopy(of: accepting)
+        self.classes = .ownedCopy(of: PatternSymbol.classOf)
         self.memoryBytes = transitions.count * 4 + acceptStart.count * 5 + accepting.count * 4
     }
 

@@ -34,6 +34,11 @@ struct MatchContext {
     /// The client's group: its name (for `$client=name`) and the lists it uses (bit per list index).
     var groupName: String
     var lists: UInt64
+
+    /// Whether a rule with `modifiers` applies to this query for `name`.
+    func admits(_ modifiers: RuleModifiers, _ name: DomainName) -> Bool {
+        modifiers.applies(name: name, type: self.type, client: self.client, group: self.groupName)
+    }
 }
 
 /// A block list's lines that were skipped: the count and the first few with their reason.
@@ -137,15 +142,7 @@ final class RuleSet: Sendable {
                 guard !rule.flags.contains(.disabled), context.lists & (1 << UInt64(rule.list)) != 0 else { return }
                 let rank = Self.rank(rule.flags)
                 guard rank > bestRank else { return }
-                guard
-                    rule.modifiers.isEmpty
-                        || rule.modifiers.applies(
-                            name: name,
-                            type: context.type,
-                            client: context.client,
-                            group: context.groupName
-                        )
-                else { return }
+                guard rule.modifiers.isEmpty || context.admits(rule.modifiers, name) else { return }
                 bestRank = rank
                 bestRule = RuleReference(source: .pattern(index))
             }
@@ -192,15 +189,7 @@ final class RuleSet: Sendable {
                     let rank = Self.rank(record.flags)
                     guard rank >= bestRank else { continue }
                     if record.flags.contains(.modified) {
-                        let modifiers = self.modifiedRules[rule]!.modifiers
-                        guard
-                            modifiers.applies(
-                                name: name,
-                                type: context.type,
-                                client: context.client,
-                                group: context.groupName
-                            )
-                        else { continue }
+                        guard context.admits(self.modifiedRules[rule]!.modifiers, name) else { continue }
                     }
                     bestRank = rank
                     bestRule = RuleReference(source: .name(rule))
