@@ -91,7 +91,7 @@ struct FilterAPI {
             return json(200, CheckResponse(blocked: false, reason: "paused", group: group.name))
         }
         let ruleSet = engine.ruleSet
-        let context = MatchContext(type: type, client: address, groupName: group.name, lists: group.lists)
+        let context = MatchContext(type: type, client: address, group: group)
         guard let verdict = ruleSet.match(name, context) else {
             return json(200, CheckResponse(blocked: false, reason: "not_filtered", group: group.name))
         }

@@ -36,11 +36,12 @@ struct ListStatus: Sendable {
 
 final class FilterEngine: Sendable {
     let options: FilterOptions
-    let listOptions: [FilterListOption]
     /// Index 0 is the inline rules ("custom"); list `i` of the options is index `i + 1`.
     let listNames: [String]
     let paths: [String?]
     let groups: [FilterGroup]
+    /// The lists every group uses (bit per list): a rule from any other list filters for some groups only.
+    let listsOfEveryGroup: UInt64
     let logger: Logger
     let invalidateCache: @Sendable () -> Void
     let eventLoopGroup: any EventLoopGroup
@@ -61,7 +62,6 @@ final class FilterEngine: Sendable {
 
     init(options: FilterOptions, context: PluginContext) throws {
         self.options = options
-        self.listOptions = options.lists
         self.listNames = ["custom"] + options.lists.map(\.name)
         self.paths = options.lists.map { $0.isURL ? nil : context.resolve($0.source) }
         self.logger = context.logger
@@ -73,6 +73,7 @@ final class FilterEngine: Sendable {
         self.rulesGauge = context.gauge("rules")
         self.memoryGauge = context.gauge("memory_bytes")
         self.groups = try Self.compileGroups(options, listNames: self.listNames)
+        self.listsOfEveryGroup = self.groups.reduce(~0) { $0 & $1.lists }
     }
 
     /// Groups in configuration order, then an implicit `default` group (every list) unless one is configured.
@@ -182,49 +183,34 @@ final class FilterEngine: Sendable {
 
     /// The synchronous first load at setup: files only (URL lists arrive from the refresher).
     func loadFilesNow() {
-        var sources: [[UInt8]?] = []
-        var errors: [String?] = []
-        for (index, list) in self.listOptions.enumerated() {
-            if list.isURL {
-                sources.append(nil)
-                errors.append(nil)
-                continue
-            }
-            let (bytes, error) = self.readFile(index)
-            sources.append(bytes)
-            errors.append(error)
-        }
+        let (sources, errors) = self.sources { _ in (nil, nil) }
         _ = self.build(sources: sources, errors: errors, keepOnFailure: false)
     }
 
     private func load(fetch: Bool) async -> String {
-        var sources: [[UInt8]?] = []
-        var errors: [String?] = []
-        for (index, list) in self.listOptions.enumerated() {
-            if list.isURL {
-                if fetch {
-                    let (bytes, error) = await self.fetch(index)
-                    sources.append(bytes)
-                    errors.append(error)
-                } else {
-                    sources.append(self.statuses.withLock { $0[index + 1].body })
-                    errors.append(nil)
-                }
-            } else {
-                let (bytes, error) = self.readFile(index)
-                sources.append(bytes)
-                errors.append(error)
-            }
+        var fetched: [Int: ([UInt8]?, String?)] = [:]
+        for (index, list) in self.options.lists.enumerated() where list.isURL {
+            fetched[index] = fetch ? await self.fetch(index) : (self.statuses.withLock { $0[index + 1].body }, nil)
         }
-        let (sourcesToUse, errorsToUse) = (sources, errors)
+        let (sources, errors) = self.sources { fetched[$0]! }
         return await withCheckedContinuation { continuation in
             // Building a large set takes CPU for a while: off the server's executor and event loops.
             DispatchQueue.global(qos: .utility).async {
-                continuation.resume(
-                    returning: self.build(sources: sourcesToUse, errors: errorsToUse, keepOnFailure: true)
-                )
+                continuation.resume(returning: self.build(sources: sources, errors: errors, keepOnFailure: true))
             }
         }
+    }
+
+    /// Every list's bytes, or why there are none: files read now, URL lists from `url`.
+    private func sources(url: (Int) -> ([UInt8]?, String?)) -> (sources: [[UInt8]?], errors: [String?]) {
+        var sources: [[UInt8]?] = []
+        var errors: [String?] = []
+        for (index, list) in self.options.lists.enumerated() {
+            let (bytes, error) = list.isURL ? url(index) : self.readFile(index)
+            sources.append(bytes)
+            errors.append(error)
+        }
+        return (sources, errors)
     }
 
     private func readFile(_ index: Int) -> ([UInt8]?, String?) {
@@ -244,15 +230,15 @@ final class FilterEngine: Sendable {
         let failed = errors.enumerated().compactMap { $0.element == nil ? nil : $0.offset }
         for index in failed {
             let message = errors[index]!
-            self.logger.error("filter list '\(self.listOptions[index].name)' failed to load: \(message)")
+            self.logger.error("filter list '\(self.options.lists[index].name)' failed to load: \(message)")
             self.statuses.withLock { $0[index + 1].lastError = message }
         }
         if keepOnFailure && !failed.isEmpty && self.options.onLoadError == .keepPrevious {
             // URL lists keep their last body, so they rebuild from it; a file list cannot.
-            if failed.contains(where: { !self.listOptions[$0].isURL || sources[$0] == nil }) {
+            if failed.contains(where: { !self.options.lists[$0].isURL || sources[$0] == nil }) {
                 self.reloadFailures.increment()
                 return
-                    "kept the previous rules: \(failed.map { self.listOptions[$0].name }.joined(separator: ", ")) failed to load"
+                    "kept the previous rules: \(failed.map { self.options.lists[$0].name }.joined(separator: ", ")) failed to load"
             }
         }
         let started = Clock.nanoseconds()
@@ -308,10 +294,10 @@ final class FilterEngine: Sendable {
         self.memoryGauge.record(ruleSet.memoryBytes)
         if failed.isEmpty { self.reloads.increment() } else { self.reloadFailures.increment() }
         let summary =
-            "loaded \(ruleSet.totalRules) rules from \(self.listOptions.count) lists in \(Int(elapsed * 1000)) ms"
+            "loaded \(ruleSet.totalRules) rules from \(self.options.lists.count) lists in \(Int(elapsed * 1000)) ms"
         self.logger.info("\(summary)")
         return failed.isEmpty
-            ? summary : summary + "; failed: \(failed.map { self.listOptions[$0].name }.joined(separator: ", "))"
+            ? summary : summary + "; failed: \(failed.map { self.options.lists[$0].name }.joined(separator: ", "))"
     }
 
     /// glibc's `malloc_trim(0)`, looked up at run time (Swift's Glibc module does not declare it).
@@ -350,7 +336,7 @@ final class FilterEngine: Sendable {
 
     /// Fetches list `index` with If-None-Match / If-Modified-Since; a 304 keeps the stored body.
     func fetch(_ index: Int) async -> ([UInt8]?, String?) {
-        let url = self.listOptions[index].source
+        let url = self.options.lists[index].source
         let stored = self.statuses.withLock { $0[index + 1] }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "User-Agent", value: "swiftlet-filter")
@@ -382,8 +368,7 @@ final class FilterEngine: Sendable {
                 $0[index + 1].lastModified = modified
             }
             return (body, nil)
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             return (nil, "\(url): over max_list_size \(self.options.maxListSize) bytes")
         } catch {
             return (nil, "\(url): \(error)")
@@ -422,7 +407,7 @@ final class FilterEngine: Sendable {
         let statuses = self.statuses.withLock { $0 }
         let timing = self.loadTiming.withLock { $0 }
         let formatter = ISO8601DateFormatter()
-        let sources = ["(inline allow and block)"] + self.listOptions.map(\.source)
+        let sources = ["(inline allow and block)"] + self.options.lists.map(\.source)
         let lists = statuses.enumerated().map { index, status in
             ListStats(
                 name: self.listNames[index],

@@ -43,14 +43,8 @@ struct FilterHandler: QueryHandler {
         }
         let group = self.group(query)
         let ruleSet = self.engine.ruleSet
-        let question = query.question
-        let context = MatchContext(
-            type: question.type,
-            client: query.client.address,
-            groupName: group.name,
-            lists: group.lists
-        )
-        guard let verdict = ruleSet.match(question.name, context) else { return .next }
+        let context = MatchContext(type: query.question.type, client: query.client.address, group: group)
+        guard let verdict = ruleSet.match(query.question.name, context) else { return .next }
         if !verdict.blocked {
             self.allowed.increment()
             query.logNote = "allowed by \(Self.describe(verdict.rule, in: ruleSet))"
@@ -78,14 +72,9 @@ struct FilterHandler: QueryHandler {
         // CNAME cloaking: a tracker hidden behind a CNAME of a first-party name is blocked by its target.
         let group = self.group(query)
         let ruleSet = self.engine.ruleSet
+        let context = MatchContext(type: query.question.type, client: query.client.address, group: group)
         for record in response.answers {
             guard case .cname(let target) = record.rdata else { continue }
-            let context = MatchContext(
-                type: query.question.type,
-                client: query.client.address,
-                groupName: group.name,
-                lists: group.lists
-            )
             guard let verdict = ruleSet.match(target, context), verdict.blocked else { continue }
             self.cnameBlocked.increment()
             query.response = self.blockResponse(for: query, rule: verdict.rule, in: ruleSet, group: group, via: target)
@@ -140,19 +129,10 @@ struct FilterHandler: QueryHandler {
             response.authorities = [Record(name: question.name, ttl: options.ttl, rdata: .soa(soa))]
         }
         if response.edns != nil {
-            let modified: Bool
-            if case .pattern(let index) = rule.source {
-                modified =
-                    !ruleSet.patternRules[index].modifiers.clients.isEmpty
-                    || !ruleSet.patternRules[index].modifiers.excludedClients.isEmpty
-            } else if case .name(let index) = rule.source, let entry = ruleSet.modifiedRules[index] {
-                modified = !entry.modifiers.clients.isEmpty || !entry.modifiers.excludedClients.isEmpty
-            } else {
-                modified = false
-            }
             // A list some group does not use, or a `$client` rule, filters for this client's group only.
             let listBit = UInt64(1) << UInt64(ruleSet.listIndex(of: rule))
-            let groupRule = modified || self.engine.groups.contains { $0.lists & listBit == 0 }
+            let groupRule =
+                ruleSet.modifiers(of: rule)?.selectsClients == true || self.engine.listsOfEveryGroup & listBit == 0
             var text = "blocked by list \(ruleSet.list(of: rule)): \(ruleSet.text(of: rule))"
             if let target { text = "CNAME target \(target) " + text }
             if groupRule { text += " (group \(group.name))" }

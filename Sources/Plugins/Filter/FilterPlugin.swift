@@ -37,7 +37,7 @@ public enum FilterPlugin: Plugin {
         builder.add(FilterHandler(engine: engine, context: context))
         for route in FilterAPI(engine: engine).routes { context.addAdminRoute(route) }
 
-        let files = options.lists.enumerated().compactMap { $0.element.isURL ? nil : engine.paths[$0.offset] }
+        let files = engine.paths.compactMap { $0 }
         if !files.isEmpty && options.reloadInterval.nanoseconds > 0 {
             let interval = options.reloadInterval.duration
             context.addService("filter list watcher") {

@@ -22,6 +22,9 @@ struct RuleModifiers: Sendable, Equatable {
     /// `$denyallow=`: names (and their subdomains) the rule does not apply to, lower-case wire form.
     var denyAllow: [DomainName] = []
 
+    /// `$client` narrows the rule to some clients (its blocks are reported as Filtered, not Blocked).
+    var selectsClients: Bool { !self.clients.isEmpty || !self.excludedClients.isEmpty }
+
     var isEmpty: Bool {
         self.clients.isEmpty && self.excludedClients.isEmpty && self.types.isEmpty && self.excludedTypes.isEmpty
             && self.denyAllow.isEmpty

@@ -50,7 +50,7 @@ struct NameTable: Sendable {
         self.slots = [UInt32](repeating: 0, count: capacity)
         self.mask = capacity - 1
         // Room up front (about 24 octets a name), so a big list is not copied again and again as it grows;
-        // `shrink()` gives back what was not used.
+        // the frozen copy (`FrozenNameTable`) holds only what was used.
         self.rules.reserveCapacity(expectedNames)
         self.arena.reserveCapacity(expectedNames * 24)
     }
@@ -84,29 +84,20 @@ struct NameTable: Sendable {
         guard self.rules.count < Self.maxRules else { return nil }
         if (self.nameCount + 1) * 10 > self.slots.count * 7 { self.grow() }
         let hash = Self.hash(name, from: 0)
-        let tag = Self.tag(hash)
-        var slot = Int(truncatingIfNeeded: hash) & self.mask
-        while true {
-            let entry = self.slots[slot]
-            if entry == 0 { break }
-            if entry & 0xFF00_0000 == tag {
-                let head = Int(entry & 0x00FF_FFFF) - 1
-                if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: 0) {
-                    let index = self.rules.count
-                    self.rules.append(
-                        NameRule(
-                            nameOffset: self.rules[head].nameOffset,
-                            line: line,
-                            next: self.rules[head].next,
-                            list: list,
-                            flags: flags
-                        )
-                    )
-                    self.rules[head].next = UInt32(index + 1)
-                    return index
-                }
-            }
-            slot = (slot + 1) & self.mask
+        let (found, slot) = self.withLookup { $0.probe(name, from: 0, hash: hash) }
+        if let head = found {
+            let index = self.rules.count
+            self.rules.append(
+                NameRule(
+                    nameOffset: self.rules[head].nameOffset,
+                    line: line,
+                    next: self.rules[head].next,
+                    list: list,
+                    flags: flags
+                )
+            )
+            self.rules[head].next = UInt32(index + 1)
+            return index
         }
         let offset = UInt32(self.arena.count)
         let from = self.arena.count
@@ -116,7 +107,7 @@ struct NameTable: Sendable {
         }
         let index = self.rules.count
         self.rules.append(NameRule(nameOffset: offset, line: line, next: 0, list: list, flags: flags))
-        self.slots[slot] = tag | UInt32(index + 1)
+        self.slots[slot] = Self.tag(hash) | UInt32(index + 1)
         self.nameCount += 1
         return index
     }
@@ -137,17 +128,30 @@ struct NameTable: Sendable {
 
         @inline(__always)
         func firstRule(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> Int? {
+            self.probe(name, from: start, hash: hash).head
+        }
+
+        /// The first rule of the name, or nil and the empty slot where the name would go.
+        @inline(__always)
+        func probe(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> (head: Int?, slot: Int) {
             let tag = NameTable.tag(hash)
             var slot = Int(truncatingIfNeeded: hash) & self.mask
             while true {
                 let entry = self.slots[slot]
-                if entry == 0 { return nil }
+                if entry == 0 { return (nil, slot) }
                 if entry & 0xFF00_0000 == tag {
                     let head = Int(entry & 0x00FF_FFFF) - 1
-                    if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: start) { return head }
+                    if self.nameEquals(at: Int(self.rules[head].nameOffset), name, from: start) { return (head, slot) }
                 }
                 slot = (slot + 1) & self.mask
             }
+        }
+
+        /// The wire-form name stored at `offset`.
+        func name(at offset: Int) -> [UInt8] {
+            var end = offset
+            while self.arena[end] != 0 { end += Int(self.arena[end]) + 1 }
+            return Array(self.arena[offset...end])
         }
 
         @inline(__always)
@@ -172,15 +176,7 @@ struct NameTable: Sendable {
     }
 
     /// The wire-form name stored at `offset`.
-    func name(at offset: Int) -> ArraySlice<UInt8> {
-        var end = offset
-        while self.arena[end] != 0 { end += Int(self.arena[end]) + 1 }
-        return self.arena[offset...end]
-    }
-
-    private func nameEquals(at offset: Int, _ name: UnsafeRawBufferPointer, from start: Int) -> Bool {
-        self.withLookup { $0.nameEquals(at: offset, name, from: start) }
-    }
+    func name(at offset: Int) -> [UInt8] { self.withLookup { $0.name(at: offset) } }
 
     private mutating func grow() {
         let old = self.slots
@@ -196,24 +192,6 @@ struct NameTable: Sendable {
         }
     }
 
-    /// Bytes held (capacity, not count: what the process pays).
-    var memoryBytes: Int {
-        self.slots.capacity * 4 + self.arena.capacity + self.rules.capacity * MemoryLayout<NameRule>.stride
-    }
-
-    /// Gives back spare capacity after loading.
-    mutating func shrink() {
-        self.arena = Self.exactCopy(self.arena)
-        self.rules = Self.exactCopy(self.rules)
-    }
-
-    /// A copy whose capacity is its count (`Array(array)` would share the grown buffer).
-    static func exactCopy<Element>(_ array: [Element]) -> [Element] {
-        [Element](unsafeUninitializedCapacity: array.count) { buffer, count in
-            _ = buffer.initialize(from: array)
-            count = array.count
-        }
-    }
 }
 
 /// A loaded table's arrays copied into memory this object owns, read through plain pointers: lookups do no
@@ -243,11 +221,7 @@ final class FrozenNameTable: @unchecked Sendable {
     var rules: UnsafeBufferPointer<NameRule> { self.lookup.rules }
 
     /// The wire-form name stored at `offset`.
-    func name(at offset: Int) -> ArraySlice<UInt8> {
-        var end = offset
-        while self.lookup.arena[end] != 0 { end += Int(self.lookup.arena[end]) + 1 }
-        return Array(self.lookup.arena[offset...end])[...]
-    }
+    func name(at offset: Int) -> [UInt8] { self.lookup.name(at: offset) }
 }
 
 extension UnsafeBufferPointer {

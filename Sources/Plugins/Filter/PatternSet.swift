@@ -5,6 +5,7 @@
 enum PatternSymbol {
     /// a–z, 0–9, `-`, `_`, `.`, every other octet, start, end.
     static let count = 42
+    static let dot: UInt8 = 38
     static let other: UInt8 = 39
     static let begin: UInt8 = 40
     static let end: UInt8 = 41
@@ -21,7 +22,7 @@ enum PatternSymbol {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return 26 + byte - UInt8(ascii: "0")
         case UInt8(ascii: "-"): return 36
         case UInt8(ascii: "_"): return 37
-        case UInt8(ascii: "."): return 38
+        case UInt8(ascii: "."): return dot
         default: return other
         }
     }
@@ -84,7 +85,7 @@ indirect enum PatternNode: Equatable, Sendable {
         var items: [PatternNode] = []
         var bytes = Array(source.utf8)[...]
         if bytes.starts(with: "||".utf8) {
-            items.append(.choice([.symbols(1 << PatternSymbol.begin), .symbols(1 << 38)]))
+            items.append(.choice([.symbols(1 << PatternSymbol.begin), .symbols(1 << UInt64(PatternSymbol.dot))]))
             bytes = bytes.dropFirst(2)
         } else if bytes.first == UInt8(ascii: "|") {
             items.append(.symbols(1 << PatternSymbol.begin))
@@ -380,7 +381,7 @@ struct PatternSet: Sendable {
             labels: while alive {
                 let length = Int(wire[index])
                 if length == 0 { break }
-                if index > 0 && !step(38) {
+                if index > 0 && !step(PatternSymbol.dot) {
                     alive = false
                     break
                 }
@@ -394,17 +395,6 @@ struct PatternSet: Sendable {
             }
             if alive { _ = step(PatternSymbol.end) }
         }
-    }
-
-    /// `matches(wire:)` for a name in presentation form (tests).
-    func matches(_ text: UnsafeBufferPointer<UInt8>, _ found: (UInt32) -> Void) {
-        var wire: [UInt8] = []
-        for label in text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            wire.append(UInt8(label.count))
-            wire += label
-        }
-        wire.append(0)
-        wire.withUnsafeBytes { self.matches(wire: $0, found) }
     }
 
     /// The memory the automata hold, in bytes.

@@ -10,29 +10,26 @@ enum RuleParser {
     ]
 
     /// Reads one line (without its line break).
+    /// Reads one line (without its line break). `RuleSetBuilder` tries `fastNames` first; this reads the rest.
     static func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParsedLine {
-        var start = 0
-        var end = line.count
-        while start < end && isSpace(line[start]) { start += 1 }
-        while end > start && isSpace(line[end - 1]) { end -= 1 }
-        guard start < end else { return .nothing }
-        let first = line[start]
+        let text = Self.trimmed(line)
+        guard let first = text.first else { return .nothing }
         if first == UInt8(ascii: "!") || first == UInt8(ascii: "#") || first == UInt8(ascii: "[") { return .nothing }
-        let text = UnsafeBufferPointer(rebasing: line[start..<end])
-
-        // Fast path: a plain name (the bulk of every list).
-        if let name = Self.plainName(text) {
-            return .rule(ParsedRule(pattern: .name(name), flags: .exact, modifiers: .init()))
-        }
-
-        if let space = text.firstIndex(where: isSpace) {
-            return Self.hostsLine(text, firstSpace: space)
-        }
+        if text.contains(where: isSpace) { return Self.hostsLine(text) }
         return Self.adblockRule(text)
     }
 
     @inline(__always) static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+    }
+
+    /// `line` without leading and trailing blanks.
+    static func trimmed(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0
+        var end = line.count
+        while start < end && isSpace(line[start]) { start += 1 }
+        while end > start && isSpace(line[end - 1]) { end -= 1 }
+        return UnsafeBufferPointer(rebasing: line[start..<end])
     }
 
     /// A valid host name written plainly (letters, digits, `-`, `_`, dots; an optional final dot), or nil.
@@ -81,15 +78,11 @@ enum RuleParser {
     /// after another) without making strings or names: a plain name, `[@@]||name^`, `[@@]*.name`, and
     /// `0.0.0.0 name…` hosts lines. Returns the names' flags, or nil to leave the line to `parse`.
     static func fastNames(_ line: UnsafeBufferPointer<UInt8>, into wire: inout [UInt8]) -> RuleFlags? {
-        var start = 0
-        var end = line.count
-        while start < end && isSpace(line[start]) { start += 1 }
-        while end > start && isSpace(line[end - 1]) { end -= 1 }
-        guard start < end else { return nil }
-        let text = UnsafeBufferPointer(rebasing: line[start..<end])
+        let text = Self.trimmed(line)
+        guard !text.isEmpty else { return nil }
         if let space = text.firstIndex(where: isSpace) {
             let address = UnsafeBufferPointer(rebasing: text[0..<space])
-            guard Self.nullAddresses.contains(where: { $0.elementsEqual(address) }) else { return nil }
+            guard Self.nullAddresses.contains(where: { $0.utf8.elementsEqual(address) }) else { return nil }
             var index = space
             while index < text.count {
                 while index < text.count && isSpace(text[index]) { index += 1 }
@@ -142,21 +135,20 @@ enum RuleParser {
         return Array(ascii.utf8).withUnsafeBufferPointer { plainName($0) }
     }
 
-    static let nullAddresses: [[UInt8]] = ["0.0.0.0", "127.0.0.1", "::", "::1"].map { Array($0.utf8) }
+    /// The addresses that make a hosts line a blocking rule, as hosts files write them.
+    static let nullAddresses = ["0.0.0.0", "127.0.0.1", "::", "::1"]
 
     /// `address name…`: blocking when the address is a null or loopback address.
-    static func hostsLine(_ text: UnsafeBufferPointer<UInt8>, firstSpace: Int) -> ParsedLine {
+    static func hostsLine(_ text: UnsafeBufferPointer<UInt8>) -> ParsedLine {
         let line = String(decoding: text, as: UTF8.self)
         let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
         guard let address = fields.first.flatMap({ IPAddress($0) }) else {
             return .skipped("'\(fields.first ?? "")' is neither a rule nor an address (rules hold no spaces)")
         }
-        switch address.description {
-        case "0.0.0.0", "127.0.0.1", "::", "::1": break
-        default:
+        guard Self.nullAddresses.contains(address.description) else {
             return .skipped(
-                "\(address) is not a blocking address (0.0.0.0, 127.0.0.1, ::, ::1); use hosts for rewrites"
+                "\(address) is not a blocking address (\(Self.nullAddresses.joined(separator: ", "))); use hosts for rewrites"
             )
         }
         var names: [DomainName] = []

@@ -35,6 +35,20 @@ struct MatchContext {
     var groupName: String
     var lists: UInt64
 
+    init(type: RecordType, client: IPAddress, group: FilterGroup) {
+        self.type = type
+        self.client = client
+        self.groupName = group.name
+        self.lists = group.lists
+    }
+
+    init(type: RecordType, client: IPAddress, groupName: String, lists: UInt64) {
+        self.type = type
+        self.client = client
+        self.groupName = groupName
+        self.lists = lists
+    }
+
     /// Whether a rule with `modifiers` applies to this query for `name`.
     func admits(_ modifiers: RuleModifiers, _ name: DomainName) -> Bool {
         modifiers.applies(name: name, type: self.type, client: self.client, group: self.groupName)
@@ -203,10 +217,13 @@ final class RuleSet: Sendable {
     // MARK: Reporting
 
     /// The list a rule came from.
-    func list(of rule: RuleReference) -> String {
+    func list(of rule: RuleReference) -> String { self.listNames[self.listIndex(of: rule)] }
+
+    /// The rule's modifiers beyond `$important`, if it has any.
+    func modifiers(of rule: RuleReference) -> RuleModifiers? {
         switch rule.source {
-        case .name(let index): return self.listNames[Int(self.table.rules[index].list)]
-        case .pattern(let index): return self.listNames[Int(self.patternRules[index].list)]
+        case .name(let index): return self.modifiedRules[index]?.modifiers
+        case .pattern(let index): return self.patternRules[index].modifiers
         }
     }
 
@@ -232,10 +249,8 @@ final class RuleSet: Sendable {
         case .name(let index):
             if let modified = self.modifiedRules[index] { return modified.text }
             let record = self.table.rules[index]
-            return Self.canonicalText(
-                name: DomainName.presentationWithoutDot(self.table.name(at: Int(record.nameOffset))),
-                flags: record.flags
-            )
+            let name = (try? DomainName(wire: self.table.name(at: Int(record.nameOffset))))?.description ?? "."
+            return Self.canonicalText(name: String(name.dropLast()), flags: record.flags)
         }
     }
 
@@ -247,21 +262,6 @@ final class RuleSet: Sendable {
             text += name
         }
         if flags.contains(.important) { text += "$important" }
-        return text
-    }
-}
-
-extension DomainName {
-    /// `example.org` for the wire form of `example.org.` (lower case as stored).
-    static func presentationWithoutDot(_ wire: ArraySlice<UInt8>) -> String {
-        var text = ""
-        var index = wire.startIndex
-        while wire[index] != 0 {
-            let count = Int(wire[index])
-            if !text.isEmpty { text += "." }
-            text += String(decoding: wire[(index + 1)...(index + count)], as: UTF8.self)
-            index += count + 1
-        }
         return text
     }
 }

@@ -11,7 +11,7 @@ struct RuleSetBuilder {
     /// `$badfilter` targets: the text of the rule each one switches off.
     private var badfilters: [String] = []
     private var counts = RuleSet.Counts()
-    private(set) var listNames: [String]
+    let listNames: [String]
 
     /// - Parameter expectedRules: sizes the hash table up front so loading a big list never rehashes.
     init(listNames: [String], expectedRules: Int = 1024) {
@@ -51,12 +51,7 @@ struct RuleSetBuilder {
                         while names[next] != 0 { next += Int(names[next]) + 1 }
                         next += 1
                         let name = UnsafeRawBufferPointer(rebasing: names[offset..<next])
-                        if self.table.add(name: name, line: UInt32(lineNumber), list: list, flags: flags) != nil {
-                            if flags.contains(.subdomains) {
-                                self.counts.wildcardRules += 1
-                            } else {
-                                self.counts.domainRules += 1
-                            }
+                        if self.insert(name, flags: flags, list: list, line: lineNumber) != nil {
                             rules += 1
                         } else {
                             skipped.add(lineNumber, Self.fullMessage)
@@ -72,7 +67,10 @@ struct RuleSetBuilder {
             case .skipped(let reason): skipped.add(lineNumber, reason)
             case .hostNames(let names):
                 for name in names {
-                    if self.addName(name, flags: [.exact, .hosts], list: list, line: lineNumber) {
+                    let added = name.wire.withUnsafeBytes {
+                        self.insert($0, flags: [.exact, .hosts], list: list, line: lineNumber)
+                    }
+                    if added != nil {
                         rules += 1
                     } else {
                         skipped.add(lineNumber, Self.fullMessage)
@@ -109,13 +107,11 @@ struct RuleSetBuilder {
 
     static let fullMessage = "the rule set is full (\(NameTable.maxRules) name rules)"
 
-    private mutating func addName(_ name: DomainName, flags: RuleFlags, list: UInt16, line: Int) -> Bool {
-        let added = name.wire.withUnsafeBytes { wire in
-            self.table.add(name: wire, line: UInt32(line), list: list, flags: flags) != nil
-        }
-        guard added else { return false }
+    /// Adds a name rule to the table and counts it; nil when the table is full.
+    private mutating func insert(_ name: UnsafeRawBufferPointer, flags: RuleFlags, list: UInt16, line: Int) -> Int? {
+        guard let index = self.table.add(name: name, line: UInt32(line), list: list, flags: flags) else { return nil }
         if flags.contains(.subdomains) { self.counts.wildcardRules += 1 } else { self.counts.domainRules += 1 }
-        return true
+        return index
     }
 
     /// Adds one parsed rule; false when the name table is full.
@@ -126,11 +122,8 @@ struct RuleSetBuilder {
         }
         switch rule.pattern {
         case .name(let name):
-            let added = name.wire.withUnsafeBytes { wire in
-                self.table.add(name: wire, line: UInt32(line), list: list, flags: rule.flags)
-            }
+            let added = name.wire.withUnsafeBytes { self.insert($0, flags: rule.flags, list: list, line: line) }
             guard let index = added else { return false }
-            if rule.flags.contains(.subdomains) { self.counts.wildcardRules += 1 } else { self.counts.domainRules += 1 }
             if rule.flags.contains(.modified) {
                 self.modified[index] = (rule.modifiers, Self.trimmed(text))
             }
@@ -163,7 +156,7 @@ struct RuleSetBuilder {
     }
 
     private static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: text, as: UTF8.self).trimmingCharacters(in: " \t\r")
+        String(decoding: RuleParser.trimmed(text), as: UTF8.self)
     }
 
     /// Applies `$badfilter`, compiles the patterns, and freezes the set.
@@ -193,7 +186,6 @@ struct RuleSetBuilder {
                 }
             }
         }
-        self.table.shrink()
         let nodes = self.patternNodes.filter { !disabledPatterns.contains(Int($0.id)) }
         let patterns = PatternSet(nodes)
         // Patterns the automata could not take (too many states, or the work budget spent) never match: switch
@@ -208,14 +200,5 @@ struct RuleSetBuilder {
             listNames: self.listNames,
             counts: self.counts
         )
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -292,3 +292,16 @@ func decide(
         }
     }
 }
+
+extension PatternSet {
+    /// `matches(wire:)` for a name in presentation form.
+    func matches(_ text: UnsafeBufferPointer<UInt8>, _ found: (UInt32) -> Void) {
+        var wire: [UInt8] = []
+        for label in text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            wire.append(UInt8(label.count))
+            wire += label
+        }
+        wire.append(0)
+        wire.withUnsafeBytes { self.matches(wire: $0, found) }
+    }
+}
