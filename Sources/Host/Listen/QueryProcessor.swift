@@ -210,7 +210,8 @@ final class QueryProcessor: Sendable {
                 var query = owned
                 // A handler may have left a fallback for a slow chain (serve-stale's client timeout, RFC 8767 §5):
                 // it goes to the client after its delay unless the chain finished first; the chain completes anyway.
-                let late = OnceFlag()
+                // Only a query with a fallback races two senders; the others need no flag.
+                let late = query.lateFallback == nil ? nil : OnceFlag()
                 var timer: Task<Void, Never>? = nil
                 if let fallback = query.lateFallback {
                     var bytes = fallback.response
@@ -218,14 +219,14 @@ final class QueryProcessor: Sendable {
                     let encoded = bytes.encode(maxSize: query.maxResponseSize).bytes
                     timer = Task(executorPreference: ServerExecutor.shared) {
                         try? await Task.sleep(for: fallback.after)
-                        if !Task.isCancelled && late.claim() { target.send(encoded) }
+                        if !Task.isCancelled && late?.claim() != false { target.send(encoded) }
                     }
                 }
                 let final = await block.chain.resume(&query, from: stop)
                 timer?.cancel()
                 block.inFlight.subtract(1, ordering: .relaxed)
                 let replies = self.complete(&query, block: block, stop: final)
-                if late.claim() { for bytes in replies { target.send(bytes) } }
+                if late?.claim() != false { for bytes in replies { target.send(bytes) } }
             }
             return .pending
         }
@@ -374,12 +375,7 @@ struct FrontDoorTally {
 
 /// Set once by whichever comes first: the chain's reply or a late fallback.
 final class OnceFlag: Sendable {
-    private let taken = Mutex(false)
+    private let taken = Atomic<Bool>(false)
     /// True for the first caller only.
-    func claim() -> Bool {
-        self.taken.withLock { taken in
-            defer { taken = true }
-            return !taken
-        }
-    }
+    func claim() -> Bool { !self.taken.exchange(true, ordering: .acquiringAndReleasing) }
 }

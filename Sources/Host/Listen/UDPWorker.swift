@@ -98,8 +98,9 @@ final class UDPWorker: @unchecked Sendable {
             swiftlet_batch_destroy(batch)
             self.finished.withLock { $0 = true }
         }
-        var table = self.processor.snapshot()
+        // The generation first: a reload between the two reads then shows up as a change at the next batch.
         var generation = self.processor.generation
+        var table = self.processor.snapshot()
         while self.running.load(ordering: .acquiring) {
             let received = swiftlet_batch_receive(self.fd, batch)
             if received <= 0 { continue }

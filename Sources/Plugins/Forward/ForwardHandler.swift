@@ -113,7 +113,7 @@ final class ForwardHandler: QueryHandler {
         self.metrics.requests.increment()
         let request = query.request
         let key = CoalescingKey(
-            name: query.question.name.lowercased(),
+            name: query.question.name,
             type: query.question.type,
             recordClass: query.question.recordClass,
             dnssecOK: request.edns?.dnssecOK ?? false,

@@ -36,9 +36,9 @@ extension Zone {
         var name = qname
         var seen: Set<DomainName> = []
         for _ in 0..<Zone.maximumChainLength {
-            let key = name.lowercased()
-            guard key.isSubdomain(of: self.origin), seen.insert(key).inserted else { return result }
-            switch self.step(name: name, key: key, qtype: qtype, dnssecOK: dnssecOK, tcp: tcp, into: &result) {
+            // Names compare and hash without regard to case, so the client's spelling is looked up as it is.
+            guard name.isSubdomain(of: self.origin), seen.insert(name).inserted else { return result }
+            switch self.step(name: name, qtype: qtype, dnssecOK: dnssecOK, tcp: tcp, into: &result) {
             case .done: return result
             case .follow(let target): name = target
             }
@@ -53,14 +53,13 @@ extension Zone {
 
     private func step(
         name: DomainName,
-        key: DomainName,
         qtype: RecordType,
         dnssecOK: Bool,
         tcp: Bool,
         into result: inout ZoneAnswer
     ) -> Step {
         // Walk from the apex down: a cut or a DNAME above the name decides before the name itself.
-        let ancestors = self.ancestors(of: key)
+        let ancestors = self.ancestors(of: name)
         for ancestor in ancestors.reversed() {
             guard let node = self.nodes[ancestor] else { continue }
             if ancestor != self.origin, let ns = node.rrsets[.ns] {
@@ -80,9 +79,9 @@ extension Zone {
                 return .follow(substituted)
             }
         }
-        if let node = self.nodes[key] {
-            if key != self.origin, let ns = node.rrsets[.ns], qtype != .ds {
-                self.refer(at: key, ns: ns, dnssecOK: dnssecOK, into: &result)
+        if let node = self.nodes[name] {
+            if name != self.origin, let ns = node.rrsets[.ns], qtype != .ds {
+                self.refer(at: name, ns: ns, dnssecOK: dnssecOK, into: &result)
                 return .done
             }
             return self.answer(from: node, owner: name, qtype: qtype, dnssecOK: dnssecOK, tcp: tcp, into: &result)
@@ -157,7 +156,7 @@ extension Zone {
         }
         for record in ns {
             guard case .ns(let target) = record.rdata, target.isSubdomain(of: cut) else { continue }
-            if let node = self.nodes[target.lowercased()] {
+            if let node = self.nodes[target] {
                 result.additionals += node.rrsets[.a] ?? []
                 result.additionals += node.rrsets[.aaaa] ?? []
             }
@@ -168,8 +167,8 @@ extension Zone {
     private func addAdditional(for rrset: [Record], dnssecOK: Bool, into result: inout ZoneAnswer) {
         guard [RecordType.ns, .mx, .srv].contains(rrset.first?.type ?? .a) else { return }
         for record in rrset {
-            guard let target = record.rdata.targetName?.lowercased(), target.isSubdomain(of: self.origin),
-                let node = self.nodes[target]
+            // `nodes` holds only names inside the zone.
+            guard let target = record.rdata.targetName, let node = self.nodes[target]
             else { continue }
             for type in [RecordType.a, .aaaa] {
                 guard let addresses = node.rrsets[type], !result.additionals.contains(addresses[0]) else { continue }

@@ -86,7 +86,7 @@ public struct Zone: Sendable {
         for (name, node) in nodes {
             for ns in node.rrsets[.ns] ?? [] {
                 guard case .ns(let target) = ns.rdata, target.isSubdomain(of: origin) else { continue }
-                let targetNode = nodes[target.lowercased()]
+                let targetNode = nodes[target]
                 if targetNode?.rrsets[.a] == nil && targetNode?.rrsets[.aaaa] == nil {
                     throw ZoneCheckError(
                         origin: origin,
