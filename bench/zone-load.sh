@@ -4,13 +4,10 @@
 #   bash bench/zone-load.sh            # N=1000000
 #   N=100000 bash bench/zone-load.sh
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
+source "$(dirname "$0")/common.sh"
 out=$here/out/zone-load
 mkdir -p "$out"
 N=${N:-1000000}
-(cd "$repo" && swift build -c release --product swiftlet >&2)
-swiftlet=$repo/.build/release/swiftlet
 zone=$out/load.example.$N.zone
 if [ ! -s "$zone" ]; then
     awk -v n="$N" 'BEGIN {

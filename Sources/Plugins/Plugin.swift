@@ -1,5 +1,6 @@
 // Plugin: what a built-in or third-party plugin provides, and the host services it gets at setup.
 
+import Foundation
 import Logging
 import Metrics
 import NIOCore
@@ -102,9 +103,30 @@ public struct PluginContext: Sendable {
     }
 
     /// `path` made absolute against `baseDirectory`.
-    public func resolve(_ path: String) -> String {
+    public func resolve(_ path: String) -> String { Self.resolve(path, against: self.baseDirectory) }
+
+    /// `path` made absolute against `directory` (the configuration file's, for every relative path in it).
+    public static func resolve(_ path: String, against directory: String) -> String {
         if path.hasPrefix("/") { return path }
-        return self.baseDirectory.hasSuffix("/") ? self.baseDirectory + path : self.baseDirectory + "/" + path
+        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+    }
+}
+
+extension PluginSetupError {
+    /// Address prefixes from option `option` (`acl.allow`, `zone` `transfer_to`, `filter` group clients), or the
+    /// error naming the first bad one.
+    public static func prefixes(_ texts: [String], option: String) throws(PluginSetupError) -> [IPPrefix] {
+        var prefixes: [IPPrefix] = []
+        for (index, text) in texts.enumerated() {
+            guard let prefix = IPPrefix(text) else {
+                throw PluginSetupError(
+                    option: "\(option)[\(index)]",
+                    "'\(text)' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"
+                )
+            }
+            prefixes.append(prefix)
+        }
+        return prefixes
     }
 }
 
@@ -127,6 +149,29 @@ public struct AdminResponse: Sendable, Equatable {
     public init(status: Int, body: String) {
         self.status = status
         self.body = body
+    }
+}
+
+extension AdminResponse {
+    /// `value` as JSON (keys sorted, so bodies are stable).
+    public static func json(_ status: Int, _ value: some Encodable) -> AdminResponse {
+        Self.encoded(status, value, [.sortedKeys])
+    }
+
+    /// `{"error": message}`.
+    public static func error(_ status: Int, _ message: String) -> AdminResponse {
+        Self.encoded(status, ["error": message], [.sortedKeys, .withoutEscapingSlashes])
+    }
+
+    private static func encoded(
+        _ status: Int,
+        _ value: some Encodable,
+        _ formatting: JSONEncoder.OutputFormatting
+    ) -> AdminResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = formatting
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return AdminResponse(status: status, body: String(decoding: data, as: UTF8.self))
     }
 }
 

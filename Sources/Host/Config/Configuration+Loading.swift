@@ -144,7 +144,7 @@ extension Configuration {
             }
             var token = adminFile.token
             if let tokenFile = adminFile.tokenFile {
-                let path = tokenFile.hasPrefix("/") ? tokenFile : baseDirectory + "/" + tokenFile
+                let path = PluginContext.resolve(tokenFile, against: baseDirectory)
                 guard let data = FileManager.default.contents(atPath: path),
                     let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
                     !text.isEmpty

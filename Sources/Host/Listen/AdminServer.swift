@@ -54,7 +54,7 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             if path.hasPrefix("/api/") && path != "/api/openapi.json" {
                 let response: AdminResponse
                 if self.tooLarge {
-                    response = AdminResponse(status: 413, body: Self.errorJSON("request body over 64 KiB"))
+                    response = AdminResponse.error(413, "request body over 64 KiB")
                 } else if let refusal = self.authorize(head) {
                     response = refusal
                 } else {
@@ -64,7 +64,7 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                         let allowed = routes.contains { $0.path == path }
                         let status = allowed ? 405 : 404
                         let message = allowed ? "method \(head.method.rawValue) not allowed" : "no endpoint \(path)"
-                        self.write(context, head, AdminResponse(status: status, body: Self.errorJSON(message)))
+                        self.write(context, head, AdminResponse.error(status, message))
                         return
                     }
                     let request = AdminRequest(method: head.method.rawValue, path: path, body: self.body)
@@ -90,15 +90,12 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     /// 401 unless the request carries `Authorization: Bearer <token>` with the configured token.
     private func authorize(_ head: HTTPRequestHead) -> AdminResponse? {
         guard let token = self.state.token.withLock({ $0 }) else {
-            return AdminResponse(
-                status: 401,
-                body: Self.errorJSON("the API is off: set admin.token or admin.token_file in the configuration")
-            )
+            return AdminResponse.error(401, "the API is off: set admin.token or admin.token_file in the configuration")
         }
         let given = head.headers["Authorization"].first ?? ""
         guard given.hasPrefix("Bearer "), Self.constantTimeEqual(Array(given.utf8.dropFirst(7)), Array(token.utf8))
         else {
-            return AdminResponse(status: 401, body: Self.errorJSON("missing or wrong bearer token"))
+            return AdminResponse.error(401, "missing or wrong bearer token")
         }
         return nil
     }
@@ -110,19 +107,6 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             difference |= (index < lhs.count ? lhs[index] : 0) ^ (index < rhs.count ? rhs[index] : 0)
         }
         return difference == 0
-    }
-
-    static func errorJSON(_ message: String) -> String {
-        var escaped = ""
-        for scalar in message.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case _ where scalar.value < 0x20: escaped += String(format: "\\u%04x", scalar.value)
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return "{\"error\":\"\(escaped)\"}"
     }
 
     private func write(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ response: AdminResponse) {

@@ -19,7 +19,7 @@ public enum ACLPlugin: Plugin {
             rules.append(
                 ACLGuard.CompiledRule(
                     action: rule.action,
-                    prefixes: try prefixes(rule.net, option: "rules[\(index)].net"),
+                    prefixes: try PluginSetupError.prefixes(rule.net, option: "rules[\(index)].net"),
                     types: try types(rule.types, option: "rules[\(index)].types")
                 )
             )
@@ -29,7 +29,13 @@ public enum ACLPlugin: Plugin {
             (.allow, options.allow, "allow"),
         ]
         where !list.isEmpty {
-            rules.append(ACLGuard.CompiledRule(action: action, prefixes: try prefixes(list, option: key), types: []))
+            rules.append(
+                ACLGuard.CompiledRule(
+                    action: action,
+                    prefixes: try PluginSetupError.prefixes(list, option: key),
+                    types: []
+                )
+            )
         }
         let fallback = options.default ?? (options.allow.isEmpty ? .allow : .refuse)
         builder.add(
@@ -41,18 +47,6 @@ public enum ACLPlugin: Plugin {
                 dropped: context.counter("queries_total", [("action", "drop")])
             )
         )
-    }
-
-    static func prefixes(_ texts: [String], option: String) throws -> [IPPrefix] {
-        try texts.enumerated().map { index, text in
-            guard let prefix = IPPrefix(text) else {
-                throw PluginSetupError(
-                    option: "\(option)[\(index)]",
-                    "'\(text)' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"
-                )
-            }
-            return prefix
-        }
     }
 
     static func types(_ texts: [String], option: String) throws -> [RecordType] {

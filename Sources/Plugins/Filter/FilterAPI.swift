@@ -10,28 +10,28 @@ struct FilterAPI {
         let engine = self.engine
         return [
             AdminRoute(method: "GET", path: "/api/filters/cache/stats") { _ in
-                Self.json(200, engine.stats())
+                AdminResponse.json(200, engine.stats())
             },
             AdminRoute(method: "POST", path: "/api/filters/cache/reload") { _ in
                 let message = await engine.reload(fetch: true)
-                return Self.json(200, ReloadResponse(message: message, stats: engine.stats()))
+                return AdminResponse.json(200, ReloadResponse(message: message, stats: engine.stats()))
             },
             AdminRoute(method: "POST", path: "/api/filters/check") { request in
                 Self.check(request, engine: engine)
             },
             AdminRoute(method: "POST", path: "/api/filters/pause") { request in
                 guard let body = try? JSONDecoder().decode(PauseRequest.self, from: Data(request.body)) else {
-                    return Self.error(400, "expected a JSON object like {\"seconds\": 300}")
+                    return AdminResponse.error(400, "expected a JSON object like {\"seconds\": 300}")
                 }
                 guard body.seconds > 0 && body.seconds <= 86400 else {
-                    return Self.error(400, "seconds must be between 1 and 86400")
+                    return AdminResponse.error(400, "seconds must be between 1 and 86400")
                 }
                 engine.pause(seconds: UInt32(body.seconds))
-                return Self.json(200, PauseResponse(paused: true, seconds: engine.pauseRemaining()))
+                return AdminResponse.json(200, PauseResponse(paused: true, seconds: engine.pauseRemaining()))
             },
             AdminRoute(method: "DELETE", path: "/api/filters/pause") { _ in
                 engine.resume()
-                return Self.json(200, PauseResponse(paused: false, seconds: 0))
+                return AdminResponse.json(200, PauseResponse(paused: false, seconds: 0))
             },
         ]
     }
@@ -70,32 +70,39 @@ struct FilterAPI {
 
     static func check(_ request: AdminRequest, engine: FilterEngine) -> AdminResponse {
         guard let body = try? JSONDecoder().decode(CheckRequest.self, from: Data(request.body)) else {
-            return error(400, "expected a JSON object like {\"domain\": \"ads.example\", \"client_ip\": \"192.0.2.1\"}")
+            return AdminResponse.error(
+                400,
+                "expected a JSON object like {\"domain\": \"ads.example\", \"client_ip\": \"192.0.2.1\"}"
+            )
         }
         guard let name = RuleParser.hostName(body.domain.hasSuffix(".") ? String(body.domain.dropLast()) : body.domain)
         else {
-            return error(400, "'\(body.domain)' is not a domain name")
+            return AdminResponse.error(400, "'\(body.domain)' is not a domain name")
         }
         var address = IPAddress.v4(IPv4Address(127, 0, 0, 1))
         if let text = body.clientIP {
-            guard let parsed = IPAddress(text) else { return error(400, "'\(text)' is not an IP address") }
+            guard let parsed = IPAddress(text) else {
+                return AdminResponse.error(400, "'\(text)' is not an IP address")
+            }
             address = parsed
         }
         var type = RecordType.a
         if let text = body.type {
-            guard let parsed = RecordType(mnemonic: text) else { return error(400, "'\(text)' is not a record type") }
+            guard let parsed = RecordType(mnemonic: text) else {
+                return AdminResponse.error(400, "'\(text)' is not a record type")
+            }
             type = parsed
         }
         let group = engine.groups[engine.groupIndex(of: address)]
         if engine.pauseRemaining() > 0 {
-            return json(200, CheckResponse(blocked: false, reason: "paused", group: group.name))
+            return AdminResponse.json(200, CheckResponse(blocked: false, reason: "paused", group: group.name))
         }
         let ruleSet = engine.ruleSet
         let context = MatchContext(type: type, client: address, group: group)
         guard let verdict = ruleSet.match(name, context) else {
-            return json(200, CheckResponse(blocked: false, reason: "not_filtered", group: group.name))
+            return AdminResponse.json(200, CheckResponse(blocked: false, reason: "not_filtered", group: group.name))
         }
-        return json(
+        return AdminResponse.json(
             200,
             CheckResponse(
                 blocked: verdict.blocked,
@@ -106,16 +113,5 @@ struct FilterAPI {
                 group: group.name
             )
         )
-    }
-
-    static func json(_ status: Int, _ value: some Encodable) -> AdminResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return AdminResponse(status: status, body: String(decoding: data, as: UTF8.self))
-    }
-
-    static func error(_ status: Int, _ message: String) -> AdminResponse {
-        json(status, ["error": message])
     }
 }

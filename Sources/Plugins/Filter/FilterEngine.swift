@@ -112,16 +112,7 @@ final class FilterEngine: Sendable {
                 }
                 mask |= 1 << UInt64(list)
             }
-            var prefixes: [IPPrefix] = []
-            for (position, text) in group.clients.enumerated() {
-                guard let prefix = IPPrefix(text) else {
-                    throw PluginSetupError(
-                        option: "groups[\(index)].clients[\(position)]",
-                        "'\(text)' is not an address or prefix like 192.168.1.0/24"
-                    )
-                }
-                prefixes.append(prefix)
-            }
+            let prefixes = try PluginSetupError.prefixes(group.clients, option: "groups[\(index)].clients")
             groups.append(FilterGroup(name: group.name, prefixes: prefixes, lists: mask))
         }
         if !groups.contains(where: { $0.prefixes.isEmpty }) {

@@ -23,16 +23,7 @@ public enum ZonePlugin: Plugin {
             guard !served.contains(where: { $0.zone.origin == origin }) else {
                 throw PluginSetupError(option: "zones[\(index)].origin", "\(origin) is listed twice")
             }
-            var prefixes: [IPPrefix] = []
-            for (position, text) in source.transferTo.enumerated() {
-                guard let prefix = IPPrefix(text) else {
-                    throw PluginSetupError(
-                        option: "zones[\(index)].transfer_to[\(position)]",
-                        "'\(text)' is not an address prefix like 192.0.2.0/24"
-                    )
-                }
-                prefixes.append(prefix)
-            }
+            let prefixes = try PluginSetupError.prefixes(source.transferTo, option: "zones[\(index)].transfer_to")
             let path = context.resolve(source.file)
             do {
                 served.append(ServedZone(zone: try ZonePlugin.load(origin: origin, path: path), transferTo: prefixes))
