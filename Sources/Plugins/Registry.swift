@@ -11,6 +11,7 @@ public enum Registry {
         ZonePlugin.self,
         CachePlugin.self,
         ForwardPlugin.self,
+        RecursivePlugin.self,
         EchoPlugin.self,
     ]
 }

@@ -182,12 +182,26 @@ public final class RRsetCache: Sendable {
         let state = Mutex(Shard())
     }
 
+    /// Bounds on the TTLs of what is stored (the `cache` plugin's `min_ttl`, `max_ttl`, `max_negative_ttl`).
+    public struct TTLLimits: Sendable, Equatable {
+        public var minimum: UInt32
+        public var maximum: UInt32
+        public var maxNegative: UInt32
+        public init(minimum: UInt32 = 0, maximum: UInt32 = 86400, maxNegative: UInt32 = 3600) {
+            self.minimum = minimum
+            self.maximum = maximum
+            self.maxNegative = maxNegative
+        }
+    }
+
     public let maxBytes: Int
+    public let ttlLimits: TTLLimits
     private let shards: [ShardBox]
     private let evictions = Atomic<Int>(0)
 
-    public init(maxBytes: Int = 64 << 20, shardCount: Int = 16) {
+    public init(maxBytes: Int = 64 << 20, shardCount: Int = 16, ttlLimits: TTLLimits = TTLLimits()) {
         self.maxBytes = maxBytes
+        self.ttlLimits = ttlLimits
         self.shards = (0..<max(1, shardCount)).map { _ in ShardBox() }
     }
 

@@ -28,6 +28,9 @@ public struct ChainBuilder: Sendable {
     public private(set) var observers: [any FastPathObserver] = []
     /// The plugin whose setup is running, so handlers are named after it.
     public var currentPlugin: String = ""
+    /// The server block's RRset cache, shared by the plugins that read and fill it: the `cache` plugin creates it,
+    /// `recursive` (after it) stores delegations, glue and answers in the same one, or makes its own when alone.
+    public var rrsetCache: RRsetCache? = nil
     private var constraints: [(plugin: String, placement: ChainBuildError.Placement, other: String)] = []
     private var pluginOrder: [String] = []
 

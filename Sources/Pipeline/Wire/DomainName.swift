@@ -107,6 +107,26 @@ public struct DomainName: Sendable {
         return DomainName(uncheckedWire: Array(self.wire[(Int(self.wire[0]) + 1)...]))
     }
 
+    /// The last `count` labels of the name (`example.org.` of `www.example.org.` for 2); the name itself when it has
+    /// no more than `count` labels.
+    public func suffix(labels count: Int) -> DomainName {
+        let offsets = self.labelOffsets()
+        guard count < offsets.count else { return self }
+        guard count > 0 else { return .root }
+        return DomainName(uncheckedWire: Array(self.wire[offsets[offsets.count - count]...]))
+    }
+
+    /// The name with its suffix `owner` replaced by `target` (DNAME substitution, RFC 6672 §2.2); nil when this name is
+    /// not below `owner`, and `PresentationError(.nameTooLong)` when the result is longer than 255 octets.
+    public func replacingSuffix(_ owner: DomainName, with target: DomainName) throws(PresentationError) -> DomainName? {
+        guard self.isSubdomain(of: owner) else { return nil }
+        let prefixLength = self.wire.count - owner.wire.count
+        guard prefixLength + target.wire.count <= DomainName.maxWireLength else {
+            throw PresentationError(.nameTooLong)
+        }
+        return DomainName(uncheckedWire: Array(self.wire[..<prefixLength]) + target.wire)
+    }
+
     /// The first label (`www` of `www.example.org.`); empty for the root.
     public var firstLabel: ArraySlice<UInt8> { self.wire[1..<(1 + Int(self.wire[0]))] }
 

@@ -36,17 +36,6 @@ final class CacheHandler: QueryHandler {
         self.memory = context.gauge("memory_bytes")
     }
 
-    /// An answer assembled from the cache.
-    struct Assembled {
-        var responseCode: ResponseCode
-        var answers: [Record]
-        var authorities: [Record]
-        var minimumTTL: UInt32
-        var stale: Bool
-        /// The final RRset's lookup: for the prefetch decision.
-        var finalHit: RRsetCacheHit? = nil
-    }
-
     func handle(_ query: inout Query) -> Verdict {
         let question = query.question
         guard !question.type.isMetaType else { return .next }
@@ -103,7 +92,7 @@ final class CacheHandler: QueryHandler {
         return .answered
     }
 
-    private func respond(_ query: inout Query, with assembled: Assembled) {
+    private func respond(_ query: inout Query, with assembled: CachedAnswer) {
         var response = Message.response(to: query.request, responseCode: assembled.responseCode)
         response.header.recursionAvailable = true
         response.answers = assembled.answers
@@ -116,85 +105,18 @@ final class CacheHandler: QueryHandler {
         query.cacheability = assembled.stale ? .never : .upTo(seconds: assembled.minimumTTL)
     }
 
-    /// Builds the answer for `question` from cached data, or nil when something is missing.
-    func assemble(_ question: Question, dnssecOK: Bool, now: UInt64, allowStale: Bool) -> Assembled? {
-        var answers: [Record] = []
-        var minimum = UInt32.max
-        var stale = false
-        var name = question.name
-        func usable(_ hit: RRsetCacheHit) -> Bool { allowStale || !hit.isStale }
-        for _ in 0...CacheHandler.maximumChain {
-            if let nx = self.cache.lookup(
-                RRsetCache.Key(name: name, type: RecordType(0), recordClass: question.recordClass),
-                now: now
-            ),
-                usable(nx), case .nxDomain(let soa) = nx.content
-            {
-                stale = stale || nx.isStale
-                return Assembled(
-                    responseCode: .nxDomain,
-                    answers: answers,
-                    authorities: [soa],
-                    minimumTTL: min(minimum, soa.ttl),
-                    stale: stale
-                )
-            }
-            if let hit = self.cache.lookup(
-                RRsetCache.Key(name: name, type: question.type, recordClass: question.recordClass),
-                now: now
-            ),
-                usable(hit), hit.trust >= .answerNonAuthoritative
-            {
-                stale = stale || hit.isStale
-                switch hit.content {
-                case .records(let records, let signatures):
-                    if dnssecOK && signatures == nil { return nil }
-                    answers += records.map { record in
-                        var renamed = record
-                        renamed.name = name
-                        return renamed
-                    }
-                    if dnssecOK { answers += signatures ?? [] }
-                    for record in records { minimum = min(minimum, record.ttl) }
-                    return Assembled(
-                        responseCode: .noError,
-                        answers: answers,
-                        authorities: [],
-                        minimumTTL: minimum,
-                        stale: stale,
-                        finalHit: hit
-                    )
-                case .noData(let soa):
-                    return Assembled(
-                        responseCode: .noError,
-                        answers: answers,
-                        authorities: [soa],
-                        minimumTTL: min(minimum, soa.ttl),
-                        stale: stale
-                    )
-                case .nxDomain, .serverFailure:
-                    return nil
-                }
-            }
-            guard question.type != .cname,
-                let hit = self.cache.lookup(
-                    RRsetCache.Key(name: name, type: .cname, recordClass: question.recordClass),
-                    now: now
-                ),
-                usable(hit), hit.trust >= .answerNonAuthoritative,
-                case .records(let records, let signatures) = hit.content,
-                let cname = records.first, case .cname(let target) = cname.rdata
-            else { return nil }
-            if dnssecOK && signatures == nil { return nil }
-            stale = stale || hit.isStale
-            var renamed = cname
-            renamed.name = name
-            answers.append(renamed)
-            if dnssecOK { answers += signatures ?? [] }
-            minimum = min(minimum, cname.ttl)
-            name = target
-        }
-        return nil
+    /// The complete answer to `question` from cached data, or nil when something is missing.
+    func assemble(_ question: Question, dnssecOK: Bool, now: UInt64, allowStale: Bool) -> CachedAnswer? {
+        guard
+            let answer = self.cache.answer(
+                question,
+                dnssecOK: dnssecOK,
+                now: now,
+                allowStale: allowStale,
+                maximumChain: CacheHandler.maximumChain
+            ), answer.pending == nil
+        else { return nil }
+        return answer
     }
 
     func finish(_ query: inout Query) {
@@ -204,7 +126,7 @@ final class CacheHandler: QueryHandler {
         let dnssecOK = query.request.edns?.dnssecOK ?? false
         switch response.responseCode {
         case .noError, .nxDomain:
-            self.clampTTLs(&response)
+            self.cache.clampTTLs(&response)
             self.store(response, question: question, dnssecOK: dnssecOK, now: now)
             query.response = response
             // Now the fast path may hold it: for the smallest TTL in it (the encoder takes the minimum).
@@ -251,7 +173,7 @@ final class CacheHandler: QueryHandler {
     }
 
     /// Keeps stale data servable as fresh for 30 s, so failing upstreams are asked at most every 30 s (RFC 8767 §5).
-    private func refreshStale(_ stale: Assembled, question: Question, dnssecOK: Bool, now: UInt64) {
+    private func refreshStale(_ stale: CachedAnswer, question: Question, dnssecOK: Bool, now: UInt64) {
         var response = Message(questions: [question])
         response.answers = stale.answers
         response.authorities = stale.authorities
@@ -259,89 +181,11 @@ final class CacheHandler: QueryHandler {
         self.store(response, question: question, dnssecOK: dnssecOK, now: now)
     }
 
-    /// `min_ttl`/`max_ttl` on every record, `max_negative_ttl` on the SOA of a negative answer.
-    private func clampTTLs(_ response: inout Message) {
-        let negative = response.answers.isEmpty || response.responseCode == .nxDomain
-        func clamp(_ record: inout Record) {
-            if negative && record.type == .soa {
-                var ttl = record.ttl
-                if case .soa(let soa) = record.rdata { ttl = min(ttl, soa.minimum) }
-                record.ttl = min(ttl, self.options.maxNegativeTTL)
-            } else {
-                record.ttl = min(max(record.ttl, self.options.minTTL), self.options.maxTTL)
-            }
-        }
-        for index in response.answers.indices { clamp(&response.answers[index]) }
-        for index in response.authorities.indices { clamp(&response.authorities[index]) }
-        for index in response.additionals.indices { clamp(&response.additionals[index]) }
-    }
-
     /// Stores the RRsets of `response` and, for a negative answer, the proof.
     func store(_ response: Message, question: Question, dnssecOK: Bool, now: UInt64) {
-        let authoritative = response.header.isAuthoritative
         let stale = UInt32(min(self.options.serveStale.seconds, Double(UInt32.max)))
-        var storedAny = false
-        func signatures(for owner: DomainName, _ type: RecordType, in records: [Record]) -> [Record]? {
-            guard dnssecOK else { return nil }
-            return records.filter { record in
-                guard case .rrsig(let signature) = record.rdata else { return false }
-                return signature.typeCovered == type && record.name == owner
-            }
+        if self.cache.store(response, question: question, dnssecOK: dnssecOK, staleWindow: stale, now: now) {
+            self.stores.increment()
         }
-        func storeSets(_ records: [Record], trust: Trust) {
-            var index = 0
-            while index < records.count {
-                var end = index + 1
-                while end < records.count && records[end].isSameRRset(as: records[index]) { end += 1 }
-                let set = Array(records[index..<end])
-                index = end
-                guard set[0].type != .rrsig else { continue }
-                let ttl = set.map(\.ttl).min() ?? 0
-                let key = RRsetCache.Key(name: set[0].name, type: set[0].type, recordClass: set[0].recordClass)
-                let content = RRsetCacheContent.records(
-                    set,
-                    signatures: signatures(for: set[0].name, set[0].type, in: records)
-                )
-                if self.cache.store(key, content, trust: trust, ttl: ttl, staleWindow: stale, now: now) {
-                    storedAny = true
-                }
-            }
-        }
-        storeSets(response.answers, trust: authoritative ? .answerAuthoritative : .answerNonAuthoritative)
-        storeSets(
-            response.authorities.filter { $0.type == .ns || $0.type == .ds },
-            trust: authoritative ? .authorityAuthoritative : .authorityNonAuthoritative
-        )
-        storeSets(response.additionals.filter { $0.type == .a || $0.type == .aaaa }, trust: .additional)
-        // The name the negative answer is about: the end of the CNAME chain in the answer.
-        var last = question.name
-        for record in response.answers {
-            if record.name == last, case .cname(let target) = record.rdata { last = target }
-        }
-        let hasData = response.answers.contains { $0.name == last && $0.type == question.type }
-        if !hasData, let soa = response.authorities.first(where: { $0.type == .soa }) {
-            let trust: Trust = authoritative ? .authorityAuthoritative : .authorityNonAuthoritative
-            if response.responseCode == .nxDomain {
-                self.cache.store(
-                    RRsetCache.Key(name: last, type: RecordType(0), recordClass: question.recordClass),
-                    .nxDomain(soa: soa),
-                    trust: .answerAuthoritative,
-                    ttl: soa.ttl,
-                    staleWindow: stale,
-                    now: now
-                )
-            } else {
-                self.cache.store(
-                    RRsetCache.Key(name: last, type: question.type, recordClass: question.recordClass),
-                    .noData(soa: soa),
-                    trust: max(trust, .answerNonAuthoritative),
-                    ttl: soa.ttl,
-                    staleWindow: stale,
-                    now: now
-                )
-            }
-            storedAny = true
-        }
-        if storedAny { self.stores.increment() }
     }
 }

@@ -30,8 +30,19 @@ public enum CachePlugin: Plugin {
             throw PluginSetupError(option: "min_ttl", "must not exceed max_ttl (\(options.maxTTL))")
         }
         builder.require(.before, ForwardPlugin.name)
+        builder.require(.before, RecursivePlugin.name)
         // `max_size` bounds both levels: the RRset cache here and the host's message cache.
         context.resizeMessageCache(options.maxSize)
-        builder.add(CacheHandler(cache: RRsetCache(maxBytes: options.maxSize), options: options, context: context))
+        let cache = RRsetCache(
+            maxBytes: options.maxSize,
+            ttlLimits: RRsetCache.TTLLimits(
+                minimum: options.minTTL,
+                maximum: options.maxTTL,
+                maxNegative: options.maxNegativeTTL
+            )
+        )
+        // `recursive`, later in the chain, stores delegations and glue in the same cache.
+        builder.rrsetCache = cache
+        builder.add(CacheHandler(cache: cache, options: options, context: context))
     }
 }

@@ -3,9 +3,10 @@
 import NIOCore
 import Pipeline
 
-/// Checks that `reply` answers our query: a response, our ID, and the same question (RFC 5452 §9.1). The source
-/// address and port are checked by the transport (UDP: the envelope's remote address; TCP: the connection).
-func isReply(_ reply: [UInt8], id: UInt16, question: Question) -> Bool {
+/// Checks that `reply` answers our query: a response, our ID, and the same question (RFC 5452 §9.1), letter for letter
+/// when `exactCase` (0x20: the case we randomised must come back). The source address and port are checked by the
+/// transport (UDP: the envelope's remote address; TCP: the connection).
+func isReply(_ reply: [UInt8], id: UInt16, question: Question, exactCase: Bool = false) -> Bool {
     guard reply.count >= Header.wireSize, reply[2] & 0x80 != 0,
         UInt16(reply[0]) << 8 | UInt16(reply[1]) == id
     else { return false }
@@ -14,6 +15,10 @@ func isReply(_ reply: [UInt8], id: UInt16, question: Question) -> Bool {
             view.recordClass == question.recordClass, view.nameLength == question.name.wire.count
         else { return false }
         let wire = question.name.wire
+        if exactCase {
+            for index in 0..<view.nameLength where bytes[view.nameOffset + index] != wire[index] { return false }
+            return true
+        }
         for index in 0..<view.nameLength
         where DomainName.fold(bytes[view.nameOffset + index]) != DomainName.fold(wire[index]) {
             return false
@@ -25,5 +30,6 @@ func isReply(_ reply: [UInt8], id: UInt16, question: Question) -> Bool {
 /// A query sent upstream and waiting for its answer (on a pooled UDP socket or a TCP connection).
 struct PendingQuery {
     var question: Question
+    var exactCase = false
     var promise: EventLoopPromise<[UInt8]>
 }

@@ -69,12 +69,18 @@ final class UpstreamTCPConnection: Sendable {
     }
 
     /// Sends `packet` and waits at most `timeout` for the answer with its ID.
-    func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
+    func exchange(
+        _ packet: [UInt8],
+        id: UInt16,
+        question: Question,
+        timeout: TimeAmount,
+        exactCase: Bool = false
+    ) async throws -> [UInt8] {
         let channel = try await self.channel()
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let clash = self.state.withLock { state -> Bool in
             if state.pending[id] != nil { return true }
-            state.pending[id] = PendingQuery(question: question, promise: promise)
+            state.pending[id] = PendingQuery(question: question, exactCase: exactCase, promise: promise)
             return false
         }
         if clash {
@@ -98,7 +104,9 @@ final class UpstreamTCPConnection: Sendable {
         guard bytes.count >= 2 else { return }
         let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         let pending = self.state.withLock { state -> PendingQuery? in
-            guard let pending = state.pending[id], isReply(bytes, id: id, question: pending.question) else {
+            guard let pending = state.pending[id],
+                isReply(bytes, id: id, question: pending.question, exactCase: pending.exactCase)
+            else {
                 return nil
             }
             state.pending.removeValue(forKey: id)
@@ -118,6 +126,12 @@ final class UpstreamTCPConnection: Sendable {
             return (Array(state.pending.values), state.closingReason ?? "connection closed")
         }
         for item in pending { item.promise.fail(UpstreamError.connection(reason)) }
+    }
+
+    /// Closes the connection (queries in flight fail); a later query would open a new one.
+    func close() {
+        let channel = self.state.withLock { $0.channel }
+        channel?.close(promise: nil)
     }
 
     /// Remembers why the connection is about to close.

@@ -1,0 +1,101 @@
+// RecursivePlugin: `- recursive: {}`, a resolver that walks the DNS tree from the root itself.
+
+import Foundation
+import Glibc
+import Pipeline
+
+public enum RecursivePlugin: Plugin {
+    public static let name = "recursive"
+    public static let summary =
+        "resolves names iteratively from the root servers (no upstream resolver), sharing the cache plugin's RRsets"
+    public static let optionsHelp: [OptionHelp] = [
+        OptionHelp("root_hints", "built-in | path", "built-in", "the root servers to start from (named.root format)"),
+        OptionHelp("qname_minimisation", "off|relaxed|strict", "relaxed", "show servers one more label per cut (RFC 9156)"),
+        OptionHelp("use_0x20", "bool", "true", "random letter case in outgoing names, checked in answers"),
+        OptionHelp("ipv6", "auto|on|off", "auto", "use name servers' IPv6 addresses (auto: when the host has a route)"),
+        OptionHelp("limits.depth", "integer", "7", "name-server lookups nested in one another"),
+        OptionHelp("limits.queries_per_fetch", "integer", "32", "queries sent to resolve one name"),
+        OptionHelp("limits.queries_per_request", "integer", "200", "queries sent for one client query in all"),
+        OptionHelp("limits.cname_chain", "integer", "11", "CNAME and DNAME links followed"),
+        OptionHelp("limits.timeout", "duration", "10s", "time for one client query; then SERVFAIL"),
+        OptionHelp("max_concurrent", "integer", "1000", "client queries resolved at once; past it REFUSED"),
+        OptionHelp("allow_loopback", "bool", "false", "let name servers on 127.0.0.0/8 and ::1 be asked (test trees)"),
+    ]
+
+    public static func setup(_ options: RecursiveOptions, context: PluginContext, into builder: inout ChainBuilder)
+        throws
+    {
+        let limits = options.limits
+        for (key, value, range) in [
+            ("limits.depth", limits.depth, 1...64),
+            ("limits.queries_per_fetch", limits.queriesPerFetch, 1...1000),
+            ("limits.queries_per_request", limits.queriesPerRequest, 1...10000),
+            ("limits.cname_chain", limits.cnameChain, 0...64),
+            ("max_concurrent", options.maxConcurrent, 1...1_000_000),
+        ] where !range.contains(value) {
+            throw PluginSetupError(option: key, "must be from \(range.lowerBound) to \(range.upperBound), not \(value)")
+        }
+        guard limits.timeout.nanoseconds >= 100_000_000 else {
+            throw PluginSetupError(option: "limits.timeout", "must be at least 100ms")
+        }
+        let hints =
+            options.rootHints == "built-in" ? RootHints.builtIn : try RootHints.load(path: context.resolve(options.rootHints))
+        let useIPv6: Bool
+        switch options.ipv6 {
+        case .on: useIPv6 = true
+        case .off: useIPv6 = false
+        case .auto: useIPv6 = RecursivePlugin.hostHasIPv6Route()
+        }
+        let metrics = RecursiveMetrics(
+            requests: context.counter("requests_total"),
+            coalesced: context.counter("coalesced_total"),
+            upstreamQueries: context.counter("upstream_queries_total"),
+            timeouts: context.counter("upstream_timeouts_total"),
+            rejectedReplies: context.counter("rejected_replies_total"),
+            scrubbedRecords: context.counter("scrubbed_records_total"),
+            lameServers: context.counter("lame_answers_total"),
+            tcpRetries: context.counter("tcp_retries_total"),
+            ednsFallbacks: context.counter("edns_fallbacks_total"),
+            limitsHit: context.counter("limits_hit_total"),
+            failures: context.counter("failures_total"),
+            shed: context.counter("shed_total")
+        )
+        // The cache plugin's RRset cache when it comes first; our own otherwise.
+        let cache = builder.rrsetCache ?? RRsetCache()
+        builder.rrsetCache = cache
+        let resolver = Resolver(
+            cache: cache,
+            hints: hints,
+            options: options,
+            useIPv6: useIPv6,
+            transport: NameServerTransport(
+                group: context.eventLoopGroup,
+                rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
+            ),
+            metrics: metrics
+        )
+        builder.add(RecursiveHandler(resolver: resolver, maxConcurrent: options.maxConcurrent))
+    }
+
+    /// Whether a UDP socket can be pointed at a global IPv6 address (a root server's): no packet is sent, the kernel
+    /// only looks for a route.
+    static func hostHasIPv6Route() -> Bool {
+        let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = UInt16(53).bigEndian
+        // 2001:503:ba3e::2:30, a.root-servers.net.
+        let octets: [UInt8] = [0x20, 0x01, 0x05, 0x03, 0xBA, 0x3E, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0x30]
+        withUnsafeMutableBytes(of: &address.sin6_addr) { raw in
+            for index in 0..<16 { raw[index] = octets[index] }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            }
+        }
+        return result == 0
+    }
+}

@@ -1,0 +1,690 @@
+// Resolver: iterative resolution from the closest known delegation down (RFC 1034 §5.3.3), with the limits.
+
+import Metrics
+import NIOCore
+import Pipeline
+import Synchronization
+
+/// Counters of one recursive instance.
+struct RecursiveMetrics: Sendable {
+    let requests: Counter
+    let coalesced: Counter
+    let upstreamQueries: Counter
+    let timeouts: Counter
+    let rejectedReplies: Counter
+    let scrubbedRecords: Counter
+    let lameServers: Counter
+    let tcpRetries: Counter
+    let ednsFallbacks: Counter
+    let limitsHit: Counter
+    let failures: Counter
+    let shed: Counter
+}
+
+/// What a resolution gave: the response code, the answer (the full CNAME/DNAME chain) and the negative proof (SOA);
+/// on SERVFAIL, the Extended DNS Error saying why.
+struct Resolution: Sendable, Equatable {
+    var responseCode: ResponseCode
+    var answers: [Record] = []
+    var authorities: [Record] = []
+    var error: ExtendedError? = nil
+
+    static func failure(_ code: ExtendedError.InfoCode, _ text: String) -> Resolution {
+        Resolution(responseCode: .servFail, error: ExtendedError(infoCode: code, extraText: text))
+    }
+
+    /// A SERVFAIL for a limit: EDE 0 (Other) naming the limit, as Unbound and Knot Resolver report them.
+    static func limit(_ text: String) -> Resolution { .failure(.other, text) }
+}
+
+/// The work one client query may still cause, shared by every fetch it starts (name-server lookups included).
+final class RequestBudget: Sendable {
+    let limit: Int
+    let deadline: UInt64
+    private let sent = Atomic<Int>(0)
+
+    init(limit: Int, deadline: UInt64) {
+        self.limit = limit
+        self.deadline = deadline
+    }
+
+    /// Takes one upstream query from the budget; false when it is spent.
+    func spend() -> Bool { self.sent.add(1, ordering: .relaxed).newValue <= self.limit }
+
+    var queriesSent: Int { self.sent.load(ordering: .relaxed) }
+}
+
+/// A question being resolved: what coalescing and cycle detection compare.
+struct FetchKey: Hashable, Sendable, CustomStringConvertible {
+    var name: DomainName
+    var type: RecordType
+    var recordClass: RecordClass
+
+    init(_ question: Question) {
+        self.name = question.name
+        self.type = question.type
+        self.recordClass = question.recordClass
+    }
+
+    var description: String { "\(self.name) \(self.type)" }
+}
+
+/// Where a fetch stands in its client query: the budget, the fetches it is nested in, and how deep.
+struct FetchContext: Sendable {
+    var budget: RequestBudget
+    var ancestry: [FetchKey]
+    var depth: Int
+}
+
+/// A zone cut: the zone and its name servers.
+struct Delegation: Sendable {
+    var zone: DomainName
+    var servers: [DomainName]
+}
+
+/// Resolves questions by asking authoritative servers, starting at the closest delegation in the shared RRset cache
+/// (primed from the root hints), following referrals, CNAMEs and DNAMEs, and looking up name-server addresses it
+/// lacks. Everything it learns is scrubbed (`ReplyScrubber`) and stored in the RRset cache at its trust; what it
+/// learns about servers goes to the `InfrastructureCache`. Identical questions in flight share one fetch.
+final class Resolver: Sendable {
+    let cache: RRsetCache
+    let infrastructure = InfrastructureCache()
+    let hints: RootHints
+    let options: RecursiveOptions
+    let useIPv6: Bool
+    let transport: NameServerTransport
+    let metrics: RecursiveMetrics
+    let clock: @Sendable () -> UInt64
+    let inFlight = Mutex<[FetchKey: Waiting]>([:])
+
+    /// NS names of one delegation whose addresses are looked up, at most (Unbound and BIND use 13 or fewer).
+    static let maximumServerNames = 13
+    /// NXDOMAIN answers tolerated while looking up one delegation's NS names (NXNSAttack, Unbound's MAX_TARGET_NX).
+    static let maximumMissingServerNames = 5
+    /// NS names looked up at once.
+    static let parallelServerLookups = 4
+    /// Minimised queries per fetch before the rest of the name is shown at once (RFC 9156 §2.3 MAX_MINIMISE_COUNT).
+    static let maximumMinimisedQueries = 10
+    /// The EDNS payload size we advertise (DNS flag day 2020).
+    static let payloadSize: UInt16 = 1232
+
+    /// Fetches waiting for another's result, with the timers that stop them waiting past their deadline.
+    struct Waiting {
+        var nextTicket = 0
+        var waiters: [Int: (CheckedContinuation<JoinOutcome, Never>, Scheduled<Void>?)] = [:]
+    }
+
+    init(
+        cache: RRsetCache,
+        hints: RootHints,
+        options: RecursiveOptions,
+        useIPv6: Bool,
+        transport: NameServerTransport,
+        metrics: RecursiveMetrics,
+        clock: @escaping @Sendable () -> UInt64 = Clock.nanoseconds
+    ) {
+        self.cache = cache
+        self.hints = hints
+        self.options = options
+        self.useIPv6 = useIPv6
+        self.transport = transport
+        self.metrics = metrics
+        self.clock = clock
+    }
+
+    var limits: RecursiveLimits { self.options.limits }
+
+    // MARK: Fetches
+
+    /// Resolves `question` for a client query (`ancestry` empty) or for a fetch that needs it (a name server's
+    /// address), sharing the work with an identical fetch in flight.
+    func resolve(_ question: Question, context: FetchContext) async -> Resolution {
+        let key = FetchKey(question)
+        if context.ancestry.contains(key) {
+            // The question depends on itself (NS names that need each other, tsuNAME).
+            return .limit("name server cycle: \(key) needs itself")
+        }
+        var inner = context
+        inner.ancestry.append(key)
+        while true {
+            let leads = self.inFlight.withLock { table -> Bool in
+                if table[key] != nil { return false }
+                table[key] = Waiting()
+                return true
+            }
+            if leads {
+                let resolution = await self.fetch(question, context: inner)
+                let waiting = self.inFlight.withLock { $0.removeValue(forKey: key) }
+                for (continuation, timer) in waiting?.waiters.values ?? [:].values {
+                    timer?.cancel()
+                    continuation.resume(returning: .result(resolution))
+                }
+                return resolution
+            }
+            switch await self.join(key, until: context.budget.deadline) {
+            case .result(let resolution):
+                self.metrics.coalesced.increment()
+                return resolution
+            case .timedOut:
+                return .failure(.noReachableAuthority, "timed out waiting for the resolution of \(key) (limit timeout)")
+            case .finishedBefore:
+                continue
+            }
+        }
+    }
+
+    enum JoinOutcome {
+        case result(Resolution)
+        case timedOut
+        case finishedBefore
+    }
+
+    /// Waits for the fetch in flight for `key`, at most until `deadline` (so fetches that wait on each other across
+    /// client queries cannot hang).
+    private func join(_ key: FetchKey, until deadline: UInt64) async -> JoinOutcome {
+        let loop = self.transport.group.next()
+        let now = self.clock()
+        let wait = Int64(min(deadline > now ? deadline - now : 0, UInt64(Int64.max)))
+        return await withCheckedContinuation { (continuation: CheckedContinuation<JoinOutcome, Never>) in
+            let ticket = self.inFlight.withLock { table -> Int? in
+                guard table[key] != nil else { return nil }
+                let ticket = table[key]!.nextTicket
+                table[key]!.nextTicket += 1
+                table[key]!.waiters[ticket] = (continuation, nil)
+                return ticket
+            }
+            guard let ticket else {
+                continuation.resume(returning: .finishedBefore)
+                return
+            }
+            let timer = loop.scheduleTask(in: .nanoseconds(wait)) {
+                let waiter = self.inFlight.withLock { table in table[key]?.waiters.removeValue(forKey: ticket) }
+                waiter?.0.resume(returning: .timedOut)
+            }
+            self.inFlight.withLock { table in
+                if table[key]?.waiters[ticket] != nil { table[key]!.waiters[ticket]!.1 = timer }
+            }
+        }
+    }
+
+    /// One question, from the cache where it can and from the servers where it must, following the CNAME and DNAME
+    /// chain across zones up to `cname_chain` links.
+    func fetch(_ question: Question, context: FetchContext) async -> Resolution {
+        var chain: [Record] = []
+        var name = question.name
+        var links = 0
+        func aliases(_ records: [Record]) -> Int { records.count { $0.type == .cname } }
+        while true {
+            let current = Question(name: name, type: question.type, recordClass: question.recordClass)
+            if let cached = self.cache.answer(current, dnssecOK: false, now: self.clock(), allowStale: false),
+                cached.pending == nil
+            {
+                return Resolution(
+                    responseCode: cached.responseCode,
+                    answers: chain + cached.answers,
+                    authorities: cached.authorities
+                )
+            }
+            switch await self.iterate(current, context: context) {
+            case .answer(let records):
+                return Resolution(responseCode: .noError, answers: chain + records)
+            case .negative(let code, let records, let soa):
+                return Resolution(responseCode: code, answers: chain + records, authorities: soa.map { [$0] } ?? [])
+            case .failure(let resolution):
+                return resolution
+            case .alias(let records, let target):
+                links += aliases(records)
+                chain += records
+                if chain.contains(where: { $0.type == .cname && $0.name == target }) {
+                    return .limit("CNAME loop at \(target)")
+                }
+                name = target
+            }
+            if links > self.limits.cnameChain {
+                return .limit("CNAME chain longer than \(self.limits.cnameChain) (limit cname_chain)")
+            }
+        }
+    }
+
+    /// What asking a zone's servers about one name gave.
+    enum Step {
+        /// The data, after the aliases that led to it in the zone.
+        case answer([Record])
+        /// NXDOMAIN or NODATA, with the aliases before it and the SOA when the server sent one.
+        case negative(ResponseCode, [Record], Record?)
+        /// Aliases leading out of the zone: resolve `target` next.
+        case alias([Record], DomainName)
+        case failure(Resolution)
+    }
+
+    /// Walks down from the closest known delegation to the servers of `question`'s zone and asks them.
+    func iterate(_ question: Question, context: FetchContext) async -> Step {
+        let name = question.name
+        // The parent's side holds a DS set (RFC 4035 §3.1.4.1): start above the name.
+        let start = question.type == .ds ? (name.parent ?? name) : name
+        var delegation = await self.closestDelegation(for: start, priming: name.isRoot && question.type == .ns, context)
+        var sent = 0
+        var minimise = self.options.qnameMinimisation != .off && question.type != .ds
+        var exposed = delegation.zone.labelCount + 1
+        var minimised = 0
+        while true {
+            let now = self.clock()
+            if now >= context.budget.deadline {
+                return .failure(.failure(.noReachableAuthority, "no answer within \(self.limits.timeout) (limit timeout)"))
+            }
+            if self.infrastructure.isFailing(delegation.zone, now: now) {
+                return .failure(
+                    .failure(.noReachableAuthority, "the servers of \(delegation.zone) failed recently (cached failure)")
+                )
+            }
+            let isMinimised = minimise && exposed < name.labelCount
+            let asked =
+                isMinimised
+                ? Question(name: name.suffix(labels: exposed), type: .a, recordClass: question.recordClass) : question
+            let reply: Message
+            switch await self.ask(asked, of: delegation, sent: &sent, context: context) {
+            case .reply(let message): reply = message
+            case .failed(let resolution): return .failure(resolution)
+            }
+            let scrubbed = ReplyScrubber(
+                zone: delegation.zone,
+                name: asked.name,
+                type: asked.type,
+                maximumChain: self.limits.cnameChain
+            ).scrub(reply)
+            if scrubbed.dropped > 0 { self.metrics.scrubbedRecords.increment(by: scrubbed.dropped) }
+            var message = scrubbed.message
+            self.cache.clampTTLs(&message)
+            if let cut = Resolver.referral(in: message, zone: delegation.zone, name: asked.name) {
+                self.cache.store(message, question: asked, dnssecOK: false, now: self.clock())
+                delegation = cut
+                exposed = cut.zone.labelCount + 1
+                continue
+            }
+            if isMinimised {
+                if message.responseCode == .nxDomain {
+                    if self.options.qnameMinimisation == .strict {
+                        // Nothing exists below a name that does not exist (RFC 8020).
+                        self.cache.store(message, question: asked, dnssecOK: false, now: self.clock())
+                        return .negative(.nxDomain, [], message.authorities.first { $0.type == .soa })
+                    }
+                    minimise = false
+                    continue
+                }
+                if scrubbed.chain.count > 1 {
+                    // An alias on the way down: the name below it cannot exist there; ask for the full name.
+                    minimise = false
+                    continue
+                }
+                // The name exists in this zone and is not a cut: show one more label.
+                exposed += 1
+                minimised += 1
+                if minimised >= Resolver.maximumMinimisedQueries { minimise = false }
+                continue
+            }
+            self.cache.store(message, question: asked, dnssecOK: false, now: self.clock())
+            return Resolver.classify(message, chain: scrubbed.chain, question: question, zone: delegation.zone)
+        }
+    }
+
+    /// The delegation below `zone` towards `name` in a (scrubbed) reply: an NS set whose owner is under `zone` and at
+    /// or above `name`, in a reply that is not an authoritative answer.
+    static func referral(in message: Message, zone: DomainName, name: DomainName) -> Delegation? {
+        guard !message.header.isAuthoritative, message.answers.isEmpty, message.responseCode == .noError else {
+            return nil
+        }
+        let cuts = message.authorities.filter { $0.type == .ns && $0.name != zone && name.isSubdomain(of: $0.name) }
+        guard let owner = cuts.max(by: { $0.name.labelCount < $1.name.labelCount })?.name else { return nil }
+        let servers = cuts.compactMap { record -> DomainName? in
+            guard record.name == owner, case .ns(let server) = record.rdata else { return nil }
+            return server
+        }
+        return Delegation(zone: owner, servers: servers)
+    }
+
+    /// What an answer from the zone's server says about `question`, given the chain of names in it.
+    static func classify(_ message: Message, chain: [DomainName], question: Question, zone: DomainName) -> Step {
+        let end = chain.last ?? question.name
+        var aliases: [Record] = []
+        for (index, link) in chain.dropLast().enumerated() {
+            let next = chain[index + 1]
+            for dname in message.answers where dname.type == .dname && link.isSubdomain(of: dname.name) {
+                if case .dname(let target) = dname.rdata, (try? link.replacingSuffix(dname.name, with: target)) == next,
+                    !aliases.contains(dname)
+                {
+                    aliases.append(dname)
+                }
+            }
+            if let cname = message.answers.first(where: { $0.type == .cname && $0.name == link }) {
+                aliases.append(cname)
+            }
+        }
+        let data = message.answers.filter {
+            $0.name == end && ($0.type == question.type || question.type == .any) && $0.type != .rrsig
+        }
+        if !data.isEmpty { return .answer(aliases + data) }
+        let soa = message.authorities.first { $0.type == .soa }
+        if end == question.name {
+            return .negative(message.responseCode == .nxDomain ? .nxDomain : .noError, [], soa)
+        }
+        // The chain leaves the name: the server speaks for the end only when it is in its zone and it said so.
+        if end.isSubdomain(of: zone) && message.header.isAuthoritative
+            && (message.responseCode == .nxDomain || soa != nil)
+        {
+            return .negative(message.responseCode == .nxDomain ? .nxDomain : .noError, aliases, soa)
+        }
+        return .alias(aliases, end)
+    }
+
+    // MARK: Delegations and servers
+
+    /// The deepest zone cut at or above `name` whose NS set is cached; the root from the hints when none is, after
+    /// priming the root's NS set (RFC 8109) unless this is the priming query.
+    func closestDelegation(for name: DomainName, priming: Bool, _ context: FetchContext) async -> Delegation {
+        if let cached = self.cachedDelegation(for: name) { return cached }
+        if !priming {
+            _ = await self.resolve(Question(name: .root, type: .ns), context: context)
+            if let primed = self.cachedDelegation(for: .root) { return primed }
+        }
+        // The hints' addresses, as glue (they are never answers).
+        let now = self.clock()
+        for server in self.hints.servers {
+            for address in server.addresses {
+                let rdata: RData
+                switch address {
+                case .v4(let v4): rdata = .a(v4)
+                case .v6(let v6): rdata = .aaaa(v6)
+                }
+                let record = Record(name: server.name, ttl: 86400, rdata: rdata)
+                let key = RRsetCache.Key(name: server.name, type: record.type)
+                if self.cache.lookup(key, now: now) == nil {
+                    let set = server.addresses.compactMap { other -> Record? in
+                        switch (other, address) {
+                        case (.v4(let v4), .v4): return Record(name: server.name, ttl: 86400, rdata: .a(v4))
+                        case (.v6(let v6), .v6): return Record(name: server.name, ttl: 86400, rdata: .aaaa(v6))
+                        default: return nil
+                        }
+                    }
+                    self.cache.store(key, .records(set, signatures: nil), trust: .additional, ttl: 86400, now: now)
+                }
+            }
+        }
+        return Delegation(zone: .root, servers: self.hints.servers.map(\.name))
+    }
+
+    private func cachedDelegation(for name: DomainName) -> Delegation? {
+        let now = self.clock()
+        var candidate: DomainName? = name
+        while let zone = candidate {
+            if let hit = self.cache.lookup(RRsetCache.Key(name: zone, type: .ns), now: now), !hit.isStale,
+                case .records(let records, _) = hit.content
+            {
+                let servers = records.compactMap { record -> DomainName? in
+                    if case .ns(let server) = record.rdata { return server }
+                    return nil
+                }
+                if !servers.isEmpty { return Delegation(zone: zone, servers: servers) }
+            }
+            candidate = zone.parent
+        }
+        return nil
+    }
+
+    /// The usable addresses of a delegation's servers known now, best first, and the NS names with none known.
+    func addresses(of delegation: Delegation) -> (addresses: [IPAddress], unknown: [DomainName]) {
+        let now = self.clock()
+        var found: [IPAddress] = []
+        var unknown: [DomainName] = []
+        let types: [RecordType] = self.useIPv6 ? [.a, .aaaa] : [.a]
+        for server in delegation.servers.prefix(Resolver.maximumServerNames) {
+            var known = false
+            for type in types {
+                guard let hit = self.cache.lookup(RRsetCache.Key(name: server, type: type), now: now), !hit.isStale
+                else { continue }
+                known = true
+                if case .records(let records, _) = hit.content {
+                    for record in records {
+                        switch record.rdata {
+                        case .a(let v4): found.append(.v4(v4))
+                        case .aaaa(let v6): found.append(.v6(v6))
+                        default: break
+                        }
+                    }
+                }
+            }
+            if !known,
+                self.cache.lookup(RRsetCache.Key(name: server, type: RecordType(0)), now: now) == nil
+            {
+                unknown.append(server)
+            }
+        }
+        let usable = found.filter { address in
+            self.mayQuery(address) && !self.infrastructure.isLame(address, zone: delegation.zone, now: now)
+        }
+        var unique: [IPAddress] = []
+        for address in usable where !unique.contains(address) { unique.append(address) }
+        return (self.infrastructure.order(unique, now: now), unknown)
+    }
+
+    /// Whether `address` may be sent queries: never unspecified, multicast or broadcast addresses, and loopback
+    /// only when `allow_loopback` is set (a delegation to 127.0.0.1 would make us query ourselves).
+    func mayQuery(_ address: IPAddress) -> Bool {
+        switch address {
+        case .v4(let v4):
+            let first = v4.rawValue >> 24
+            if first == 0 || first >= 224 { return false }
+            if first == 127 { return self.options.allowLoopback }
+            return true
+        case .v6(let v6):
+            if v6.high == 0 && v6.low == 0 { return false }
+            if v6.high >> 56 == 0xFF { return false }
+            if v6.high == 0 && v6.low == 1 { return self.options.allowLoopback }
+            if v6.high == 0 && v6.low >> 32 == 0xFFFF {
+                return self.mayQuery(.v4(IPv4Address(rawValue: UInt32(truncatingIfNeeded: v6.low))))
+            }
+            return self.useIPv6
+        }
+    }
+
+    enum AskOutcome {
+        case reply(Message)
+        case failed(Resolution)
+    }
+
+    /// Asks the delegation's servers, best first, until one gives a usable reply; looks up the addresses of NS names
+    /// without any known when the known ones are exhausted.
+    func ask(_ question: Question, of delegation: Delegation, sent: inout Int, context: FetchContext) async
+        -> AskOutcome
+    {
+        var tried: Set<IPAddress> = []
+        var looked: Set<DomainName> = []
+        var missingNames = 0
+        var lastProblem = "no address for any name server"
+        while true {
+            let (addresses, unknown) = self.addresses(of: delegation)
+            for address in addresses where !tried.contains(address) {
+                tried.insert(address)
+                guard context.budget.spend() else {
+                    self.metrics.limitsHit.increment()
+                    return .failed(
+                        .limit("\(self.limits.queriesPerRequest) upstream queries sent (limit queries_per_request)")
+                    )
+                }
+                sent += 1
+                guard sent <= self.limits.queriesPerFetch else {
+                    self.metrics.limitsHit.increment()
+                    return .failed(
+                        .limit("\(self.limits.queriesPerFetch) queries sent for \(question.name) (limit queries_per_fetch)")
+                    )
+                }
+                guard self.clock() < context.budget.deadline else { break }
+                let reply: Message
+                do { reply = try await self.exchange(question, with: address, deadline: context.budget.deadline) } catch {
+                    lastProblem = "\(address): \(UpstreamError.describe(error))"
+                    continue
+                }
+                if let problem = Resolver.lameness(of: reply, zone: delegation.zone, name: question.name) {
+                    self.metrics.lameServers.increment()
+                    self.infrastructure.markLame(address, zone: delegation.zone, now: self.clock())
+                    lastProblem = "\(address) \(problem) for \(delegation.zone)"
+                    continue
+                }
+                self.infrastructure.recordSuccess(delegation.zone)
+                return .reply(reply)
+            }
+            let pending = unknown.filter { !looked.contains($0) }
+            guard !pending.isEmpty, self.clock() < context.budget.deadline else { break }
+            // Known addresses are exhausted: look up the NS names that have none, a few at a time.
+            let batch = Array(pending.prefix(Resolver.parallelServerLookups))
+            looked.formUnion(batch)
+            guard context.depth < self.limits.depth else {
+                self.metrics.limitsHit.increment()
+                return .failed(
+                    .limit(
+                        "name server lookups nested \(self.limits.depth) deep for \(delegation.zone) (limit depth)"
+                    )
+                )
+            }
+            let results = await self.lookUpAddresses(of: batch, context: context)
+            for result in results {
+                if result.responseCode == .nxDomain { missingNames += 1 }
+                if let error = result.error, error.extraText.contains("(limit queries_per_request)") {
+                    return .failed(result)
+                }
+            }
+            if missingNames >= Resolver.maximumMissingServerNames {
+                self.metrics.limitsHit.increment()
+                self.infrastructure.recordFailure(delegation.zone, now: self.clock())
+                return .failed(
+                    .limit(
+                        "\(missingNames) name server names of \(delegation.zone) do not exist (NXNS limit \(Resolver.maximumMissingServerNames))"
+                    )
+                )
+            }
+        }
+        self.infrastructure.recordFailure(delegation.zone, now: self.clock())
+        return .failed(.failure(.noReachableAuthority, "no server of \(delegation.zone) answered: \(lastProblem)"))
+    }
+
+    /// Resolves the addresses of `names` in parallel; one resolution per name (the A lookup's, else the AAAA's).
+    private func lookUpAddresses(of names: [DomainName], context: FetchContext) async -> [Resolution] {
+        let types: [RecordType] = self.useIPv6 ? [.a, .aaaa] : [.a]
+        let nested = FetchContext(budget: context.budget, ancestry: context.ancestry, depth: context.depth + 1)
+        return await withTaskGroup(of: (Int, Resolution).self) { group in
+            for (index, server) in names.enumerated() {
+                for type in types {
+                    group.addTask {
+                        (index, await self.resolve(Question(name: server, type: type), context: nested))
+                    }
+                }
+            }
+            var byName = [Resolution?](repeating: nil, count: names.count)
+            for await (index, resolution) in group where byName[index]?.answers.isEmpty ?? true {
+                byName[index] = resolution
+            }
+            return byName.compactMap { $0 }
+        }
+    }
+
+    /// Why a reply cannot be used as the zone's answer, or nil when it can: REFUSED, SERVFAIL and the like, an answer
+    /// that is not authoritative, an upward or sideways referral (RFC 1034 §5.3.3 step 4).
+    static func lameness(of reply: Message, zone: DomainName, name: DomainName) -> String? {
+        switch reply.responseCode {
+        case .noError, .nxDomain: break
+        default: return "answered \(reply.responseCode)"
+        }
+        if reply.header.isAuthoritative { return nil }
+        if reply.answers.contains(where: { $0.name == name }) { return nil }
+        if reply.authorities.contains(where: { $0.type == .ns && $0.name != zone && name.isSubdomain(of: $0.name) }),
+            reply.authorities.allSatisfy({ $0.type != .ns || $0.name.isSubdomain(of: zone) })
+        {
+            return nil
+        }
+        if reply.responseCode == .nxDomain && reply.authorities.contains(where: { $0.type == .soa }) { return nil }
+        if reply.authorities.contains(where: { $0.type == .ns }) { return "sent an upward or sideways referral" }
+        return "is not authoritative"
+    }
+
+    // MARK: One query
+
+    /// Sends one non-recursive query about `question` to `address` (random ID, fresh random port, 0x20 case, EDNS
+    /// 1232 unless the server is known to need none) and returns its answer; TCP when it comes truncated.
+    func exchange(_ question: Question, with address: IPAddress, deadline: UInt64) async throws -> Message {
+        let now = self.clock()
+        let withEDNS = !self.infrastructure.needsNoEDNS(address, now: now)
+        let name = self.options.use0x20 ? Resolver.randomisedCase(question.name) : question.name
+        let id = UInt16.random(in: 0...UInt16.max)
+        var edns: EDNS? = nil
+        if withEDNS { edns = EDNS(udpPayloadSize: Resolver.payloadSize) }
+        let query = Message.query(
+            name,
+            question.type,
+            recordClass: question.recordClass,
+            id: id,
+            recursionDesired: false,
+            edns: edns
+        )
+        let sentQuestion = query.questions[0]
+        let remaining = deadline > now ? Double(deadline - now) / 1e6 : 0
+        let milliseconds = min(self.infrastructure.timeout(for: address, now: now), remaining)
+        let timeout = TimeAmount.nanoseconds(Int64(milliseconds * 1e6))
+        self.metrics.upstreamQueries.increment()
+        let started = self.clock()
+        var bytes: [UInt8]
+        do {
+            bytes = try await self.transport.udp(query.wire, to: address, id: id, question: sentQuestion, timeout: timeout)
+        } catch UpstreamError.timeout {
+            self.metrics.timeouts.increment()
+            self.infrastructure.timedOut(address, now: self.clock())
+            throw UpstreamError.timeout
+        }
+        self.infrastructure.answered(address, after: Double(self.clock() &- started) / 1e6, now: self.clock())
+        if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
+            // Truncated: the same question over TCP (RFC 7766 §5), given at least a second.
+            self.metrics.tcpRetries.increment()
+            let tcpTimeout = TimeAmount.nanoseconds(Int64(max(milliseconds, 1000) * 1e6))
+            bytes = try await self.transport.tcp(
+                query.wire,
+                to: address,
+                id: id,
+                question: sentQuestion,
+                timeout: tcpTimeout
+            )
+        }
+        guard let message = try? Message(wire: bytes) else {
+            self.metrics.rejectedReplies.increment()
+            throw UpstreamError.malformed
+        }
+        if withEDNS && (message.responseCode == .formErr || message.responseCode == .notImp) && message.edns == nil {
+            // It does not know EDNS (RFC 6891 §7): remember, and ask again without.
+            self.metrics.ednsFallbacks.increment()
+            self.infrastructure.markWithoutEDNS(address, now: self.clock())
+            return try await self.exchange(question, with: address, deadline: deadline)
+        }
+        return message
+    }
+
+    /// `name` with each letter's case chosen at random (draft-vixie-dnsext-dns0x20).
+    static func randomisedCase(_ name: DomainName) -> DomainName {
+        var wire = name.wire
+        var bits = UInt64.random(in: 0...UInt64.max)
+        var used = 0
+        var index = 0
+        while wire[index] != 0 {
+            let length = Int(wire[index])
+            for offset in (index + 1)...(index + length) {
+                let folded = DomainName.fold(wire[offset])
+                guard folded >= 0x61 && folded <= 0x7A else { continue }
+                if used == 64 {
+                    bits = UInt64.random(in: 0...UInt64.max)
+                    used = 0
+                }
+                wire[offset] = bits & 1 == 0 ? folded : folded - 0x20
+                bits >>= 1
+                used += 1
+            }
+            index += length + 1
+        }
+        return (try? DomainName(wire: wire)) ?? name
+    }
+}
