@@ -32,22 +32,40 @@ public final class FakeUpstream: @unchecked Sendable {
     private let running = Atomic<Bool>(true)
     private let counts = Mutex<(udp: Int, tcp: Int)>((0, 0))
 
-    public init(script: @escaping @Sendable (Message, Transport) -> FakeAction) throws {
+    /// The address it listens on (UDP and TCP).
+    public let host: String
+
+    /// Listens on `host` (a loopback address) and `port` (0: an ephemeral one, the same for UDP and TCP).
+    public init(
+        host: String = "127.0.0.1",
+        port: UInt16 = 0,
+        script: @escaping @Sendable (Message, Transport) -> FakeAction
+    ) throws {
+        self.host = host
         self.script = script
         let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.udp = udp
         self.tcp = tcp
-        self.other = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let other = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        self.other = other
         var one: Int32 = 1
         setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        address.sin_port = 0
+        guard case .v4(let v4)? = IPAddress(host) else { throw DNSFakeError.bind }
+        address.sin_addr.s_addr = v4.rawValue.bigEndian
+        address.sin_port = port.bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
+        setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let boundUDP = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, length) }
+        }
+        guard boundUDP == 0 else {
+            close(udp)
+            close(tcp)
+            close(other)
+            throw DNSFakeError.bind
         }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) }
@@ -56,7 +74,18 @@ public final class FakeUpstream: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, length) }
         }
-        guard bound == 0 else { throw DNSFakeError.bind }
+        guard bound == 0 else {
+            close(udp)
+            close(tcp)
+            close(other)
+            throw DNSFakeError.bind
+        }
+        // The other socket (wrong-port answers) on the same address.
+        var otherAddress = address
+        otherAddress.sin_port = 0
+        _ = withUnsafePointer(to: &otherAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(other, $0, length) }
+        }
         listen(self.tcp, 64)
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(self.udp, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -71,7 +100,7 @@ public final class FakeUpstream: @unchecked Sendable {
     public var queries: (udp: Int, tcp: Int) { self.counts.withLock { $0 } }
 
     /// The address as `forward`'s `to:` takes it.
-    public var address: String { "127.0.0.1:\(self.port)" }
+    public var address: String { "\(self.host):\(self.port)" }
 
     public func stop() {
         self.running.store(false, ordering: .releasing)

@@ -26,7 +26,13 @@ struct NameServerTransport: Sendable {
         let remote = try self.socketAddress(address)
         let loop = self.group.next()
         let promise = loop.makePromise(of: [UInt8].self)
-        let handler = AnswerCatcher(remote: remote, id: id, question: question, promise: promise, rejected: self.rejected)
+        let handler = AnswerCatcher(
+            remote: remote,
+            id: id,
+            question: question,
+            promise: promise,
+            rejected: self.rejected
+        )
         let channel: any Channel
         do {
             channel = try await DatagramBootstrap(group: loop)
@@ -105,7 +111,8 @@ final class AnswerCatcher: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
-        guard envelope.remoteAddress == self.remote, isReply(bytes, id: self.id, question: self.question, exactCase: true)
+        guard envelope.remoteAddress == self.remote,
+            isReply(bytes, id: self.id, question: self.question, exactCase: true)
         else {
             self.rejected()
             return

@@ -10,7 +10,12 @@ public enum RecursivePlugin: Plugin {
         "resolves names iteratively from the root servers (no upstream resolver), sharing the cache plugin's RRsets"
     public static let optionsHelp: [OptionHelp] = [
         OptionHelp("root_hints", "built-in | path", "built-in", "the root servers to start from (named.root format)"),
-        OptionHelp("qname_minimisation", "off|relaxed|strict", "relaxed", "show servers one more label per cut (RFC 9156)"),
+        OptionHelp(
+            "qname_minimisation",
+            "off|relaxed|strict",
+            "relaxed",
+            "show servers one more label per cut (RFC 9156)"
+        ),
         OptionHelp("use_0x20", "bool", "true", "random letter case in outgoing names, checked in answers"),
         OptionHelp("ipv6", "auto|on|off", "auto", "use name servers' IPv6 addresses (auto: when the host has a route)"),
         OptionHelp("limits.depth", "integer", "7", "name-server lookups nested in one another"),
@@ -22,7 +27,11 @@ public enum RecursivePlugin: Plugin {
         OptionHelp("allow_loopback", "bool", "false", "let name servers on 127.0.0.0/8 and ::1 be asked (test trees)"),
     ]
 
-    public static func setup(_ options: RecursiveOptions, context: PluginContext, into builder: inout ChainBuilder)
+    public static func setup(
+        _ options: RecursiveOptions,
+        context: PluginContext,
+        into builder: inout ChainBuilder
+    )
         throws
     {
         let limits = options.limits
@@ -39,7 +48,8 @@ public enum RecursivePlugin: Plugin {
             throw PluginSetupError(option: "limits.timeout", "must be at least 100ms")
         }
         let hints =
-            options.rootHints == "built-in" ? RootHints.builtIn : try RootHints.load(path: context.resolve(options.rootHints))
+            options.rootHints == "built-in"
+            ? RootHints.builtIn : try RootHints.load(path: context.resolve(options.rootHints))
         let useIPv6: Bool
         switch options.ipv6 {
         case .on: useIPv6 = true

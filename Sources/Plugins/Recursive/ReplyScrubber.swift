@@ -22,20 +22,12 @@ struct ReplyScrubber {
     func scrub(_ reply: Message) -> Result {
         var message = reply
         var dropped = 0
-        // The answer: the chain of names from `name` through CNAMEs and DNAMEs, then the RRsets at its names.
+        // The answer: the chain of names from `name` through DNAMEs (which take precedence over the CNAMEs synthesised
+        // from them) and CNAMEs, then the RRsets at its names.
         var chain = [self.name]
         var keptAliases: [Record] = []
         var current = self.name
         links: for _ in 0..<self.maximumChain {
-            if self.type != .cname,
-                let cname = reply.answers.first(where: { $0.type == .cname && $0.name == current }),
-                case .cname(let target) = cname.rdata, current.isSubdomain(of: self.zone)
-            {
-                keptAliases.append(cname)
-                current = target
-                chain.append(current)
-                continue
-            }
             for dname in reply.answers where dname.type == .dname && self.type != .dname {
                 guard case .dname(let target) = dname.rdata, dname.name != current,
                     dname.name.isSubdomain(of: self.zone),
@@ -51,6 +43,15 @@ struct ReplyScrubber {
                 chain.append(current)
                 continue links
             }
+            if self.type != .cname,
+                let cname = reply.answers.first(where: { $0.type == .cname && $0.name == current }),
+                case .cname(let target) = cname.rdata, current.isSubdomain(of: self.zone)
+            {
+                keptAliases.append(cname)
+                current = target
+                chain.append(current)
+                continue
+            }
             break
         }
         message.answers = reply.answers.filter { record in
@@ -60,7 +61,8 @@ struct ReplyScrubber {
                 && (record.type == self.type || self.type == .any || record.type == .rrsig)
         }
         for alias in keptAliases where !message.answers.contains(alias) { message.answers.append(alias) }
-        dropped += reply.answers.count - message.answers.count + keptAliases.filter { !reply.answers.contains($0) }.count
+        dropped +=
+            reply.answers.count - message.answers.count + keptAliases.filter { !reply.answers.contains($0) }.count
         // The authority: an SOA for the end of the chain, NS sets between the zone and the name, DNSSEC proofs.
         let last = current
         message.authorities = reply.authorities.filter { record in

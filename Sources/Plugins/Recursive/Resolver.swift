@@ -270,11 +270,16 @@ final class Resolver: Sendable {
         while true {
             let now = self.clock()
             if now >= context.budget.deadline {
-                return .failure(.failure(.noReachableAuthority, "no answer within \(self.limits.timeout) (limit timeout)"))
+                return .failure(
+                    .failure(.noReachableAuthority, "no answer within \(self.limits.timeout) (limit timeout)")
+                )
             }
             if self.infrastructure.isFailing(delegation.zone, now: now) {
                 return .failure(
-                    .failure(.noReachableAuthority, "the servers of \(delegation.zone) failed recently (cached failure)")
+                    .failure(
+                        .noReachableAuthority,
+                        "the servers of \(delegation.zone) failed recently (cached failure)"
+                    )
                 )
             }
             let isMinimised = minimise && exposed < name.labelCount
@@ -493,13 +498,19 @@ final class Resolver: Sendable {
 
     /// Asks the delegation's servers, best first, until one gives a usable reply; looks up the addresses of NS names
     /// without any known when the known ones are exhausted.
-    func ask(_ question: Question, of delegation: Delegation, sent: inout Int, context: FetchContext) async
+    func ask(
+        _ question: Question,
+        of delegation: Delegation,
+        sent: inout Int,
+        context: FetchContext
+    ) async
         -> AskOutcome
     {
         var tried: Set<IPAddress> = []
         var looked: Set<DomainName> = []
         var missingNames = 0
         var lastProblem = "no address for any name server"
+        var limitMet: Resolution? = nil
         while true {
             let (addresses, unknown) = self.addresses(of: delegation)
             for address in addresses where !tried.contains(address) {
@@ -514,12 +525,15 @@ final class Resolver: Sendable {
                 guard sent <= self.limits.queriesPerFetch else {
                     self.metrics.limitsHit.increment()
                     return .failed(
-                        .limit("\(self.limits.queriesPerFetch) queries sent for \(question.name) (limit queries_per_fetch)")
+                        .limit(
+                            "\(self.limits.queriesPerFetch) queries sent for \(question.name) (limit queries_per_fetch)"
+                        )
                     )
                 }
                 guard self.clock() < context.budget.deadline else { break }
                 let reply: Message
-                do { reply = try await self.exchange(question, with: address, deadline: context.budget.deadline) } catch {
+                do { reply = try await self.exchange(question, with: address, deadline: context.budget.deadline) } catch
+                {
                     lastProblem = "\(address): \(UpstreamError.describe(error))"
                     continue
                 }
@@ -535,7 +549,9 @@ final class Resolver: Sendable {
             let pending = unknown.filter { !looked.contains($0) }
             guard !pending.isEmpty, self.clock() < context.budget.deadline else { break }
             // Known addresses are exhausted: look up the NS names that have none, a few at a time.
-            let batch = Array(pending.prefix(Resolver.parallelServerLookups))
+            // Never more lookups than NXDOMAINs may still come (NXNSAttack: at most 5 per delegation).
+            let allowed = min(Resolver.parallelServerLookups, Resolver.maximumMissingServerNames - missingNames)
+            let batch = Array(pending.prefix(allowed))
             looked.formUnion(batch)
             guard context.depth < self.limits.depth else {
                 self.metrics.limitsHit.increment()
@@ -548,9 +564,8 @@ final class Resolver: Sendable {
             let results = await self.lookUpAddresses(of: batch, context: context)
             for result in results {
                 if result.responseCode == .nxDomain { missingNames += 1 }
-                if let error = result.error, error.extraText.contains("(limit queries_per_request)") {
-                    return .failed(result)
-                }
+                // A limit met on the way (depth, a cycle, the request's budget) is the reason, if nothing else works.
+                if let error = result.error, error.infoCode == .other { limitMet = result }
             }
             if missingNames >= Resolver.maximumMissingServerNames {
                 self.metrics.limitsHit.increment()
@@ -563,6 +578,7 @@ final class Resolver: Sendable {
             }
         }
         self.infrastructure.recordFailure(delegation.zone, now: self.clock())
+        if let limitMet { return .failed(limitMet) }
         return .failed(.failure(.noReachableAuthority, "no server of \(delegation.zone) answered: \(lastProblem)"))
     }
 
@@ -632,7 +648,13 @@ final class Resolver: Sendable {
         let started = self.clock()
         var bytes: [UInt8]
         do {
-            bytes = try await self.transport.udp(query.wire, to: address, id: id, question: sentQuestion, timeout: timeout)
+            bytes = try await self.transport.udp(
+                query.wire,
+                to: address,
+                id: id,
+                question: sentQuestion,
+                timeout: timeout
+            )
         } catch UpstreamError.timeout {
             self.metrics.timeouts.increment()
             self.infrastructure.timedOut(address, now: self.clock())
