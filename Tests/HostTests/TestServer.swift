@@ -17,6 +17,7 @@ struct TestServer {
     /// Starts a server whose only block listens on 127.0.0.1 (an ephemeral port) with `plugins` YAML lines.
     static func start(
         plugins: String,
+        listen: String = "127.0.0.1:0",
         extra: String = "",
         workers: Int = 1,
         admin: Bool = false,
@@ -25,7 +26,7 @@ struct TestServer {
     ) async throws -> TestServer {
         let text = """
             servers:
-              - listen: ["127.0.0.1:0"]
+              - listen: ["\(listen)"]
                 workers: \(workers)
             \(extra)
                 plugins:
@@ -45,7 +46,7 @@ struct TestServer {
                 server = SwiftletServer(configuration: configuration, plugins: types, logger: logger)
             }
         }
-        let listen = ListenAddress("127.0.0.1:0")!
+        let listen = ListenAddress(listen)!
         let port = server.udpPort(listen)!
         return TestServer(server: server, address: ListenAddress(address: listen.address, port: port), port: port)
     }

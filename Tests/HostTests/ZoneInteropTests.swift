@@ -12,13 +12,19 @@ import Testing
 struct KnotServer {
     let process: Process
     let directory: URL
+    var host = "127.0.0.1"
     let port: UInt16
 
     static let available =
         Binaries.tool("knotd") != nil || FileManager.default.isExecutableFile(atPath: "/usr/sbin/knotd")
 
-    static func start(zone: String) throws -> KnotServer {
-        let port = Binaries.freePort()
+    static func start(
+        zone: String,
+        origin: String = "example.org.",
+        host: String = "127.0.0.1",
+        port fixedPort: UInt16? = nil
+    ) throws -> KnotServer {
+        let port = fixedPort ?? Binaries.freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "swiftlet-knot-\(UUID().uuidString)"
         )
@@ -29,7 +35,7 @@ struct KnotServer {
         let config = """
             server:
                 rundir: "\(directory.path)"
-                listen: 127.0.0.1@\(port)
+                listen: \(host)@\(port)
             log:
               - target: stderr
                 any: error
@@ -46,7 +52,7 @@ struct KnotServer {
                 zonefile-load: whole
                 journal-content: none
             zone:
-              - domain: example.org.
+              - domain: \(origin)
                 file: "\(zone)"
                 acl: local-transfer
             """
@@ -57,17 +63,17 @@ struct KnotServer {
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let server = KnotServer(process: process, directory: directory, port: port)
+        let server = KnotServer(process: process, directory: directory, host: host, port: port)
         let client = DNSClient(server: server.address, timeout: 0.3)
         for _ in 0..<100 {
-            if (try? client.exchange(query("example.org.", .soa)))?.answers.count == 1 { return server }
+            if (try? client.exchange(query(origin, .soa)))?.answers.count == 1 { return server }
             usleep(100_000)
         }
         server.stop()
         throw DNSClientError.timeout
     }
 
-    var address: ListenAddress { ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: self.port) }
+    var address: ListenAddress { ListenAddress(address: IPAddress(self.host)!, port: self.port) }
 
     func stop() {
         if self.process.isRunning {

@@ -1,0 +1,345 @@
+// RecursiveInternetTests: a fake Internet on 127.54.0.x port 53 (Swiftlet zone servers and a knotd), resolved by
+// the recursive plugin, checked name by name, query by query, and against Debian's unbound on the same tree.
+
+import Foundation
+import Pipeline
+import Plugins
+import SwiftletTestSupport
+import Synchronization
+import Testing
+
+@testable import Host
+
+/// `- count: { name: root }`: counts the queries a server receives (for the fake Internet's servers).
+enum CountPlugin: Plugin {
+    struct Options: Decodable, Sendable {
+        var name: String
+    }
+    static let name = "count"
+    static let summary = "test: counts queries"
+    static let optionsHelp: [OptionHelp] = []
+    static let counts = Mutex<[String: Int]>([:])
+
+    static func setup(_ options: Options, context: PluginContext, into builder: inout ChainBuilder) throws {
+        builder.add(CountHandler(name: options.name))
+    }
+
+    static func total(_ names: [String]) -> Int {
+        CountPlugin.counts.withLock { counts in names.reduce(0) { $0 + (counts[$1] ?? 0) } }
+    }
+}
+
+struct CountHandler: QueryHandler {
+    let name: String
+    func handle(_ query: inout Query) -> Verdict {
+        CountPlugin.counts.withLock { $0[self.name, default: 0] += 1 }
+        return .next
+    }
+}
+
+/// The tree: the root (.1), `test.` (.2), `example.` (knotd, .3), six SLDs under each TLD (.4 and .5), and `oob.test.`
+/// (.6) whose only name server is in `ext.example.` without glue. Every SLD has addresses, AAAA for half of them (the
+/// rest NODATA), MX, `www` CNAME, a CNAME into the other TLD, a wildcard and a DNAME into the other TLD.
+struct FakeInternet {
+    static let prefix = "127.54.0"
+    static let tlds = ["test", "example"]
+    static let slds = 6
+    let directory: URL
+    var servers: [TestServer] = []
+    var knot: KnotServer? = nil
+
+    var hints: String { self.directory.appendingPathComponent("root.hints").path }
+
+    static func zones() -> [(origin: String, server: Int, text: String)] {
+        let p = FakeInternet.prefix
+        let soa = "@ 3600 IN SOA ns1 hostmaster 1 3600 900 604800 300"
+        var zones: [(String, Int, String)] = []
+        zones.append(
+            (
+                ".", 1,
+                """
+                $TTL 3600
+                . SOA a.root-servers.net. hostmaster.root-servers.net. 1 3600 900 604800 300
+                . NS a.root-servers.net.
+                a.root-servers.net. A \(p).1
+                test. NS ns.nic.test.
+                ns.nic.test. A \(p).2
+                example. NS ns.nic.example.
+                ns.nic.example. A \(p).3
+                """
+            )
+        )
+        for (t, tld) in FakeInternet.tlds.enumerated() {
+            var text = "$ORIGIN \(tld).\n$TTL 3600\n\(soa)\n@ NS ns.nic\nns.nic A \(p).\(2 + t)\n"
+            for n in 0..<FakeInternet.slds { text += "s\(n) NS ns1.s\(n)\nns1.s\(n) A \(p).\(4 + t)\n" }
+            if tld == "test" {
+                text += "oob NS ns.ext.example.\n"
+            } else {
+                text += "ext NS ns1.ext\nns1.ext A \(p).5\n"
+            }
+            zones.append((tld + ".", 2 + t, text))
+            for n in 0..<FakeInternet.slds {
+                let other = FakeInternet.tlds[1 - t]
+                var sld = "$ORIGIN s\(n).\(tld).\n$TTL 3600\n\(soa)\n@ NS ns1\nns1 A \(p).\(4 + t)\n@ MX 10 mail\n"
+                sld += "mail A 198.51.\(n).250\nwww CNAME h0\nc0 CNAME h1.s\((n + 1) % FakeInternet.slds).\(other).\n"
+                sld += "*.wild A 192.0.2.\(n)\nalias DNAME s\(n).\(other).\n"
+                for h in 0..<10 { sld += "h\(h) A 198.\(18 + t).\(n).\(h)\n" }
+                for h in 0..<5 { sld += "h\(h) AAAA 2001:db8:\(t):\(n)::\(h)\n" }
+                zones.append(("s\(n).\(tld).", 4 + t, sld))
+            }
+        }
+        zones.append(
+            ("ext.example.", 5, "$ORIGIN ext.example.\n$TTL 3600\n\(soa)\n@ NS ns1\nns1 A \(p).5\nns A \(p).6\n")
+        )
+        zones.append(("oob.test.", 6, "$ORIGIN oob.test.\n$TTL 3600\n\(soa)\n@ NS ns.ext.example.\nwww A 192.0.2.66\n"))
+        return zones
+    }
+
+    /// The names asked: a few hundred, of every kind the tree has.
+    static func questions() -> [(String, RecordType)] {
+        var list: [(String, RecordType)] = []
+        for tld in FakeInternet.tlds {
+            for n in 0..<FakeInternet.slds {
+                let zone = "s\(n).\(tld)."
+                for h in 0..<10 { list.append(("h\(h).\(zone)", .a)) }
+                for h in 3..<7 { list.append(("h\(h).\(zone)", .aaaa)) }
+                list += [
+                    (zone, .mx), ("www.\(zone)", .a), ("c0.\(zone)", .a), ("x.wild.\(zone)", .a),
+                    ("h2.alias.\(zone)", .a), ("nx.\(zone)", .a), ("mail.\(zone)", .aaaa), (zone, .ns),
+                ]
+            }
+        }
+        list += [("www.oob.test.", .a), ("nothing.test.", .a), ("tld-that-is-not.", .a), ("test.", .soa)]
+        return list
+    }
+
+    static func start() async throws -> FakeInternet {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-net-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var net = FakeInternet(directory: directory)
+        try ". 3600000 NS a.root-servers.net.\na.root-servers.net. 3600000 A \(FakeInternet.prefix).1\n".write(
+            toFile: net.hints,
+            atomically: true,
+            encoding: .utf8
+        )
+        var byServer: [Int: [(String, String)]] = [:]
+        for zone in FakeInternet.zones() {
+            let file = directory.appendingPathComponent("\(zone.origin == "." ? "root" : zone.origin)zone").path
+            try zone.text.write(toFile: file, atomically: true, encoding: .utf8)
+            byServer[zone.server, default: []].append((zone.origin, file))
+        }
+        do {
+            for (server, zones) in byServer.sorted(by: { $0.key < $1.key }) {
+                if server == 3 && KnotServer.available {
+                    net.knot = try KnotServer.start(
+                        zone: zones[0].1,
+                        origin: zones[0].0,
+                        host: "\(FakeInternet.prefix).3",
+                        port: 53
+                    )
+                    continue
+                }
+                let list = zones.map { "{ origin: \"\($0.0)\", file: \($0.1) }" }.joined(separator: ", ")
+                net.servers.append(
+                    try await TestServer.start(
+                        plugins: "      - count: { name: \"\(server)\" }\n      - zone: { zones: [\(list)] }",
+                        listen: "\(FakeInternet.prefix).\(server):53",
+                        plugins: Registry.builtIn + [CountPlugin.self]
+                    )
+                )
+            }
+        } catch {
+            await net.stop()
+            throw error
+        }
+        return net
+    }
+
+    /// Runs `body` with the tree up, and always takes it down.
+    static func with(_ body: (FakeInternet) async throws -> Void) async throws {
+        let net = try await FakeInternet.start()
+        do { try await body(net) } catch {
+            await net.stop()
+            throw error
+        }
+        await net.stop()
+    }
+
+    /// Queries the Swiftlet servers of the tree received so far (knotd's are not counted).
+    var queriesReceived: Int { CountPlugin.total(["1", "2", "3", "4", "5", "6"]) }
+
+    func stop() async {
+        for server in self.servers { await server.stop() }
+        self.knot?.stop()
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+}
+
+/// Debian's unbound as a plain iterator over the same tree (`shared/bench`'s settings).
+struct UnboundResolver {
+    let process: Process
+    let directory: URL
+    let port: UInt16
+
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/unbound") }
+
+    static func start(hints: String) throws -> UnboundResolver {
+        let port = Binaries.freePort()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-unbound-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = """
+            server:
+                interface: 127.0.0.1
+                port: \(port)
+                do-ip6: no
+                do-daemonize: no
+                username: ""
+                chroot: ""
+                directory: "\(directory.path)"
+                pidfile: ""
+                use-syslog: no
+                verbosity: 0
+                root-hints: "\(hints)"
+                do-not-query-localhost: no
+                module-config: "iterator"
+                local-zone: "test." nodefault
+                qname-minimisation: yes
+                minimal-responses: yes
+            remote-control:
+                control-enable: no
+            """
+        try config.write(to: directory.appendingPathComponent("unbound.conf"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/unbound")
+        process.arguments = ["-d", "-c", directory.appendingPathComponent("unbound.conf").path]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let resolver = UnboundResolver(process: process, directory: directory, port: port)
+        let client = DNSClient(server: resolver.address, timeout: 0.3)
+        for _ in 0..<100 {
+            if (try? client.exchange(query("localhost.", .a))) != nil { return resolver }
+            usleep(100_000)
+        }
+        resolver.stop()
+        throw DNSClientError.timeout
+    }
+
+    var address: ListenAddress { ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: self.port) }
+
+    func stop() {
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+}
+
+/// `name type rdata`, lower case: a record without its TTL and class.
+func brief(_ record: Record) -> String {
+    let fields = record.description.split(separator: "\t")
+    return "\(fields[0]) \(fields[3]) \(fields[4...].joined(separator: " "))".lowercased()
+}
+
+@Suite(.serialized) struct RecursiveInternetTests {
+    /// A response as compared: RCODE, RA/AA, and each section as a set of records without TTLs (letter case folded).
+    static func summary(_ message: Message) -> String {
+        func set(_ records: [Record]) -> [String] {
+            records.filter { $0.type != .opt }.map { record in
+                var copy = record
+                copy.ttl = 0
+                return "\(copy)".lowercased()
+            }.sorted()
+        }
+        return
+            "\(message.responseCode) ra=\(message.header.recursionAvailable) aa=\(message.header.isAuthoritative) answer=\(set(message.answers)) authority=\(set(message.authorities))"
+    }
+
+    static func resolverConfig(_ net: FakeInternet) -> String {
+        "      - cache: {}\n      - recursive: { root_hints: \(net.hints), allow_loopback: true, ipv6: off }"
+    }
+
+    @Test(.enabled(if: KnotServer.available)) func resolvesTheTreeAndCachesIt() async throws {
+        try await FakeInternet.with { net in try await self.resolvesTheTree(net) }
+    }
+
+    func resolvesTheTree(_ net: FakeInternet) async throws {
+        try await withServer(
+            plugins: RecursiveInternetTests.resolverConfig(net),
+            types: Registry.builtIn + [CountPlugin.self]
+        ) { server in
+            // Explicit answers for each kind of name.
+            func ask(_ name: String, _ type: RecordType) async throws -> Message {
+                try await server.ask(query(name, type))
+            }
+            let a = try await ask("h3.s1.test.", .a)
+            #expect(a.responseCode == .noError && a.header.recursionAvailable && !a.header.isAuthoritative)
+            #expect(a.answers.map(\.description) == ["h3.s1.test.\t3600\tIN\tA\t198.18.1.3"])
+            let cname = try await ask("c0.s2.test.", .a)
+            #expect(
+                Set(cname.answers.map(brief)) == ["c0.s2.test. cname h1.s3.example.", "h1.s3.example. a 198.19.3.1"]
+            )
+            let wildcard = try await ask("x.wild.s4.example.", .a)
+            #expect(wildcard.answers.map(brief) == ["x.wild.s4.example. a 192.0.2.4"])
+            let dname = try await ask("h2.alias.s0.test.", .a)
+            #expect(
+                Set(dname.answers.map(brief)) == [
+                    "alias.s0.test. dname s0.example.", "h2.alias.s0.test. cname h2.s0.example.",
+                    "h2.s0.example. a 198.19.0.2",
+                ]
+            )
+            let oob = try await ask("www.oob.test.", .a)
+            #expect(oob.answers.map(brief) == ["www.oob.test. a 192.0.2.66"])
+            let nx = try await ask("nx.s5.example.", .a)
+            #expect(nx.responseCode == .nxDomain && nx.answers.isEmpty && nx.authorities.map(\.type) == [.soa])
+            let nodata = try await ask("h8.s5.example.", .aaaa)
+            #expect(
+                nodata.responseCode == .noError && nodata.answers.isEmpty && nodata.authorities.map(\.type) == [.soa]
+            )
+            // The whole list, cold: about one query per name once the TLDs' delegations are known.
+            let questions = FakeInternet.questions()
+            let before = net.queriesReceived
+            for (name, type) in questions {
+                let answer = try await ask(name, type)
+                #expect(answer.responseCode != .servFail, "\(name) \(type)")
+            }
+            let cold = net.queriesReceived - before
+            #expect(cold > 0 && cold <= 3 * questions.count, "queries for \(questions.count) names: \(cold)")
+            // Warm: everything from the caches, not one query.
+            let warmStart = net.queriesReceived
+            for (name, type) in questions { _ = try await ask(name, type) }
+            #expect(net.queriesReceived == warmStart)
+            // The question's case is the client's.
+            let mixed = try await server.ask(query("H3.S1.Test.", .a))
+            #expect(mixed.questions[0].name.description == "H3.S1.Test.")
+        }
+    }
+
+    @Test(.enabled(if: KnotServer.available && UnboundResolver.available)) func answersMatchUnbound() async throws {
+        try await FakeInternet.with { net in try await self.compareWithUnbound(net) }
+    }
+
+    func compareWithUnbound(_ net: FakeInternet) async throws {
+        let unbound = try UnboundResolver.start(hints: net.hints)
+        defer { unbound.stop() }
+        let unboundClient = DNSClient(server: unbound.address, timeout: 3)
+        try await withServer(plugins: RecursiveInternetTests.resolverConfig(net)) { server in
+            var compared = 0
+            for (name, type) in FakeInternet.questions() {
+                let ours = try await server.ask(query(name, type))
+                let theirs = try await blocking { try unboundClient.exchange(query(name, type)) }
+                #expect(
+                    RecursiveInternetTests.summary(ours) == RecursiveInternetTests.summary(theirs),
+                    "\(name) \(type)"
+                )
+                compared += 1
+            }
+            #expect(compared > 200)
+        }
+    }
+}
