@@ -111,7 +111,7 @@ public final class FakeUpstream: @unchecked Sendable {
     }
 
     /// The reply's octets for an action, with the query's ID and question filled in.
-    static func bytes(_ message: Message, for query: Message) -> [UInt8] {
+    public static func bytes(_ message: Message, for query: Message) -> [UInt8] {
         var reply = message
         reply.header.id = query.header.id
         reply.header.isResponse = true

@@ -1,0 +1,145 @@
+// SpoofingTests: while a slow server is being asked, forged answers arrive from everywhere; none is believed or cached.
+
+import Foundation
+import Glibc
+import NIOPosix
+import Pipeline
+import SwiftletTestSupport
+import Synchronization
+import Testing
+
+@testable import Plugins
+
+@Suite struct SpoofingTests {
+    /// Sends `bytes` from `source`:53 to every port of 127.0.0.1 in the kernel's ephemeral range (a blind flood).
+    static func flood(_ bytes: [UInt8], from source: String) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        guard case .v4(let v4)? = IPAddress(source) else { return }
+        local.sin_addr.s_addr = v4.rawValue.bigEndian
+        local.sin_port = UInt16(53).bigEndian
+        _ = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        for port in UInt16(32768)...UInt16(60999) {
+            target.sin_port = port.bigEndian
+            _ = bytes.withUnsafeBytes { raw in
+                withUnsafePointer(to: &target) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func forgedAnswersAreNeitherAcceptedNorCached() async throws {
+        let prefix = "127.53.30"
+        let root = try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
+            let question = query.questions[0]
+            var reply = Message(header: Header(flags: 0x8000))
+            if question.name.isRoot {
+                reply.header.isAuthoritative = true
+                reply.answers = [rr(". 3600 NS a.root.")]
+                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
+            } else {
+                reply.authorities = [rr("test. 3600 NS ns.test.")]
+                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
+            }
+            return .reply(reply)
+        }
+        defer { root.stop() }
+        let tld = try FakeUpstream(host: "\(prefix).2", port: 53) { _, _ in
+            var reply = Message(header: Header(flags: 0x8000))
+            reply.authorities = [rr("slow.test. 3600 NS ns.slow.test.")]
+            reply.additionals = [rr("ns.slow.test. 3600 A \(prefix).4")]
+            return .reply(reply)
+        }
+        defer { tld.stop() }
+        let floods = Atomic<Int>(0)
+        let slow = try FakeUpstream(host: "\(prefix).4", port: 53) { query, _ in
+            var real = Message(header: Header(flags: 0x8400))
+            real.answers = [rr("www.slow.test. 3600 A 192.0.2.30")]
+            var poison = Message(header: Header(flags: 0x8400))
+            poison.answers = [rr("www.slow.test. 3600 A 6.6.6.6")]
+            poison.authorities = [rr("test. 3600 NS ns.evil.example.")]
+            poison.additionals = [rr("ns.evil.example. 3600 A 6.6.6.6")]
+            let forged = FakeUpstream.bytes(poison, for: query)
+            // A blind flood from another address while the real answer is delayed.
+            floods.add(1, ordering: .relaxed)
+            Thread { SpoofingTests.flood(forged, from: "\(prefix).99") }.start()
+            var wrongID = forged
+            wrongID[1] ^= 0x5A
+            var wrongCase = query
+            wrongCase.questions = [Question(name: query.questions[0].name.lowercased(), type: .a)]
+            if wrongCase.questions[0].name.wire == query.questions[0].name.wire {
+                wrongCase.questions = [Question(name: try! DomainName("WWW.SLOW.TEST."), type: .a)]
+            }
+            // Junk that only the scrubber can catch: right everything, but NS and glue for names not below slow.test.
+            var junk = real
+            junk.authorities = [rr("test. 3600 NS ns.evil.example.")]
+            junk.additionals = [rr("ns.evil.example. 3600 A 6.6.6.6"), rr("ns.test. 3600 A 6.6.6.6")]
+            return .sequence([
+                .fromOtherPort(forged),  // right address, ID and question, wrong port
+                .raw(wrongID),  // right address and port, wrong ID
+                .raw(FakeUpstream.bytes(poison, for: wrongCase)),  // the question without our 0x20 case
+                .delay(0.3, junk),
+            ])
+        }
+        defer { slow.stop() }
+        var options = RecursiveOptions()
+        options.allowLoopback = true
+        options.ipv6 = .off
+        options.qnameMinimisation = .off
+        let rejected = Atomic<Int>(0)
+        let resolver = Resolver(
+            cache: RRsetCache(),
+            hints: RootHints(servers: [
+                RootHints.Server(name: try DomainName("a.root."), addresses: [IPAddress("\(prefix).1")!])
+            ]),
+            options: options,
+            useIPv6: false,
+            transport: NameServerTransport(
+                group: MultiThreadedEventLoopGroup.singleton,
+                rejected: { rejected.add(1, ordering: .relaxed) }
+            ),
+            metrics: Scenario.metrics()
+        )
+        let budget = RequestBudget(limit: 200, deadline: Clock.nanoseconds() + 10_000_000_000)
+        let result = await resolver.resolve(
+            Question(name: try DomainName("www.slow.test."), type: .a),
+            context: FetchContext(budget: budget, ancestry: [], depth: 0)
+        )
+        #expect(result.responseCode == .noError)
+        #expect(result.answers.map(brief) == ["www.slow.test. a 192.0.2.30"])
+        #expect(floods.load(ordering: .relaxed) == 1)
+        // The wrong-ID and wrong-case datagrams reach our socket and are turned away; the others never reach it.
+        #expect(rejected.load(ordering: .relaxed) >= 2)
+        let now = Clock.nanoseconds()
+        func cached(_ name: String, _ type: RecordType) -> String {
+            guard let hit = resolver.cache.lookup(RRsetCache.Key(name: try! DomainName(name), type: type), now: now),
+                case .records(let records, _) = hit.content
+            else { return "-" }
+            return records.map(brief).sorted().joined(separator: ", ")
+        }
+        #expect(cached("www.slow.test.", .a) == "www.slow.test. a 192.0.2.30")
+        #expect(cached("test.", .ns) == "test. ns ns.test.")
+        #expect(cached("ns.test.", .a) == "ns.test. a \(prefix).2")
+        #expect(cached("ns.evil.example.", .a) == "-")
+    }
+}
+
+/// `name type rdata`, lower case.
+func brief(_ record: Record) -> String {
+    let fields = record.description.split(separator: "\t")
+    return "\(fields[0]) \(fields[3]) \(fields[4...].joined(separator: " "))".lowercased()
+}
