@@ -3,12 +3,12 @@
 
 import Foundation
 import Pipeline
-import Plugins
 import SwiftletTestSupport
 import Synchronization
 import Testing
 
 @testable import Host
+@testable import Plugins
 
 /// `- count: { name: root }`: counts the queries a server receives (for the fake Internet's servers).
 enum CountPlugin: Plugin {
@@ -340,6 +340,83 @@ func brief(_ record: Record) -> String {
                 compared += 1
             }
             #expect(compared > 200)
+        }
+    }
+}
+
+@Suite struct RecursiveConfigurationTests {
+    static func chain(_ plugins: String) -> String {
+        "servers:\n  - listen: [\"127.0.0.1:5399\"]\n    plugins:\n\(plugins)\n"
+    }
+
+    @Test func optionsAreCheckedWithClearErrors() {
+        #expect(buildError(Self.chain("      - recursive: {}")) == "built")
+        #expect(
+            buildError(Self.chain("      - cache: {}\n      - recursive: { qname_minimisation: strict }")) == "built"
+        )
+        #expect(
+            buildError(Self.chain("      - recursive: { limits: { depth: 0 } }")).contains(
+                "limits.depth: must be from 1 to 64, not 0"
+            )
+        )
+        #expect(buildError(Self.chain("      - recursive: { qname_minimisation: sometimes }")).contains("test.yaml:4:"))
+        #expect(buildError(Self.chain("      - recursive: { limits: { hops: 3 } }")).contains("hops"))
+        #expect(
+            buildError(Self.chain("      - recursive: { root_hints: no-such.hints }")).contains(
+                "root_hints: cannot read"
+            )
+        )
+        // The cache stores what recursive learns, so it has to come first.
+        #expect(buildError(Self.chain("      - recursive: {}\n      - cache: {}")).contains("cache"))
+    }
+
+    @Test func rootHintsFilesAreReadOrRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-hints-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let good = directory.appendingPathComponent("good.hints").path
+        try ".\t3600000\tNS\tA.ROOT-SERVERS.NET.\nA.ROOT-SERVERS.NET.\t3600000\tA\t198.41.0.4\n".write(
+            toFile: good,
+            atomically: true,
+            encoding: .utf8
+        )
+        let hints = try RootHints.load(path: good)
+        #expect(hints.servers.map(\.name) == [name("a.root-servers.net.")])
+        #expect(hints.servers[0].addresses == [IPAddress("198.41.0.4")!])
+        let empty = directory.appendingPathComponent("empty.hints").path
+        try ". 3600000 NS a.root-servers.net.\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        #expect(throws: PluginSetupError.self) { try RootHints.load(path: empty) }
+        let broken = directory.appendingPathComponent("broken.hints").path
+        try ". 3600000 NS\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        #expect(buildError(Self.chain("      - recursive: { root_hints: \(broken) }")).contains("broken.hints:1:"))
+        #expect(RootHints.builtIn.servers.count == 13)
+    }
+}
+
+// On the fake Internet's addresses, so in its serialized suite.
+extension RecursiveInternetTests {
+    /// `forward` for one domain and `recursive` for the rest, in one chain.
+    @Test(.enabled(if: KnotServer.available)) func forwardAndRecursiveShareAChain() async throws {
+        let upstream = try FakeUpstream { query, _ in
+            .reply(answer("\(query.questions[0].name) 60 IN A 192.0.2.53"))
+        }
+        defer { upstream.stop() }
+        try await FakeInternet.with { net in
+            try await withServer(
+                plugins: """
+                          - cache: {}
+                          - forward: { to: ["\(upstream.address)"], zones: [corp.example.] }
+                          - recursive: { root_hints: \(net.hints), allow_loopback: true, ipv6: off }
+                    """
+            ) { server in
+                let forwarded = try await server.ask(query("intranet.corp.example.", .a))
+                #expect(forwarded.answers.map(brief) == ["intranet.corp.example. a 192.0.2.53"])
+                let resolved = try await server.ask(query("h1.s2.example.", .a))
+                #expect(resolved.answers.map(brief) == ["h1.s2.example. a 198.19.2.1"])
+                #expect(upstream.queries.udp == 1)
+            }
         }
     }
 }
