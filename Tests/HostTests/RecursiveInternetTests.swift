@@ -133,12 +133,10 @@ struct FakeInternet {
         do {
             for (server, zones) in byServer.sorted(by: { $0.key < $1.key }) {
                 if server == 3 && KnotServer.available {
-                    net.knot = try KnotServer.start(
-                        zone: zones[0].1,
-                        origin: zones[0].0,
-                        host: "\(FakeInternet.prefix).3",
-                        port: 53
-                    )
+                    let zone = zones[0]
+                    net.knot = try await blocking {
+                        try KnotServer.start(zone: zone.1, origin: zone.0, host: "\(FakeInternet.prefix).3", port: 53)
+                    }
                     continue
                 }
                 let list = zones.map { "{ origin: \"\($0.0)\", file: \($0.1) }" }.joined(separator: ", ")
@@ -240,12 +238,6 @@ struct UnboundResolver {
     }
 }
 
-/// `name type rdata`, lower case: a record without its TTL and class.
-func brief(_ record: Record) -> String {
-    let fields = record.description.split(separator: "\t")
-    return "\(fields[0]) \(fields[3]) \(fields[4...].joined(separator: " "))".lowercased()
-}
-
 @Suite(.serialized) struct RecursiveInternetTests {
     /// A response as compared: RCODE, RA/AA, and each section as a set of records without TTLs (letter case folded).
     static func summary(_ message: Message) -> String {
@@ -325,7 +317,8 @@ func brief(_ record: Record) -> String {
     }
 
     func compareWithUnbound(_ net: FakeInternet) async throws {
-        let unbound = try UnboundResolver.start(hints: net.hints)
+        let hints = net.hints
+        let unbound = try await blocking { try UnboundResolver.start(hints: hints) }
         defer { unbound.stop() }
         let unboundClient = DNSClient(server: unbound.address, timeout: 3)
         try await withServer(plugins: RecursiveInternetTests.resolverConfig(net)) { server in

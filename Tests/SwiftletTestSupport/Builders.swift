@@ -77,3 +77,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+/// `name type rdata` in lower case: a record without its TTL and class, for comparing answers.
+public func brief(_ record: Record) -> String {
+    let fields = record.description.split(separator: "\t")
+    return "\(fields[0]) \(fields[3]) \(fields[4...].joined(separator: " "))".lowercased()
+}

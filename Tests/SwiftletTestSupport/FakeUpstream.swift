@@ -102,12 +102,16 @@ public final class FakeUpstream: @unchecked Sendable {
     /// The address as `forward`'s `to:` takes it.
     public var address: String { "\(self.host):\(self.port)" }
 
+    /// Stops serving; the sockets close once the serving threads have seen it (their reads time out within 100 ms),
+    /// off the caller's thread, so async tests do not block a cooperative thread.
     public func stop() {
         self.running.store(false, ordering: .releasing)
-        usleep(200_000)
-        close(self.udp)
-        close(self.tcp)
-        close(self.other)
+        let (udp, tcp, other) = (self.udp, self.tcp, self.other)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            close(udp)
+            close(tcp)
+            close(other)
+        }
     }
 
     /// The reply's octets for an action, with the query's ID and question filled in.

@@ -105,6 +105,8 @@ final class Resolver: Sendable {
     static let parallelServerLookups = 4
     /// Minimised queries per fetch before the rest of the name is shown at once (RFC 9156 §2.3 MAX_MINIMISE_COUNT).
     static let maximumMinimisedQueries = 10
+    /// Rounds of new tries for servers that timed out, after every address of a delegation was tried once.
+    static let timeoutRetries = 1
     /// The EDNS payload size we advertise (DNS flag day 2020).
     static let payloadSize: UInt16 = 1232
 
@@ -511,6 +513,8 @@ final class Resolver: Sendable {
         var missingNames = 0
         var lastProblem = "no address for any name server"
         var limitMet: Resolution? = nil
+        var timedOut: Set<IPAddress> = []
+        var retries = 0
         while true {
             let (addresses, unknown) = self.addresses(of: delegation)
             for address in addresses where !tried.contains(address) {
@@ -535,6 +539,7 @@ final class Resolver: Sendable {
                 do { reply = try await self.exchange(question, with: address, deadline: context.budget.deadline) } catch
                 {
                     lastProblem = "\(address): \(UpstreamError.describe(error))"
+                    if case UpstreamError.timeout = error { timedOut.insert(address) }
                     continue
                 }
                 if let problem = Resolver.lameness(of: reply, zone: delegation.zone, name: question.name) {
@@ -547,7 +552,16 @@ final class Resolver: Sendable {
                 return .reply(reply)
             }
             let pending = unknown.filter { !looked.contains($0) }
-            guard !pending.isEmpty, self.clock() < context.budget.deadline else { break }
+            guard self.clock() < context.budget.deadline else { break }
+            if pending.isEmpty {
+                // Every address tried: those that only timed out get one more try, with their backed-off timeout
+                // (a lost datagram should not fail the zone; Unbound retries too).
+                guard retries < Resolver.timeoutRetries, !timedOut.isEmpty else { break }
+                retries += 1
+                tried.subtract(timedOut)
+                timedOut = []
+                continue
+            }
             // Known addresses are exhausted: look up the NS names that have none, a few at a time.
             // Never more lookups than NXDOMAINs may still come (NXNSAttack: at most 5 per delegation).
             let allowed = min(Resolver.parallelServerLookups, Resolver.maximumMissingServerNames - missingNames)
