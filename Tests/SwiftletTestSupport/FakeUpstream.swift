@@ -96,6 +96,9 @@ public final class FakeUpstream: @unchecked Sendable {
 
     public enum DNSFakeError: Error { case bind }
 
+    /// The source port of the last UDP query (a spoofing test aims its forgeries at it).
+    public let lastPeerPort = Atomic<UInt16>(0)
+
     /// Queries received so far over UDP and over TCP.
     public var queries: (udp: Int, tcp: Int) { self.counts.withLock { $0 } }
 
@@ -137,6 +140,10 @@ public final class FakeUpstream: @unchecked Sendable {
             }
             guard count > 0, let query = try? Message(wire: Array(buffer[0..<count])) else { continue }
             self.counts.withLock { $0.udp += 1 }
+            if peer.ss_family == sa_family_t(AF_INET) {
+                let port = withUnsafeBytes(of: &peer) { $0.load(fromByteOffset: 2, as: UInt16.self) }
+                self.lastPeerPort.store(UInt16(bigEndian: port), ordering: .relaxed)
+            }
             let action = self.script(query, .udp)
             let peerCopy = peer
             let peerLengthCopy = peerLength

@@ -1,4 +1,4 @@
-// SpoofingTests: while a slow server is being asked, forged answers arrive from everywhere; none is believed or cached.
+// SpoofingTests: while a slow server is being asked, forged answers arrive from every side; none is believed or cached.
 
 import Foundation
 import Glibc
@@ -11,8 +11,9 @@ import Testing
 @testable import Plugins
 
 @Suite struct SpoofingTests {
-    /// Sends `bytes` from `source`:53 to every port of 127.0.0.1 in the kernel's ephemeral range (a blind flood).
-    static func flood(_ bytes: [UInt8], from source: String) {
+    /// Sends `bytes` `count` times from `source`:53 to `port` on 127.0.0.1: forgeries from the wrong address at the
+    /// resolver's own port (only the port a test can see; a blind flood over every port would hit the other tests).
+    static func flood(_ bytes: [UInt8], from source: String, to port: UInt16, count: Int) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
         var one: Int32 = 1
@@ -30,8 +31,8 @@ import Testing
         var target = sockaddr_in()
         target.sin_family = sa_family_t(AF_INET)
         target.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        for port in UInt16(32768)...UInt16(60999) {
-            target.sin_port = port.bigEndian
+        target.sin_port = port.bigEndian
+        for _ in 0..<count {
             _ = bytes.withUnsafeBytes { raw in
                 withUnsafePointer(to: &target) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -66,6 +67,7 @@ import Testing
         }
         defer { tld.stop() }
         let floods = Atomic<Int>(0)
+        let slowServer = Mutex<FakeUpstream?>(nil)
         let slow = try FakeUpstream(host: "\(prefix).4", port: 53) { query, _ in
             var real = Message(header: Header(flags: 0x8400))
             real.answers = [rr("www.slow.test. 3600 A 192.0.2.30")]
@@ -74,9 +76,10 @@ import Testing
             poison.authorities = [rr("test. 3600 NS ns.evil.example.")]
             poison.additionals = [rr("ns.evil.example. 3600 A 6.6.6.6")]
             let forged = FakeUpstream.bytes(poison, for: query)
-            // A blind flood from another address while the real answer is delayed.
+            // A flood from another address at the resolver's port while the real answer is delayed.
             floods.add(1, ordering: .relaxed)
-            Thread { SpoofingTests.flood(forged, from: "\(prefix).99") }.start()
+            let port = slowServer.withLock { $0?.lastPeerPort.load(ordering: .relaxed) ?? 0 }
+            Thread { SpoofingTests.flood(forged, from: "\(prefix).99", to: port, count: 1000) }.start()
             var wrongID = forged
             wrongID[1] ^= 0x5A
             var wrongCase = query
@@ -95,6 +98,7 @@ import Testing
                 .delay(0.3, junk),
             ])
         }
+        slowServer.withLock { $0 = slow }
         defer { slow.stop() }
         var options = RecursiveOptions()
         options.allowLoopback = true
@@ -123,7 +127,8 @@ import Testing
         #expect(result.responseCode == .noError)
         #expect(result.answers.map(brief) == ["www.slow.test. a 192.0.2.30"])
         #expect(floods.load(ordering: .relaxed) == 1)
-        // The wrong-ID and wrong-case datagrams reach our socket and are turned away; the others never reach it.
+        // The wrong-ID and wrong-case datagrams reach our socket and are turned away; the kernel drops the others
+        // (the socket is connected to the server's address and port).
         #expect(rejected.load(ordering: .relaxed) >= 2)
         let now = Clock.nanoseconds()
         func cached(_ name: String, _ type: RecordType) -> String {
