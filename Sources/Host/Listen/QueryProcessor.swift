@@ -31,7 +31,17 @@ final class QueryProcessor: Sendable {
     let logger: Logger
     let transport: Transport
 
-    init(cache: MessageCache, table: BlockTable, transport: Transport, logger: Logger) {
+    /// Where suspended queries run: the event loops of the upstream sockets (nil: the server's dispatch queue).
+    let loopExecutors: EventLoopTaskExecutors?
+
+    init(
+        cache: MessageCache,
+        table: BlockTable,
+        transport: Transport,
+        logger: Logger,
+        loopExecutors: EventLoopTaskExecutors? = nil
+    ) {
+        self.loopExecutors = loopExecutors
         self.cache = cache
         self.table = Mutex(table)
         self.metrics = ServerMetrics(transport: transport.rawValue)
@@ -206,7 +216,8 @@ final class QueryProcessor: Sendable {
             }
             let target = sink()
             let owned = query
-            Task(executorPreference: ServerExecutor.shared) {
+            let executor: any TaskExecutor = self.loopExecutors?.next() ?? ServerExecutor.shared
+            Task(executorPreference: executor) {
                 var query = owned
                 // A handler may have left a fallback for a slow chain (serve-stale's client timeout, RFC 8767 §5):
                 // it goes to the client after its delay unless the chain finished first; the chain completes anyway.

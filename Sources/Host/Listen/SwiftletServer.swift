@@ -14,6 +14,8 @@ public final class SwiftletServer: @unchecked Sendable {
     public let logger: Logger
     public let cache: MessageCache
     private let group: MultiThreadedEventLoopGroup
+    /// Suspended queries run on the loops of `group`, where plugins' upstream sockets live.
+    private let loopExecutors: EventLoopTaskExecutors
     private let admin: AdminState
     private var configuration: Configuration
     private var listeners: [ListenAddress: AddressListeners] = [:]
@@ -39,6 +41,7 @@ public final class SwiftletServer: @unchecked Sendable {
         self.logger = logger
         self.cache = MessageCache()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
+        self.loopExecutors = EventLoopTaskExecutors(group: self.group)
         self.admin = AdminState(registry: MetricsBootstrap.registry, token: configuration.admin?.token)
     }
 
@@ -57,8 +60,20 @@ public final class SwiftletServer: @unchecked Sendable {
                 let blocks = self.blocks(listeningOn: address, in: self.configuration, built: self.blocks)
                 let table = BlockTable(blocks: blocks)
                 let listeners = AddressListeners(
-                    udp: QueryProcessor(cache: self.cache, table: table, transport: .udp, logger: self.logger),
-                    tcp: QueryProcessor(cache: self.cache, table: table, transport: .tcp, logger: self.logger)
+                    udp: QueryProcessor(
+                        cache: self.cache,
+                        table: table,
+                        transport: .udp,
+                        logger: self.logger,
+                        loopExecutors: self.loopExecutors
+                    ),
+                    tcp: QueryProcessor(
+                        cache: self.cache,
+                        table: table,
+                        transport: .tcp,
+                        logger: self.logger,
+                        loopExecutors: self.loopExecutors
+                    )
                 )
                 let blockConfigs = self.configuration.servers.filter { $0.listen.contains(address) }
                 let workerCount = blockConfigs.compactMap(\.workers).max() ?? System.coreCount

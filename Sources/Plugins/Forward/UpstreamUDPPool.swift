@@ -15,11 +15,13 @@ final class UpstreamUDPPool: Sendable {
         var pending: [UInt16: PendingQuery] = [:]
     }
 
-    /// Sockets per upstream.
-    static let size = 32
+    /// Sockets per upstream and event loop.
+    static let perLoop = 16
 
     let upstream: SocketAddress
     let group: any EventLoopGroup
+    /// The group's loops: a query uses a socket of the loop it runs on, so it never hops between threads.
+    let loops: [any EventLoop]
     let slots: [SlotBox]
 
     /// Mutexes cannot live in an array; each slot gets a small box.
@@ -31,7 +33,8 @@ final class UpstreamUDPPool: Sendable {
     init(upstream: SocketAddress, group: any EventLoopGroup, rejected: @escaping @Sendable () -> Void) {
         self.upstream = upstream
         self.group = group
-        self.slots = (0..<UpstreamUDPPool.size).map { _ in SlotBox() }
+        self.loops = Array(group.makeIterator())
+        self.slots = (0..<UpstreamUDPPool.perLoop * max(1, self.loops.count)).map { _ in SlotBox() }
         self.rejected = rejected
     }
 
@@ -40,7 +43,7 @@ final class UpstreamUDPPool: Sendable {
             if let channel = slot.channel, channel.isActive { return channel.eventLoop.makeSucceededFuture(channel) }
             if let opening = slot.opening { return opening }
             let bindHost = self.upstream.protocol == .inet6 ? "::" : "0.0.0.0"
-            let opening = DatagramBootstrap(group: self.group)
+            let opening = DatagramBootstrap(group: self.loops[index / UpstreamUDPPool.perLoop])
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(PooledUDPHandler(pool: self, index: index))
@@ -65,7 +68,8 @@ final class UpstreamUDPPool: Sendable {
 
     /// Sends `packet` (whose ID is `id`) on a random socket of the pool and waits at most `timeout` for the answer.
     func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
-        let index = Int.random(in: 0..<UpstreamUDPPool.size)
+        let loop = self.loops.firstIndex { $0.inEventLoop } ?? Int.random(in: 0..<self.loops.count)
+        let index = loop * UpstreamUDPPool.perLoop + Int.random(in: 0..<UpstreamUDPPool.perLoop)
         let channel = try await self.channel(index)
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let registered = self.slots[index].state.withLock { slot -> Bool in

@@ -24,7 +24,9 @@ struct NameServerTransport: Sendable {
         timeout: TimeAmount
     ) async throws -> [UInt8] {
         let remote = try self.socketAddress(address)
-        let loop = self.group.next()
+        let local = address.isIPv6 ? NameServerTransport.anyIPv6 : NameServerTransport.anyIPv4
+        // The loop this task runs on (suspended queries run on the server's loops), so nothing hops threads.
+        let loop = self.group.any()
         let promise = loop.makePromise(of: [UInt8].self)
         let handler = AnswerCatcher(
             remote: remote,
@@ -33,29 +35,36 @@ struct NameServerTransport: Sendable {
             promise: promise,
             rejected: self.rejected
         )
-        let channel: any Channel
-        do {
-            channel = try await DatagramBootstrap(group: loop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-                }
-                .bind(host: address.isIPv6 ? "::" : "0.0.0.0", port: 0)
-                .flatMap { channel in channel.connect(to: remote).map { channel } }
-                .get()
-        } catch {
-            promise.fail(UpstreamError.connection("\(error)"))
+        // One chain of futures on the event loop: open, connect, send, and the answer (or the timeout), then close;
+        // the task awaits once. (Awaiting the channel first and writing from the task costs two more thread hops.)
+        let bound = DatagramBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }
+            .bind(to: local)
+        bound.whenFailure { promise.fail(UpstreamError.connection("\($0)")) }
+        let answer = bound.flatMap { channel -> EventLoopFuture<[UInt8]> in
+            let timer = loop.scheduleTask(in: timeout) { promise.fail(UpstreamError.timeout) }
+            var buffer = channel.allocator.buffer(capacity: packet.count)
+            buffer.writeBytes(packet)
+            let envelope = AddressedEnvelope(remoteAddress: remote, data: buffer)
+            channel.connect(to: remote)
+                .flatMap { channel.writeAndFlush(envelope) }
+                .whenFailure { promise.fail(UpstreamError.connection("\($0)")) }
+            return promise.futureResult.always { _ in
+                timer.cancel()
+                channel.close(promise: nil)
+            }
+        }
+        do { return try await answer.get() } catch let error as UpstreamError { throw error } catch {
             throw UpstreamError.connection("\(error)")
         }
-        let timer = loop.scheduleTask(in: timeout) { promise.fail(UpstreamError.timeout) }
-        var buffer = channel.allocator.buffer(capacity: packet.count)
-        buffer.writeBytes(packet)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
-        defer {
-            timer.cancel()
-            channel.close(promise: nil)
-        }
-        return try await promise.futureResult.get()
     }
+
+    /// The wildcard addresses a query's socket binds to (the kernel picks a random port), made once: resolving
+    /// "0.0.0.0" by name would call getaddrinfo, and with it getifaddrs, on every query.
+    static let anyIPv4 = try! SocketAddress(ipAddress: "0.0.0.0", port: 0)
+    static let anyIPv6 = try! SocketAddress(ipAddress: "::", port: 0)
 
     /// Sends `packet` over a new TCP connection and waits at most `timeout` for the answer.
     func tcp(
