@@ -23,6 +23,19 @@ log: { level: warning }
 YAML
 RESOLVERS=${RESOLVERS:-unbound kresd} SWIFTLET=$swiftlet SWIFTLET_CONFIG=$out/recursive.yaml \
     bash "$shared/recursion.sh" | tee "$out/last.txt"
+# Memory per cached name: swiftlet alone on the fake Internet, RSS before and after the cold pass.
+summary="$(ls -td "$BENCH_OUT"/recursion-*/ | head -1)summary.txt"
+source "$shared/fakenet.sh"
+fakenet_start >&2
+"$swiftlet" run --config "$out/recursive.yaml" > "$out/memory-server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; fakenet_stop >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 50); do dig +time=1 +tries=1 @127.0.0.1 -p "${SWIFTLET_PORT:-5320}" localhost. A >/dev/null 2>&1 && break; sleep 0.1; done
+before=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+names=$(wc -l < "$FAKENET_OUT/queries.txt")
+dnsperf -s 127.0.0.1 -p "${SWIFTLET_PORT:-5320}" -d "$FAKENET_OUT/queries.txt" -Q 2000 -l 0 -n 1 > "$out/memory-dnsperf.txt" 2>&1 || true
+after=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+echo "memory: RSS $before KB before, $after KB after $names cold names: $(( (after - before) * 1024 / names )) bytes per name (both cache levels, delegations and infrastructure included)" | tee -a "$out/last.txt"
 # resolver cold_p50 cold_p99 lost upstr_q root tld sld warm_qps vs_best rcodes
 awk -v thresholds="$here/recursion.thresholds" '
     BEGIN { while ((getline line < thresholds) > 0) { split(line, f, " "); if (f[1] !~ /^#/ && f[1] != "") limit[f[1]] = f[2] } }
@@ -39,4 +52,4 @@ awk -v thresholds="$here/recursion.thresholds" '
         if (vs < limit["warm_vs_best_min"]) { print "warm QPS " vs " of the best reference < " limit["warm_vs_best_min"]; bad = 1 }
         if (bad) exit 1
         print "recursion: within bench/recursion.thresholds"
-    }' "$(ls -td "$BENCH_OUT"/recursion-*/ | head -1)summary.txt"
+    }' "$summary"
