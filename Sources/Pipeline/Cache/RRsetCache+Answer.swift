@@ -21,7 +21,8 @@ public struct CachedAnswer: Sendable, Equatable {
 extension RRsetCache {
     /// The answer to `question` from cached data of answer trust (glue and referral NS sets are never answers), following
     /// CNAMEs up to `maximumChain` links; nil when nothing about the question's name is cached. When a chain is cached
-    /// but its end is not, the result has `pending` set to the name still to be resolved.
+    /// but its end is not, the result has `pending` set to the name still to be resolved. A remembered failure of the
+    /// question itself is a SERVFAIL result. Each RRset on the way is looked up once (one hit counted).
     public func answer(
         _ question: Question,
         dnssecOK: Bool,
@@ -85,6 +86,15 @@ extension RRsetCache {
                         authorities: [soa],
                         minimumTTL: min(minimum, soa.ttl),
                         stale: stale
+                    )
+                case .serverFailure where answers.isEmpty && !hit.isStale:
+                    // A recent failure to resolve the question itself (RFC 2308 §7).
+                    return CachedAnswer(
+                        responseCode: .servFail,
+                        answers: [],
+                        authorities: [],
+                        minimumTTL: 0,
+                        stale: false
                     )
                 case .nxDomain, .serverFailure:
                     return partial()

@@ -55,7 +55,8 @@ public final class RRsetCache: Sendable {
         public var type: RecordType
         public var recordClass: RecordClass
         public init(name: DomainName, type: RecordType, recordClass: RecordClass = .in) {
-            self.name = name.lowercased()
+            // DomainName hashes and compares without regard to case: no lower-cased copy per key.
+            self.name = name
             self.type = type
             self.recordClass = recordClass
         }

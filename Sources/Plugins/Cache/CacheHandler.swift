@@ -41,19 +41,21 @@ final class CacheHandler: QueryHandler {
         guard !question.type.isMetaType else { return .next }
         let now = Clock.nanoseconds()
         let dnssecOK = query.request.edns?.dnssecOK ?? false
-        if let failure = self.cache.lookup(
-            RRsetCache.Key(name: question.name, type: question.type, recordClass: question.recordClass),
-            now: now
-        ),
-            failure.content == .serverFailure, !failure.isStale
-        {
+        let cached = self.cache.answer(
+            question,
+            dnssecOK: dnssecOK,
+            now: now,
+            allowStale: false,
+            maximumChain: CacheHandler.maximumChain
+        )
+        if cached?.responseCode == .servFail {
             self.hits.increment()
             query.response = Message.response(to: query.request, responseCode: .servFail)
             query.response?.header.recursionAvailable = true
             query.answeredBy = CachePlugin.name
             return .answered
         }
-        guard let assembled = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: false) else {
+        guard let assembled = cached, assembled.pending == nil else {
             self.misses.increment()
             if self.options.serveStale.nanoseconds > 0,
                 var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)
@@ -105,7 +107,8 @@ final class CacheHandler: QueryHandler {
         query.cacheability = assembled.stale ? .never : .upTo(seconds: assembled.minimumTTL)
     }
 
-    /// The complete answer to `question` from cached data, or nil when something is missing.
+    /// The complete answer to `question` from cached data (stale data allowed or not), or nil when something is
+    /// missing.
     func assemble(_ question: Question, dnssecOK: Bool, now: UInt64, allowStale: Bool) -> CachedAnswer? {
         guard
             let answer = self.cache.answer(
@@ -114,7 +117,7 @@ final class CacheHandler: QueryHandler {
                 now: now,
                 allowStale: allowStale,
                 maximumChain: CacheHandler.maximumChain
-            ), answer.pending == nil
+            ), answer.pending == nil, answer.responseCode != .servFail
         else { return nil }
         return answer
     }

@@ -219,7 +219,7 @@ final class Resolver: Sendable {
         while true {
             let current = Question(name: name, type: question.type, recordClass: question.recordClass)
             if let cached = self.cache.answer(current, dnssecOK: false, now: self.clock(), allowStale: false),
-                cached.pending == nil
+                cached.pending == nil, cached.responseCode != .servFail
             {
                 return Resolution(
                     responseCode: cached.responseCode,

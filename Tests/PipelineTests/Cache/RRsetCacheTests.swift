@@ -73,3 +73,42 @@ import Testing
         #expect(cache.usage.evictions > 900)
     }
 }
+
+@Suite struct RRsetCacheAnswerTests {
+    @Test func oneLookupPerRRsetAndRememberedFailures() {
+        let cache = RRsetCache()
+        let question = Question(name: name("www.example.org."), type: .a)
+        cache.store(
+            RRsetCache.Key(name: name("www.example.org."), type: .a),
+            .records([rr("www.example.org. 300 IN A 192.0.2.1")], signatures: nil),
+            trust: .answerAuthoritative,
+            ttl: 300,
+            now: 0
+        )
+        // Looked up by another letter case: the same entry, one hit per answer.
+        let first = cache.answer(
+            Question(name: name("WWW.Example.ORG."), type: .a),
+            dnssecOK: false,
+            now: 0,
+            allowStale: false
+        )
+        #expect(first?.finalHit?.hits == 1)
+        let second = cache.answer(question, dnssecOK: false, now: 0, allowStale: false)
+        #expect(second?.finalHit?.hits == 2)
+        #expect(second?.answers.map(\.description) == ["www.example.org.\t300\tIN\tA\t192.0.2.1"])
+        // A remembered SERVFAIL is a SERVFAIL answer while fresh, and nothing once stale.
+        let failing = Question(name: name("broken.example.org."), type: .a)
+        cache.store(
+            RRsetCache.Key(name: failing.name, type: .a),
+            .serverFailure,
+            trust: .answerNonAuthoritative,
+            ttl: 5,
+            staleWindow: 10,
+            now: 0
+        )
+        #expect(
+            cache.answer(failing, dnssecOK: false, now: 1_000_000_000, allowStale: false)?.responseCode == .servFail
+        )
+        #expect(cache.answer(failing, dnssecOK: false, now: 6_000_000_000, allowStale: true) == nil)
+    }
+}
