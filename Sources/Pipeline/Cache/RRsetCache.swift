@@ -199,6 +199,8 @@ public final class RRsetCache: Sendable {
     public let ttlLimits: TTLLimits
     private let shards: [ShardBox]
     private let evictions = Atomic<Int>(0)
+    /// The shards' bytes summed as they change, so the memory gauge reads one atomic instead of taking every lock.
+    private let bytesHeld = Atomic<Int>(0)
 
     public init(maxBytes: Int = 64 << 20, shardCount: Int = 16, ttlLimits: TTLLimits = TTLLimits()) {
         self.maxBytes = maxBytes
@@ -215,7 +217,9 @@ public final class RRsetCache: Sendable {
         self.shard(key).state.withLock { shard -> RRsetCacheHit? in
             guard var entry = shard.entries[key] else { return nil }
             if now >= entry.staleUntil {
+                let before = shard.bytes
                 shard.drop(key)
+                self.bytesHeld.add(shard.bytes - before, ordering: .relaxed)
                 return nil
             }
             entry.frequency = min(entry.frequency + 1, 3)
@@ -258,15 +262,24 @@ public final class RRsetCache: Sendable {
         let budget = self.maxBytes / self.shards.count
         return self.shard(key).state.withLock { shard -> Bool in
             if let existing = shard.entries[key], existing.trust > trust && now < existing.expiresAt { return false }
+            let before = shard.bytes
             let evicted = shard.put(key, entry, budget: budget)
+            self.bytesHeld.add(shard.bytes - before, ordering: .relaxed)
             if evicted > 0 { self.evictions.add(evicted, ordering: .relaxed) }
             return true
         }
     }
 
     public func remove(_ key: Key) {
-        self.shard(key).state.withLock { $0.drop(key) }
+        self.shard(key).state.withLock { shard in
+            let before = shard.bytes
+            shard.drop(key)
+            self.bytesHeld.add(shard.bytes - before, ordering: .relaxed)
+        }
     }
+
+    /// Bytes held (the estimate `usage` reports), without locking: for a gauge updated per query.
+    public var bytes: Int { self.bytesHeld.load(ordering: .relaxed) }
 
     /// Bytes held (an estimate: records' wire sizes plus a fixed overhead per entry), entries and evictions.
     public var usage: (bytes: Int, entries: Int, evictions: Int) {

@@ -165,7 +165,7 @@ final class CacheHandler: QueryHandler {
         default:
             break
         }
-        self.memory.record(self.cache.usage.bytes)
+        self.memory.record(self.cache.bytes)
     }
 
     /// A record of a stale answer as it is served: TTL at most 30, and 30 once expired (RFC 8767 §4).

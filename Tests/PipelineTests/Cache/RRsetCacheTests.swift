@@ -70,6 +70,7 @@ import Testing
         }
         #expect(hot.allSatisfy { cache.lookup($0, now: 0) != nil })
         #expect(cache.usage.bytes <= 12_000)
+        #expect(cache.bytes == cache.usage.bytes)
         #expect(cache.usage.evictions > 900)
     }
 }
