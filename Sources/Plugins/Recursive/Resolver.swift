@@ -218,14 +218,29 @@ final class Resolver: Sendable {
         func aliases(_ records: [Record]) -> Int { records.count { $0.type == .cname } }
         while true {
             let current = Question(name: name, type: question.type, recordClass: question.recordClass)
-            if let cached = self.cache.answer(current, dnssecOK: false, now: self.clock(), allowStale: false),
-                cached.pending == nil, cached.responseCode != .servFail
-            {
-                return Resolution(
-                    responseCode: cached.responseCode,
-                    answers: chain + cached.answers,
-                    authorities: cached.authorities
-                )
+            let cached = self.cache.answer(
+                current,
+                dnssecOK: false,
+                now: self.clock(),
+                allowStale: false,
+                maximumChain: self.limits.cnameChain - links
+            )
+            if let cached, cached.responseCode != .servFail {
+                guard let pending = cached.pending else {
+                    return Resolution(
+                        responseCode: cached.responseCode,
+                        answers: chain + cached.answers,
+                        authorities: cached.authorities
+                    )
+                }
+                // The chain is cached up to `pending`: resolve from there.
+                links += aliases(cached.answers)
+                chain += cached.answers
+                name = pending
+                if links > self.limits.cnameChain {
+                    return .limit("CNAME chain longer than \(self.limits.cnameChain) (limit cname_chain)")
+                }
+                continue
             }
             switch await self.iterate(current, context: context) {
             case .answer(let records):
