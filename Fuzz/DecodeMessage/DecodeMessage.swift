@@ -8,6 +8,8 @@
 //     of each section, and exceed the limit only when no record was written.
 //  4. `description` must not crash; each record's RDATA presentation must parse back to the same RDATA, and its whole
 //     presentation line (`Record.description`) back to the same record.
+//  5. Scrubbing the packet as a reply about its question from a server of each zone above the name (the recursive
+//     plugin's ReplyScrubber) must not crash and must keep only what that zone may speak for.
 //
 // A property that fails calls `fatalError` with what differed, so libFuzzer saves the input as a crash artifact.
 
@@ -27,6 +29,7 @@ func checkPacket(_ packet: UnsafeRawBufferPointer) {
     checkRoundTrip(message)
     checkSmallEncoding(message)
     checkPresentation(message)
+    checkScrubbing(message)
 }
 
 // MARK: 1. RequestView agrees with the full decoder
@@ -190,4 +193,28 @@ func difference(_ a: Message, _ b: Message) -> String {
         }
     }
     return "(no field differs)"
+}
+
+// MARK: 5. Bailiwick scrubbing keeps only what the zone may speak for
+
+func checkScrubbing(_ message: Message) {
+    guard let question = message.question else { return }
+    var zone: DomainName? = question.name
+    while let current = zone {
+        let result = ReplyScrubber(zone: current, name: question.name, type: question.type, maximumChain: 11)
+            .scrub(message)
+        let kept = result.message
+        if let stray = (kept.answers + kept.authorities + kept.additionals).first(where: {
+            !$0.name.isSubdomain(of: current)
+        }) {
+            fail("scrubbing for zone \(current) kept \(stray), outside it", message)
+        }
+        if let stray = kept.additionals.first(where: { $0.type != .a && $0.type != .aaaa }) {
+            fail("scrubbing kept \(stray) in the additional section", message)
+        }
+        if result.chain.first != question.name || result.chain.count > 12 {
+            fail("scrubbing gave the chain \(result.chain)", message)
+        }
+        zone = current.parent
+    }
 }

@@ -1,6 +1,9 @@
 // ReplyScrubber: what an authoritative server may speak for, kept; everything else dropped before caching.
 
+// Fuzz/run.sh compiles this file into its one-module fuzz target together with the Pipeline sources.
+#if canImport(Pipeline)
 import Pipeline
+#endif
 
 /// Bailiwick scrubbing (RFC 5452 §6, Unbound's scrubber): a server asked about `name` as a server of `zone` may only
 /// tell us about names in `zone`. The answer keeps the RRsets on `name`'s CNAME/DNAME chain; the authority keeps an SOA
