@@ -1,0 +1,81 @@
+// CoalescingTests: identical questions in flight share one resolution, client queries and NS lookups alike.
+
+import NIOPosix
+import Pipeline
+import SwiftletTestSupport
+import Testing
+
+@testable import Plugins
+
+@Suite struct CoalescingTests {
+    @Test func identicalQuestionsInFlightShareOneResolution() async throws {
+        let prefix = "127.53.31"
+        let root = try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
+            var reply = Message(header: Header(flags: 0x8000))
+            if query.questions[0].name.isRoot {
+                reply.header.isAuthoritative = true
+                reply.answers = [rr(". 3600 NS a.root.")]
+                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
+            } else {
+                // Both zones are served by name servers without glue, in the other zone: NS lookups are needed.
+                reply.authorities = [rr("test. 3600 NS ns.test.")]
+                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
+            }
+            return .reply(reply)
+        }
+        defer { root.stop() }
+        let tld = try FakeUpstream(host: "\(prefix).2", port: 53) { query, _ in
+            let name = query.questions[0].name
+            var reply = Message(header: Header(flags: 0x8000))
+            if name.isSubdomain(of: try! DomainName("dns.test.")) {
+                reply.header.isAuthoritative = true
+                reply.answers = [rr("ns.dns.test. 3600 A \(prefix).4")]
+            } else {
+                reply.authorities = [rr("slow.test. 3600 NS ns.dns.test.")]
+            }
+            return .reply(reply)
+        }
+        defer { tld.stop() }
+        let slow = try FakeUpstream(host: "\(prefix).4", port: 53) { query, _ in
+            var reply = Message(header: Header(flags: 0x8400))
+            reply.answers = [Record(name: query.questions[0].name, ttl: 60, rdata: .a(IPv4Address(192, 0, 2, 31)))]
+            return .delay(0.2, reply)
+        }
+        defer { slow.stop() }
+        var options = RecursiveOptions()
+        options.allowLoopback = true
+        options.qnameMinimisation = .off
+        let resolver = Resolver(
+            cache: RRsetCache(),
+            hints: RootHints(servers: [
+                RootHints.Server(name: try DomainName("a.root."), addresses: [IPAddress("\(prefix).1")!])
+            ]),
+            options: options,
+            useIPv6: false,
+            transport: NameServerTransport(group: MultiThreadedEventLoopGroup.singleton, rejected: {}),
+            metrics: Scenario.metrics()
+        )
+        let question = Question(name: try DomainName("www.slow.test."), type: .a)
+        let answers = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    let budget = RequestBudget(limit: 200, deadline: Clock.nanoseconds() + 30_000_000_000)
+                    let result = await resolver.resolve(
+                        question,
+                        context: FetchContext(budget: budget, ancestry: [], depth: 0)
+                    )
+                    return result.answers.map(brief)
+                }
+            }
+            var all: [[String]] = []
+            for await answer in group { all.append(answer) }
+            return all
+        }
+        #expect(answers.count == 50)
+        #expect(answers.allSatisfy { $0 == ["www.slow.test. a 192.0.2.31"] })
+        // One resolution: one priming query, one referral, one NS-address lookup, one query to the slow server.
+        #expect(slow.queries.udp == 1)
+        #expect(root.queries.udp == 2)
+        #expect(tld.queries.udp == 2)
+    }
+}
