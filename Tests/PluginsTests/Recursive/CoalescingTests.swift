@@ -1,6 +1,5 @@
 // CoalescingTests: identical questions in flight share one resolution, client queries and NS lookups alike.
 
-import NIOPosix
 import Pipeline
 import SwiftletTestSupport
 import Testing
@@ -10,20 +9,9 @@ import Testing
 @Suite struct CoalescingTests {
     @Test func identicalQuestionsInFlightShareOneResolution() async throws {
         let prefix = "127.53.31"
-        let root = try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
-            var reply = Message(header: Header(flags: 0x8000))
-            if query.questions[0].name.isRoot {
-                reply.header.isAuthoritative = true
-                reply.answers = [rr(". 3600 NS a.root.")]
-                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
-            } else {
-                // Both zones are served by name servers without glue, in the other zone: NS lookups are needed.
-                reply.authorities = [rr("test. 3600 NS ns.test.")]
-                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
-            }
-            return .reply(reply)
-        }
+        let root = try TestTree.root(prefix)
         defer { root.stop() }
+        // slow.test.'s name server is in dns.test., without glue: an NS-address lookup is needed.
         let tld = try FakeUpstream(host: "\(prefix).2", port: 53) { query, _ in
             let name = query.questions[0].name
             var reply = Message(header: Header(flags: 0x8000))
@@ -42,19 +30,7 @@ import Testing
             return .delay(0.2, reply)
         }
         defer { slow.stop() }
-        var options = RecursiveOptions()
-        options.allowLoopback = true
-        options.qnameMinimisation = .off
-        let resolver = Resolver(
-            cache: RRsetCache(),
-            hints: RootHints(servers: [
-                RootHints.Server(name: try DomainName("a.root."), addresses: [IPAddress("\(prefix).1")!])
-            ]),
-            options: options,
-            useIPv6: false,
-            transport: NameServerTransport(group: MultiThreadedEventLoopGroup.singleton, rejected: {}),
-            metrics: Scenario.metrics()
-        )
+        let resolver = TestTree.resolver(prefix)
         let question = Question(name: try DomainName("www.slow.test."), type: .a)
         let answers = await withTaskGroup(of: [String].self) { group in
             for _ in 0..<50 {

@@ -313,6 +313,41 @@ struct Scenario {
     }
 }
 
+/// Pieces the hand-written resolver tests share: a root on `prefix`.1 that primes and refers `test.` to `prefix`.2,
+/// and a resolver whose only hint is that root.
+enum TestTree {
+    static func root(_ prefix: String) throws -> FakeUpstream {
+        try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
+            var reply = Message(header: Header(flags: 0x8000))
+            if query.questions[0].name.isRoot {
+                reply.header.isAuthoritative = true
+                reply.answers = [rr(". 3600 NS a.root.")]
+                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
+            } else {
+                reply.authorities = [rr("test. 3600 NS ns.test.")]
+                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
+            }
+            return .reply(reply)
+        }
+    }
+
+    static func resolver(_ prefix: String, rejected: @escaping @Sendable () -> Void = {}) -> Plugins.Resolver {
+        var options = RecursiveOptions()
+        options.allowLoopback = true
+        options.ipv6 = .off
+        options.qnameMinimisation = .off
+        return Resolver(
+            cache: RRsetCache(),
+            hints: RootHints(servers: [RootHints.Server(name: name("a.root."), addresses: [IPAddress("\(prefix).1")!])]
+            ),
+            options: options,
+            useIPv6: false,
+            transport: NameServerTransport(group: MultiThreadedEventLoopGroup.singleton, rejected: rejected),
+            metrics: Scenario.metrics()
+        )
+    }
+}
+
 struct ScenarioError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

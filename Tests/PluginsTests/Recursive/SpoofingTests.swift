@@ -2,7 +2,6 @@
 
 import Foundation
 import Glibc
-import NIOPosix
 import Pipeline
 import SwiftletTestSupport
 import Synchronization
@@ -45,19 +44,7 @@ import Testing
 
     @Test func forgedAnswersAreNeitherAcceptedNorCached() async throws {
         let prefix = "127.53.30"
-        let root = try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
-            let question = query.questions[0]
-            var reply = Message(header: Header(flags: 0x8000))
-            if question.name.isRoot {
-                reply.header.isAuthoritative = true
-                reply.answers = [rr(". 3600 NS a.root.")]
-                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
-            } else {
-                reply.authorities = [rr("test. 3600 NS ns.test.")]
-                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
-            }
-            return .reply(reply)
-        }
+        let root = try TestTree.root(prefix)
         defer { root.stop() }
         let tld = try FakeUpstream(host: "\(prefix).2", port: 53) { _, _ in
             var reply = Message(header: Header(flags: 0x8000))
@@ -100,24 +87,8 @@ import Testing
         }
         slowServer.withLock { $0 = slow }
         defer { slow.stop() }
-        var options = RecursiveOptions()
-        options.allowLoopback = true
-        options.ipv6 = .off
-        options.qnameMinimisation = .off
         let rejected = Atomic<Int>(0)
-        let resolver = Resolver(
-            cache: RRsetCache(),
-            hints: RootHints(servers: [
-                RootHints.Server(name: try DomainName("a.root."), addresses: [IPAddress("\(prefix).1")!])
-            ]),
-            options: options,
-            useIPv6: false,
-            transport: NameServerTransport(
-                group: MultiThreadedEventLoopGroup.singleton,
-                rejected: { rejected.add(1, ordering: .relaxed) }
-            ),
-            metrics: Scenario.metrics()
-        )
+        let resolver = TestTree.resolver(prefix) { rejected.add(1, ordering: .relaxed) }
         // A generous deadline: the whole test suite runs in parallel on two cores.
         let budget = RequestBudget(limit: 200, deadline: Clock.nanoseconds() + 30_000_000_000)
         let result = await resolver.resolve(
