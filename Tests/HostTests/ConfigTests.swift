@@ -235,3 +235,28 @@ import Yams
         )
     }
 }
+
+/// Limits that come from how the message cache keys views (4 bits of block, 12 bits of guard view).
+@Suite struct CacheViewLimitTests {
+    @Test func seventeenServerBlocksAreRefused() {
+        let block = "  - listen: [\"127.0.0.1:5399\"]\n    plugins:\n      - echo: {}\n"
+        let sixteen = "servers:\n" + String(repeating: block, count: 16)
+        #expect(buildError(sixteen) == "built")
+        let seventeen = "servers:\n" + String(repeating: block, count: 17)
+        #expect(
+            buildError(seventeen)
+                == "test.yaml:50:5: servers[16]: at most 16 server blocks (17 given): the message cache keeps blocks apart in 4 bits"
+        )
+    }
+
+    @Test func filterGroupsFitTheViewBits() {
+        let groups = (0..<4096).map { "{ name: g\($0), lists: [ads] }" }.joined(separator: ", ")
+        let yaml = """
+            servers:
+              - listen: ["127.0.0.1:5399"]
+                plugins:
+                  - filter: { lists: [{ name: ads, source: filter/ads.txt }], groups: [\(groups)] }
+            """
+        #expect(buildError(yaml).contains("groups: at most 4095 groups (4096 given)"))
+    }
+}

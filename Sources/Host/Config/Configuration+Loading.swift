@@ -132,6 +132,15 @@ extension Configuration {
         guard !servers.isEmpty else {
             throw decoder.error("at least one server block is needed under 'servers'", at: root, path: ["servers"])
         }
+        // The message cache keeps blocks apart by the top 4 bits of its 16-bit view (`ServerBlock.cacheView`).
+        guard servers.count <= 16 else {
+            let node = ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(16)], in: root)
+            throw decoder.error(
+                "at most 16 server blocks (\(servers.count) given): the message cache keeps blocks apart in 4 bits",
+                at: node,
+                path: ["servers", "[16]"]
+            )
+        }
         var admin: AdminConfiguration? = nil
         if let adminFile = file.admin {
             guard let address = ListenAddress(adminFile.listen) else {

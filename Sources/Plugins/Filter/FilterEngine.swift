@@ -98,6 +98,10 @@ final class FilterEngine: Sendable {
         }
         let everything: UInt64 = listNames.count == 64 ? ~0 : (1 << UInt64(listNames.count)) - 1
         var groups: [FilterGroup] = []
+        // A group is a cache view, and views have 12 bits (`ServerBlock.cacheView`); the default group takes one.
+        guard options.groups.count < 4096 else {
+            throw PluginSetupError(option: "groups", "at most 4095 groups (\(options.groups.count) given)")
+        }
         for (index, group) in options.groups.enumerated() {
             guard !groups.contains(where: { $0.name == group.name }) else {
                 throw PluginSetupError(option: "groups[\(index)].name", "the group name '\(group.name)' is used twice")
