@@ -408,27 +408,19 @@ final class Resolver: Sendable {
             _ = await self.resolve(Question(name: .root, type: .ns), context: context)
             if let primed = self.cachedDelegation(for: .root) { return primed }
         }
-        // The hints' addresses, as glue (they are never answers).
+        // The hints' addresses, as glue (they are never answers), where the cache has none.
         let now = self.clock()
         for server in self.hints.servers {
-            for address in server.addresses {
-                let rdata: RData
+            let records = server.addresses.map { address -> Record in
                 switch address {
-                case .v4(let v4): rdata = .a(v4)
-                case .v6(let v6): rdata = .aaaa(v6)
+                case .v4(let v4): return Record(name: server.name, ttl: 86400, rdata: .a(v4))
+                case .v6(let v6): return Record(name: server.name, ttl: 86400, rdata: .aaaa(v6))
                 }
-                let record = Record(name: server.name, ttl: 86400, rdata: rdata)
-                let key = RRsetCache.Key(name: server.name, type: record.type)
-                if self.cache.lookup(key, now: now) == nil {
-                    let set = server.addresses.compactMap { other -> Record? in
-                        switch (other, address) {
-                        case (.v4(let v4), .v4): return Record(name: server.name, ttl: 86400, rdata: .a(v4))
-                        case (.v6(let v6), .v6): return Record(name: server.name, ttl: 86400, rdata: .aaaa(v6))
-                        default: return nil
-                        }
-                    }
-                    self.cache.store(key, .records(set, signatures: nil), trust: .additional, ttl: 86400, now: now)
-                }
+            }
+            for set in records.groupedIntoRRsets() {
+                let key = RRsetCache.Key(name: server.name, type: set[0].type)
+                guard self.cache.lookup(key, now: now) == nil else { continue }
+                self.cache.store(key, .records(set, signatures: nil), trust: .additional, ttl: 86400, now: now)
             }
         }
         return Delegation(zone: .root, servers: self.hints.servers.map(\.name))
