@@ -140,14 +140,18 @@ extension RRsetCache {
 
 extension Array where Element == Record {
     /// The records grouped into RRsets (same owner, type and class, RFC 2181 §5), in order of first appearance.
+    /// Linear in the records (a hostile reply of thousands of records costs no more than reading it).
     public func groupedIntoRRsets() -> [[Record]] {
         var sets: [[Record]] = []
-        outer: for record in self {
-            for index in sets.indices where sets[index][0].isSameRRset(as: record) {
-                sets[index].append(record)
-                continue outer
+        var positions: [RRsetOwner: Int] = [:]
+        for record in self {
+            let owner = RRsetOwner(name: record.name, type: record.type, recordClass: record.recordClass)
+            if let position = positions[owner] {
+                sets[position].append(record)
+            } else {
+                positions[owner] = sets.count
+                sets.append([record])
             }
-            sets.append([record])
         }
         return sets
     }
@@ -226,4 +230,11 @@ extension RRsetCache {
         }
         return storedAny
     }
+}
+
+/// What makes records one RRset: owner name (without regard to case), type and class (RFC 2181 §5).
+struct RRsetOwner: Hashable {
+    var name: DomainName
+    var type: RecordType
+    var recordClass: RecordClass
 }

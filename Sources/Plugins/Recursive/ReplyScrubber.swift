@@ -79,9 +79,9 @@ struct ReplyScrubber {
         }
         dropped += reply.authorities.count - message.authorities.count
         // The additional section: addresses of the NS names kept, inside the zone (glue).
-        var serverNames: [DomainName] = []
+        var serverNames: Set<DomainName> = []
         for record in message.authorities + message.answers {
-            if case .ns(let server) = record.rdata { serverNames.append(server) }
+            if case .ns(let server) = record.rdata { serverNames.insert(server) }
         }
         message.additionals = reply.additionals.filter { record in
             (record.type == .a || record.type == .aaaa) && record.name.isSubdomain(of: self.zone)
