@@ -12,7 +12,7 @@ struct NameServerTransport: Sendable {
     let group: any EventLoopGroup
     /// Called for each datagram that is not the answer (forgery, late answer to an earlier try).
     let rejected: @Sendable () -> Void
-    /// The port servers are asked on: 53 (tests may use another).
+    /// The port name servers are asked on (root hints and NS records carry no port).
     var port = 53
 
     /// Sends `packet` over UDP and waits at most `timeout` for the answer to it.
