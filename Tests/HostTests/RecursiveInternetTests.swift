@@ -306,6 +306,11 @@ struct UnboundResolver {
             let warmStart = net.queriesReceived
             for (name, type) in questions { _ = try await ask(name, type) }
             #expect(net.queriesReceived == warmStart)
+            // Other classes are refused, and do not make the root lame for class IN.
+            var chaos = query("version.bind.", .txt)
+            chaos.questions[0].recordClass = .ch
+            #expect(try await server.ask(chaos).responseCode == .refused)
+            #expect(try await ask("another-missing-tld.", .a).responseCode == .nxDomain)
             // The question's case is the client's.
             let mixed = try await server.ask(query("H3.S1.Test.", .a))
             #expect(mixed.questions[0].name.description == "H3.S1.Test.")

@@ -18,8 +18,11 @@ final class RecursiveHandler: QueryHandler {
 
     func handle(_ query: inout Query) -> Verdict {
         let type = query.question.type
-        guard type != .axfr && type != .ixfr && query.request.header.opcode == .query else {
-            // Zone transfers and other opcodes are for authoritative servers.
+        guard type != .axfr && type != .ixfr && query.request.header.opcode == .query,
+            query.question.recordClass == .in
+        else {
+            // Zone transfers and other opcodes are for authoritative servers; other classes (CH, HS) are not
+            // delegated from the root, and asking the root about them would only get it marked lame.
             query.response = Message.response(to: query.request, responseCode: .refused)
             query.response?.header.recursionAvailable = true
             query.answeredBy = RecursivePlugin.name

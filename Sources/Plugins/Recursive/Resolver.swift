@@ -522,6 +522,8 @@ final class Resolver: Sendable {
         var limitMet: Resolution? = nil
         var timedOut: Set<IPAddress> = []
         var retries = 0
+        /// A server answered, with SERVFAIL or the like: the failure is this question's, not the zone's.
+        var questionFailed = false
         while true {
             let (addresses, unknown) = self.addresses(of: delegation)
             for address in addresses where !tried.contains(address) {
@@ -550,9 +552,16 @@ final class Resolver: Sendable {
                     continue
                 }
                 if let problem = Resolver.lameness(of: reply, zone: delegation.zone, name: question.name) {
+                    lastProblem = "\(address) \(problem) for \(delegation.zone)"
+                    // SERVFAIL and the like may be about this one name (a broken signer, an overloaded backend):
+                    // try the next server, but remember lameness only for what says the server does not serve
+                    // the zone (REFUSED, NOTAUTH, a non-authoritative non-answer, an upward referral).
+                    guard Resolver.isLameForZone(reply) else {
+                        questionFailed = true
+                        continue
+                    }
                     self.metrics.lameServers.increment()
                     self.infrastructure.markLame(address, zone: delegation.zone, now: self.clock())
-                    lastProblem = "\(address) \(problem) for \(delegation.zone)"
                     continue
                 }
                 self.infrastructure.recordSuccess(delegation.zone)
@@ -598,7 +607,9 @@ final class Resolver: Sendable {
                 )
             }
         }
-        self.infrastructure.recordFailure(delegation.zone, now: self.clock())
+        // RFC 9520 §3: the zone's servers are avoided for a while when none could be reached; a question they
+        // answered with SERVFAIL is remembered by the cache plugin (RFC 2308 §7), not held against the zone.
+        if !questionFailed { self.infrastructure.recordFailure(delegation.zone, now: self.clock()) }
         if let limitMet { return .failed(limitMet) }
         return .failed(.failure(.noReachableAuthority, "no server of \(delegation.zone) answered: \(lastProblem)"))
     }
@@ -640,6 +651,15 @@ final class Resolver: Sendable {
         if reply.responseCode == .nxDomain && reply.authorities.contains(where: { $0.type == .soa }) { return nil }
         if reply.authorities.contains(where: { $0.type == .ns }) { return "sent an upward or sideways referral" }
         return "is not authoritative"
+    }
+
+    /// Whether an unusable reply says the server does not serve the zone at all (to be remembered as lame), rather
+    /// than that this one question failed there.
+    static func isLameForZone(_ reply: Message) -> Bool {
+        switch reply.responseCode {
+        case .noError, .nxDomain, .refused, .notAuth: return true
+        default: return false
+        }
     }
 
     // MARK: One query
