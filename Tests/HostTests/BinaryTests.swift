@@ -20,6 +20,15 @@ enum Binaries {
     }
 
     /// Runs a command to completion (bounded) and returns its exit status and output.
+    /// `run` on a GCD thread: an async test must not hold one of the cooperative pool's threads while a process runs.
+    static func runOffPool(
+        _ path: String,
+        _ arguments: [String],
+        timeout: Double = 20
+    ) async throws -> (Int32, String, String) {
+        try await blocking { try Binaries.run(path, arguments, timeout: timeout) }
+    }
+
     static func run(_ path: String, _ arguments: [String], timeout: Double = 20) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -77,12 +86,12 @@ enum Binaries {
         """
     }
 
-    @Test func checkReportsTheExactError() throws {
+    @Test func checkReportsTheExactError() async throws {
         let bad = try self.writeConfig(
             "servers:\n  - listen: [\"127.0.0.1:5399\"]\n    plugins:\n      - hosts: { file: /etc/hosts, tll: 5 }\n"
         )
         defer { try? FileManager.default.removeItem(at: bad) }
-        let (status, _, stderr) = try Binaries.run(Binaries.swiftlet, ["check", "--config", bad.path])
+        let (status, _, stderr) = try await Binaries.runOffPool(Binaries.swiftlet, ["check", "--config", bad.path])
         #expect(status == 2)
         #expect(
             stderr
@@ -90,22 +99,22 @@ enum Binaries {
         )
         let good = try self.writeConfig(self.config(port: 5399, hosts: "/etc/hosts"))
         defer { try? FileManager.default.removeItem(at: good) }
-        let (okStatus, stdout, _) = try Binaries.run(Binaries.swiftlet, ["check", "--config", good.path])
+        let (okStatus, stdout, _) = try await Binaries.runOffPool(Binaries.swiftlet, ["check", "--config", good.path])
         #expect(okStatus == 0)
         #expect(stdout == "\(good.path): OK (1 server block(s))\n")
     }
 
-    @Test func versionAndPluginsList() throws {
-        let (status, stdout, _) = try Binaries.run(Binaries.swiftlet, ["--version"])
+    @Test func versionAndPluginsList() async throws {
+        let (status, stdout, _) = try await Binaries.runOffPool(Binaries.swiftlet, ["--version"])
         #expect(status == 0 && stdout == "\(Swiftlet.version)\n")
-        let (_, list, _) = try Binaries.run(Binaries.swiftlet, ["plugins"])
+        let (_, list, _) = try await Binaries.runOffPool(Binaries.swiftlet, ["plugins"])
         for plugin in ["acl", "log", "hosts", "echo"] {
             #expect(list.contains("\n\(plugin) — ") || list.hasPrefix("\(plugin) — "))
         }
     }
 
     @Test(.enabled(if: Binaries.tool("dig") != nil && Binaries.tool("kdig") != nil))
-    func servesDigAndKdigThenReloadsOnSIGHUPAndStopsOnSIGTERM() throws {
+    func servesDigAndKdigThenReloadsOnSIGHUPAndStopsOnSIGTERM() async throws {
         let port = Binaries.freePort()
         let hostsFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "swiftlet-\(UUID().uuidString).hosts"
@@ -131,11 +140,11 @@ enum Binaries {
         var ready = false
         for _ in 0..<100 where !ready {
             ready = (try? client.exchange(query("www.example.org.", .a))) != nil
-            if !ready { usleep(100_000) }
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(ready)
 
-        let (digStatus, dig, _) = try Binaries.run(
+        let (digStatus, dig, _) = try await Binaries.runOffPool(
             Binaries.tool("dig")!,
             ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+noall", "+answer", "+comments"]
         )
@@ -143,22 +152,22 @@ enum Binaries {
         #expect(dig.contains("status: NOERROR"))
         #expect(dig.contains("flags: qr aa rd;"))
         #expect(dig.contains("www.example.org.\t3600\tIN\tA\t192.0.2.1"))
-        let (_, digTCP, _) = try Binaries.run(
+        let (_, digTCP, _) = try await Binaries.runOffPool(
             Binaries.tool("dig")!,
             ["@127.0.0.1", "-p", "\(port)", "www.example.org", "AAAA", "+tcp", "+short"]
         )
         #expect(digTCP == "2001:db8::1\n")
-        let (_, kdig, _) = try Binaries.run(
+        let (_, kdig, _) = try await Binaries.runOffPool(
             Binaries.tool("kdig")!,
             ["@127.0.0.1", "-p", "\(port)", "www.example.org", "A", "+short"]
         )
         #expect(kdig == "192.0.2.1\n")
-        let (_, kdigTCP, _) = try Binaries.run(
+        let (_, kdigTCP, _) = try await Binaries.runOffPool(
             Binaries.tool("kdig")!,
             ["@127.0.0.1", "-p", "\(port)", "+tcp", "-x", "192.0.2.1", "+short"]
         )
         #expect(kdigTCP == "www.example.org.\n")
-        let (_, ours, _) = try Binaries.run(
+        let (_, ours, _) = try await Binaries.runOffPool(
             Binaries.swiftlet,
             ["query", "@127.0.0.1:\(port)", "www.example.org", "A", "+tcp"]
         )
@@ -175,21 +184,21 @@ enum Binaries {
         kill(process.processIdentifier, SIGHUP)
         var reloaded: [RData] = []
         for _ in 0..<50 {
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
             reloaded = (try? client.exchange(query("www.example.org.", .a)).answers.map(\.rdata)) ?? []
             if reloaded == [.a(IPv4Address(192, 0, 2, 77))] { break }
         }
         #expect(reloaded == [.a(IPv4Address(192, 0, 2, 77))])
         try "servers: [".write(to: configURL, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        usleep(300_000)
+        try await Task.sleep(for: .milliseconds(300))
         #expect(
             try client.exchange(query("www.example.org.", .a)).answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 77))]
         )
 
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
     }

@@ -146,7 +146,7 @@ func transfer(_ zone: String, from server: ListenAddress) throws -> [Record] {
     }
 
     @Test(.enabled(if: KnotServer.available)) func answersMatchKnotd() async throws {
-        let knot = try KnotServer.start(zone: ZoneInteropTests.zoneFile)
+        let knot = try await blocking { try KnotServer.start(zone: ZoneInteropTests.zoneFile) }
         defer { knot.stop() }
         let plugins =
             "      - zone: { zones: [{ origin: example.org., file: zones/example.org.zone, transfer_to: [\"127.0.0.0/8\"] }] }"
@@ -184,7 +184,7 @@ func transfer(_ zone: String, from server: ListenAddress) throws -> [Record] {
 /// with TTLs no higher than knotd gave.
 @Suite(.serialized) struct ForwardToKnotTests {
     @Test(.enabled(if: KnotServer.available)) func answersEqualTheUpstreamsAndRepeatsComeFromTheCache() async throws {
-        let knot = try KnotServer.start(zone: ZoneInteropTests.zoneFile)
+        let knot = try await blocking { try KnotServer.start(zone: ZoneInteropTests.zoneFile) }
         defer { knot.stop() }
         let plugins = "      - cache: {}\n      - forward: { to: [\"127.0.0.1:\(knot.port)\"] }"
         try await withServer(plugins: plugins) { server in
