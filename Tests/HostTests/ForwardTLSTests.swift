@@ -103,7 +103,8 @@ struct UnboundTLS {
 
 @Suite(.serialized) struct ForwardTLSTests {
     @Test(.enabled(if: UnboundTLS.available)) func forwardsOverTLSWithAVerifiedCertificate() async throws {
-        let upstream = try await blocking { try UnboundTLS.start() }  // openssl and unbound start off the cooperative pool
+        // openssl and unbound start off the cooperative pool.
+        let upstream = try await blocking { try UnboundTLS.start() }
         defer { upstream.stop() }
         let good =
             "      - forward: { to: [\"tls://127.0.0.1:\(upstream.port)#dns.example.test\"], tls_ca: \(upstream.caFile) }"
