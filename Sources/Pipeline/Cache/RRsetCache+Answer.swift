@@ -35,28 +35,29 @@ extension RRsetCache {
         var stale = false
         var name = question.name
         func usable(_ hit: RRsetCacheHit) -> Bool { allowStale || !hit.isStale }
-        func partial() -> CachedAnswer? {
-            guard !answers.isEmpty else { return nil }
-            return CachedAnswer(
-                responseCode: .noError,
+        /// The chain so far, ending in `soa`'s negative answer, `finalHit`'s records or (`pending`) nothing yet.
+        func finished(
+            _ code: ResponseCode,
+            soa: Record? = nil,
+            finalHit: RRsetCacheHit? = nil,
+            pending: DomainName? = nil
+        ) -> CachedAnswer {
+            CachedAnswer(
+                responseCode: code,
                 answers: answers,
-                authorities: [],
-                minimumTTL: minimum,
+                authorities: soa.map { [$0] } ?? [],
+                minimumTTL: min(minimum, soa?.ttl ?? .max),
                 stale: stale,
-                pending: name
+                finalHit: finalHit,
+                pending: pending
             )
         }
+        func partial() -> CachedAnswer? { answers.isEmpty ? nil : finished(.noError, pending: name) }
         for _ in 0...maximumChain {
             let nameKey = Key(name: name, type: RecordType(0), recordClass: question.recordClass)
             if let nx = self.lookup(nameKey, now: now), usable(nx), case .nxDomain(let soa) = nx.content {
                 stale = stale || nx.isStale
-                return CachedAnswer(
-                    responseCode: .nxDomain,
-                    answers: answers,
-                    authorities: [soa],
-                    minimumTTL: min(minimum, soa.ttl),
-                    stale: stale
-                )
+                return finished(.nxDomain, soa: soa)
             }
             let key = Key(name: name, type: question.type, recordClass: question.recordClass)
             if let hit = self.lookup(key, now: now), usable(hit), hit.trust >= .answerNonAuthoritative {
@@ -71,22 +72,9 @@ extension RRsetCache {
                     }
                     if dnssecOK { answers += signatures ?? [] }
                     for record in records { minimum = min(minimum, record.ttl) }
-                    return CachedAnswer(
-                        responseCode: .noError,
-                        answers: answers,
-                        authorities: [],
-                        minimumTTL: minimum,
-                        stale: stale,
-                        finalHit: hit
-                    )
+                    return finished(.noError, finalHit: hit)
                 case .noData(let soa):
-                    return CachedAnswer(
-                        responseCode: .noError,
-                        answers: answers,
-                        authorities: [soa],
-                        minimumTTL: min(minimum, soa.ttl),
-                        stale: stale
-                    )
+                    return finished(.noError, soa: soa)
                 case .serverFailure where answers.isEmpty && !hit.isStale:
                     // A recent failure to resolve the question itself (RFC 2308 §7).
                     return CachedAnswer(
@@ -143,9 +131,9 @@ extension Array where Element == Record {
     /// Linear in the records (a hostile reply of thousands of records costs no more than reading it).
     public func groupedIntoRRsets() -> [[Record]] {
         var sets: [[Record]] = []
-        var positions: [RRsetOwner: Int] = [:]
+        var positions: [RRsetCache.Key: Int] = [:]
         for record in self {
-            let owner = RRsetOwner(name: record.name, type: record.type, recordClass: record.recordClass)
+            let owner = RRsetCache.Key(name: record.name, type: record.type, recordClass: record.recordClass)
             if let position = positions[owner] {
                 sets[position].append(record)
             } else {
@@ -230,11 +218,4 @@ extension RRsetCache {
         }
         return storedAny
     }
-}
-
-/// What makes records one RRset: owner name (without regard to case), type and class (RFC 2181 §5).
-struct RRsetOwner: Hashable {
-    var name: DomainName
-    var type: RecordType
-    var recordClass: RecordClass
 }

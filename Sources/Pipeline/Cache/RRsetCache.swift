@@ -212,14 +212,21 @@ public final class RRsetCache: Sendable {
         self.shards[Int(UInt(bitPattern: key.hashValue) % UInt(self.shards.count))]
     }
 
+    /// Runs `body` on the shard of `key` under its lock, keeping `bytesHeld` in step with the shard's bytes.
+    private func withShard<Result: Sendable>(_ key: Key, _ body: (inout Shard) -> Result) -> Result {
+        self.shard(key).state.withLock { shard -> Result in
+            let before = shard.bytes
+            defer { if shard.bytes != before { self.bytesHeld.add(shard.bytes - before, ordering: .relaxed) } }
+            return body(&shard)
+        }
+    }
+
     /// The entry for `key`, with TTLs aged to `now`, or nil when absent or past its stale window.
     public func lookup(_ key: Key, now: UInt64) -> RRsetCacheHit? {
-        self.shard(key).state.withLock { shard -> RRsetCacheHit? in
+        self.withShard(key) { shard -> RRsetCacheHit? in
             guard var entry = shard.entries[key] else { return nil }
             if now >= entry.staleUntil {
-                let before = shard.bytes
                 shard.drop(key)
-                self.bytesHeld.add(shard.bytes - before, ordering: .relaxed)
                 return nil
             }
             entry.frequency = min(entry.frequency + 1, 3)
@@ -260,22 +267,16 @@ public final class RRsetCache: Sendable {
             cost: cost
         )
         let budget = self.maxBytes / self.shards.count
-        return self.shard(key).state.withLock { shard -> Bool in
+        return self.withShard(key) { shard -> Bool in
             if let existing = shard.entries[key], existing.trust > trust && now < existing.expiresAt { return false }
-            let before = shard.bytes
             let evicted = shard.put(key, entry, budget: budget)
-            self.bytesHeld.add(shard.bytes - before, ordering: .relaxed)
             if evicted > 0 { self.evictions.add(evicted, ordering: .relaxed) }
             return true
         }
     }
 
     public func remove(_ key: Key) {
-        self.shard(key).state.withLock { shard in
-            let before = shard.bytes
-            shard.drop(key)
-            self.bytesHeld.add(shard.bytes - before, ordering: .relaxed)
-        }
+        self.withShard(key) { $0.drop(key) }
     }
 
     /// Bytes held (the estimate `usage` reports), without locking: for a gauge updated per query.

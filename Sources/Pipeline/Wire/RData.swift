@@ -84,6 +84,23 @@ public enum RData: Hashable, Sendable {
         }
     }
 
+    /// An address as A or AAAA data.
+    public init(address: IPAddress) {
+        switch address {
+        case .v4(let v4): self = .a(v4)
+        case .v6(let v6): self = .aaaa(v6)
+        }
+    }
+
+    /// The address of A or AAAA data; nil for other types.
+    public var address: IPAddress? {
+        switch self {
+        case .a(let v4): return .v4(v4)
+        case .aaaa(let v6): return .v6(v6)
+        default: return nil
+        }
+    }
+
     // MARK: Wire
 
     /// Decodes the RDATA of `type` from a reader limited to its RDLENGTH, which must be consumed exactly.

@@ -26,12 +26,7 @@ struct EchoHandler: QueryHandler {
         var response = query.respond()
         response.header.isAuthoritative = true
         let name = query.question.name
-        let address: RData
-        switch query.client.address.unmapped {
-        case .v4(let v4): address = .a(v4)
-        case .v6(let v6): address = .aaaa(v6)
-        }
-        response.additionals = [Record(name: name, ttl: 0, rdata: address)]
+        response.additionals = [Record(name: name, ttl: 0, rdata: RData(address: query.client.address.unmapped))]
         if let srvName = try? name.prepending(label: Array("_\(query.client.transport.rawValue)".utf8)) {
             response.additionals.append(
                 Record(

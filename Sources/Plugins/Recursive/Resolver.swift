@@ -411,12 +411,7 @@ final class Resolver: Sendable {
         // The hints' addresses, as glue (they are never answers), where the cache has none.
         let now = self.clock()
         for server in self.hints.servers {
-            let records = server.addresses.map { address -> Record in
-                switch address {
-                case .v4(let v4): return Record(name: server.name, ttl: 86400, rdata: .a(v4))
-                case .v6(let v6): return Record(name: server.name, ttl: 86400, rdata: .aaaa(v6))
-                }
-            }
+            let records = server.addresses.map { Record(name: server.name, ttl: 86400, rdata: RData(address: $0)) }
             for set in records.groupedIntoRRsets() {
                 let key = RRsetCache.Key(name: server.name, type: set[0].type)
                 guard self.cache.lookup(key, now: now) == nil else { continue }
@@ -456,15 +451,7 @@ final class Resolver: Sendable {
                 guard let hit = self.cache.lookup(RRsetCache.Key(name: server, type: type), now: now), !hit.isStale
                 else { continue }
                 known = true
-                if case .records(let records, _) = hit.content {
-                    for record in records {
-                        switch record.rdata {
-                        case .a(let v4): found.append(.v4(v4))
-                        case .aaaa(let v6): found.append(.v6(v6))
-                        default: break
-                        }
-                    }
-                }
+                if case .records(let records, _) = hit.content { found += records.compactMap(\.rdata.address) }
             }
             if !known,
                 self.cache.lookup(RRsetCache.Key(name: server, type: RecordType(0)), now: now) == nil

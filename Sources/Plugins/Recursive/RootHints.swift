@@ -53,14 +53,7 @@ struct RootHints: Sendable, Equatable {
         var servers: [Server] = []
         for record in records {
             guard record.name.isRoot, case .ns(let name) = record.rdata else { continue }
-            let addresses = records.compactMap { record -> IPAddress? in
-                guard record.name == name else { return nil }
-                switch record.rdata {
-                case .a(let v4): return .v4(v4)
-                case .aaaa(let v6): return .v6(v6)
-                default: return nil
-                }
-            }
+            let addresses = records.compactMap { $0.name == name ? $0.rdata.address : nil }
             servers.append(Server(name: name, addresses: addresses))
         }
         guard servers.contains(where: { !$0.addresses.isEmpty }) else {
