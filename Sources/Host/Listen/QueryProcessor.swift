@@ -31,15 +31,15 @@ final class QueryProcessor: Sendable {
     let logger: Logger
     let transport: Transport
 
-    /// Where suspended queries run: the event loops of the upstream sockets (nil: the server's dispatch queue).
-    let loopExecutors: EventLoopTaskExecutors?
+    /// Where suspended queries run: the event loops of the upstream sockets.
+    let loopExecutors: EventLoopTaskExecutors
 
     init(
         cache: MessageCache,
         table: BlockTable,
         transport: Transport,
         logger: Logger,
-        loopExecutors: EventLoopTaskExecutors? = nil
+        loopExecutors: EventLoopTaskExecutors
     ) {
         self.loopExecutors = loopExecutors
         self.cache = cache
@@ -216,8 +216,7 @@ final class QueryProcessor: Sendable {
             }
             let target = sink()
             let owned = query
-            let executor: any TaskExecutor = self.loopExecutors?.next() ?? ServerExecutor.shared
-            Task(executorPreference: executor) {
+            Task(executorPreference: self.loopExecutors.next()) {
                 var query = owned
                 // A handler may have left a fallback for a slow chain (serve-stale's client timeout, RFC 8767 §5):
                 // it goes to the client after its delay unless the chain finished first; the chain completes anyway.
