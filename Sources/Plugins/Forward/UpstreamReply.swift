@@ -33,3 +33,10 @@ struct PendingQuery {
     var exactCase = false
     var promise: EventLoopPromise<[UInt8]>
 }
+
+extension SocketAddress {
+    /// The wildcard addresses an upstream socket binds to (the kernel picks a random port), made once: binding by
+    /// host name ("0.0.0.0") would go through getaddrinfo, and with it getifaddrs, on every bind.
+    static let anyIPv4 = try! SocketAddress(ipAddress: "0.0.0.0", port: 0)
+    static let anyIPv6 = try! SocketAddress(ipAddress: "::", port: 0)
+}

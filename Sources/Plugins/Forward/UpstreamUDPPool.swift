@@ -19,7 +19,6 @@ final class UpstreamUDPPool: Sendable {
     static let perLoop = 16
 
     let upstream: SocketAddress
-    let group: any EventLoopGroup
     /// The group's loops: a query uses a socket of the loop it runs on, so it never hops between threads.
     let loops: [any EventLoop]
     let slots: [SlotBox]
@@ -32,7 +31,6 @@ final class UpstreamUDPPool: Sendable {
 
     init(upstream: SocketAddress, group: any EventLoopGroup, rejected: @escaping @Sendable () -> Void) {
         self.upstream = upstream
-        self.group = group
         self.loops = Array(group.makeIterator())
         self.slots = (0..<UpstreamUDPPool.perLoop * max(1, self.loops.count)).map { _ in SlotBox() }
         self.rejected = rejected
@@ -42,14 +40,13 @@ final class UpstreamUDPPool: Sendable {
         let future: EventLoopFuture<any Channel> = self.slots[index].state.withLock { slot in
             if let channel = slot.channel, channel.isActive { return channel.eventLoop.makeSucceededFuture(channel) }
             if let opening = slot.opening { return opening }
-            let bindHost = self.upstream.protocol == .inet6 ? "::" : "0.0.0.0"
             let opening = DatagramBootstrap(group: self.loops[index / UpstreamUDPPool.perLoop])
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(PooledUDPHandler(pool: self, index: index))
                     }
                 }
-                .bind(host: bindHost, port: 0)
+                .bind(to: self.upstream.protocol == .inet6 ? SocketAddress.anyIPv6 : SocketAddress.anyIPv4)
             slot.opening = opening
             return opening
         }

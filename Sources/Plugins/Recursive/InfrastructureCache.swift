@@ -121,7 +121,7 @@ final class InfrastructureCache: Sendable {
         }
     }
 
-    /// `address` answered for `zone` with REFUSED, SERVFAIL, a non-authoritative answer or an upward referral.
+    /// `address` answered for `zone` with REFUSED or NOTAUTH, a non-authoritative non-answer or an upward referral.
     func markLame(_ address: IPAddress, zone: DomainName, now: UInt64) {
         self.state.withLock { state in
             if state.lame.count >= InfrastructureCache.capacity { state.lame = state.lame.filter { $0.value > now } }
@@ -168,10 +168,5 @@ final class InfrastructureCache: Sendable {
         self.state.withLock { state in
             if !state.failures.isEmpty { state.failures.removeValue(forKey: zone) }
         }
-    }
-
-    /// What is known, for the admin API and tests.
-    var counts: (servers: Int, lame: Int, failing: Int) {
-        self.state.withLock { ($0.servers.count, $0.lame.count, $0.failures.count) }
     }
 }

@@ -24,7 +24,7 @@ struct NameServerTransport: Sendable {
         timeout: TimeAmount
     ) async throws -> [UInt8] {
         let remote = try self.socketAddress(address)
-        let local = address.isIPv6 ? NameServerTransport.anyIPv6 : NameServerTransport.anyIPv4
+        let local = address.isIPv6 ? SocketAddress.anyIPv6 : SocketAddress.anyIPv4
         // The loop this task runs on (suspended queries run on the server's loops), so nothing hops threads.
         let loop = self.group.any()
         let promise = loop.makePromise(of: [UInt8].self)
@@ -60,11 +60,6 @@ struct NameServerTransport: Sendable {
             throw UpstreamError.connection("\(error)")
         }
     }
-
-    /// The wildcard addresses a query's socket binds to (the kernel picks a random port), made once: resolving
-    /// "0.0.0.0" by name would call getaddrinfo, and with it getifaddrs, on every query.
-    static let anyIPv4 = try! SocketAddress(ipAddress: "0.0.0.0", port: 0)
-    static let anyIPv6 = try! SocketAddress(ipAddress: "::", port: 0)
 
     /// Sends `packet` over a new TCP connection and waits at most `timeout` for the answer.
     func tcp(

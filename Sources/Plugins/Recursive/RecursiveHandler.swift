@@ -23,10 +23,7 @@ final class RecursiveHandler: QueryHandler {
         else {
             // Zone transfers and other opcodes are for authoritative servers; other classes (CH, HS) are not
             // delegated from the root, and asking the root about them would only get it marked lame.
-            query.response = Message.response(to: query.request, responseCode: .refused)
-            query.response?.header.recursionAvailable = true
-            query.answeredBy = RecursivePlugin.name
-            return .answered
+            return RecursiveHandler.refuse(&query)
         }
         return .suspend
     }
@@ -38,22 +35,11 @@ final class RecursiveHandler: QueryHandler {
         guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.maxConcurrent else {
             self.inFlight.subtract(1, ordering: .relaxed)
             metrics.shed.increment()
-            query.response = Message.response(to: request, responseCode: .refused)
-            query.response?.header.recursionAvailable = true
-            query.answeredBy = RecursivePlugin.name
             query.logNote = "recursive: max_concurrent reached"
-            return .answered
+            return RecursiveHandler.refuse(&query)
         }
         defer { self.inFlight.subtract(1, ordering: .relaxed) }
-        let limits = self.resolver.limits
-        let budget = RequestBudget(
-            limit: limits.queriesPerRequest,
-            deadline: self.resolver.clock() &+ limits.timeout.nanoseconds
-        )
-        let resolution = await self.resolver.resolve(
-            query.question,
-            context: FetchContext(budget: budget, ancestry: [], depth: 0)
-        )
+        let resolution = await self.resolver.resolve(clientQuestion: query.question)
         query.response = RecursiveHandler.response(to: request, resolution)
         query.answeredBy = RecursivePlugin.name
         if let error = resolution.error {
@@ -64,6 +50,14 @@ final class RecursiveHandler: QueryHandler {
             let ttls = (resolution.answers + resolution.authorities).map(\.ttl)
             query.cacheability = .upTo(seconds: ttls.min() ?? 0)
         }
+        return .answered
+    }
+
+    /// REFUSED, with RA set.
+    static func refuse(_ query: inout Query) -> Verdict {
+        query.response = Message.response(to: query.request, responseCode: .refused)
+        query.response?.header.recursionAvailable = true
+        query.answeredBy = RecursivePlugin.name
         return .answered
     }
 

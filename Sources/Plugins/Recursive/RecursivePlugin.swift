@@ -96,8 +96,7 @@ public enum RecursivePlugin: Plugin {
         var address = sockaddr_in6()
         address.sin6_family = sa_family_t(AF_INET6)
         address.sin6_port = UInt16(53).bigEndian
-        // 2001:503:ba3e::2:30, a.root-servers.net.
-        let octets: [UInt8] = [0x20, 0x01, 0x05, 0x03, 0xBA, 0x3E, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0x30]
+        let octets = IPv6Address("2001:503:ba3e::2:30")!.octets  // a.root-servers.net.
         withUnsafeMutableBytes(of: &address.sin6_addr) { raw in
             for index in 0..<16 { raw[index] = octets[index] }
         }

@@ -19,6 +19,8 @@ struct ReplyScrubber {
         var message: Message
         /// The names on the chain from `name`, in order (the first is `name`).
         var chain: [DomainName]
+        /// The DNAMEs and CNAMEs (the server's or synthesised) that make the chain, in its order.
+        var aliases: [Record]
         var dropped: Int
     }
 
@@ -36,7 +38,7 @@ struct ReplyScrubber {
                     dname.name.isSubdomain(of: self.zone),
                     let synthesised = try? current.replacingSuffix(dname.name, with: target)
                 else { continue }
-                keptAliases.append(dname)
+                if !keptAliases.contains(dname) { keptAliases.append(dname) }
                 // The server's own synthesised CNAME if it sent one, else ours (RFC 6672 §3.4).
                 let cname =
                     reply.answers.first { $0.type == .cname && $0.name == current }
@@ -88,6 +90,6 @@ struct ReplyScrubber {
                 && serverNames.contains(record.name)
         }
         dropped += reply.additionals.count - message.additionals.count
-        return Result(message: message, chain: chain, dropped: dropped)
+        return Result(message: message, chain: chain, aliases: keptAliases, dropped: dropped)
     }
 }

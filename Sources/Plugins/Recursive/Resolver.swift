@@ -50,29 +50,13 @@ final class RequestBudget: Sendable {
 
     /// Takes one upstream query from the budget; false when it is spent.
     func spend() -> Bool { self.sent.add(1, ordering: .relaxed).newValue <= self.limit }
-
-    var queriesSent: Int { self.sent.load(ordering: .relaxed) }
 }
 
-/// A question being resolved: what coalescing and cycle detection compare.
-struct FetchKey: Hashable, Sendable, CustomStringConvertible {
-    var name: DomainName
-    var type: RecordType
-    var recordClass: RecordClass
-
-    init(_ question: Question) {
-        self.name = question.name
-        self.type = question.type
-        self.recordClass = question.recordClass
-    }
-
-    var description: String { "\(self.name) \(self.type)" }
-}
-
-/// Where a fetch stands in its client query: the budget, the fetches it is nested in, and how deep.
+/// Where a fetch stands in its client query: the budget, the questions it is nested in (what cycle detection
+/// compares; `Question` compares names without regard to case), and how deep.
 struct FetchContext: Sendable {
     var budget: RequestBudget
-    var ancestry: [FetchKey]
+    var ancestry: [Question]
     var depth: Int
 }
 
@@ -95,7 +79,8 @@ final class Resolver: Sendable {
     let transport: NameServerTransport
     let metrics: RecursiveMetrics
     let clock: @Sendable () -> UInt64
-    let inFlight = Mutex<[FetchKey: Waiting]>([:])
+    /// The questions being resolved, with the fetches waiting for each.
+    let inFlight = Mutex<[Question: Waiting]>([:])
 
     /// NS names of one delegation whose addresses are looked up, at most (Unbound and BIND use 13 or fewer).
     static let maximumServerNames = 13
@@ -138,13 +123,22 @@ final class Resolver: Sendable {
 
     // MARK: Fetches
 
+    /// Resolves a client's question, with the request budget and deadline of `limits`.
+    func resolve(clientQuestion question: Question) async -> Resolution {
+        let budget = RequestBudget(
+            limit: self.limits.queriesPerRequest,
+            deadline: self.clock() &+ self.limits.timeout.nanoseconds
+        )
+        return await self.resolve(question, context: FetchContext(budget: budget, ancestry: [], depth: 0))
+    }
+
     /// Resolves `question` for a client query (`ancestry` empty) or for a fetch that needs it (a name server's
     /// address), sharing the work with an identical fetch in flight.
     func resolve(_ question: Question, context: FetchContext) async -> Resolution {
-        let key = FetchKey(question)
+        let key = question
         if context.ancestry.contains(key) {
             // The question depends on itself (NS names that need each other, tsuNAME).
-            return .limit("name server cycle: \(key) needs itself")
+            return .limit("name server cycle: \(key.name) \(key.type) needs itself")
         }
         var inner = context
         inner.ancestry.append(key)
@@ -168,7 +162,10 @@ final class Resolver: Sendable {
                 self.metrics.coalesced.increment()
                 return resolution
             case .timedOut:
-                return .failure(.noReachableAuthority, "timed out waiting for the resolution of \(key) (limit timeout)")
+                return .failure(
+                    .noReachableAuthority,
+                    "timed out waiting for the resolution of \(key.name) \(key.type) (limit timeout)"
+                )
             case .finishedBefore:
                 continue
             }
@@ -183,8 +180,8 @@ final class Resolver: Sendable {
 
     /// Waits for the fetch in flight for `key`, at most until `deadline` (so fetches that wait on each other across
     /// client queries cannot hang).
-    private func join(_ key: FetchKey, until deadline: UInt64) async -> JoinOutcome {
-        let loop = self.transport.group.next()
+    private func join(_ key: Question, until deadline: UInt64) async -> JoinOutcome {
+        let loop = self.transport.group.any()
         let now = self.clock()
         let wait = Int64(min(deadline > now ? deadline - now : 0, UInt64(Int64.max)))
         return await withCheckedContinuation { (continuation: CheckedContinuation<JoinOutcome, Never>) in
@@ -215,7 +212,7 @@ final class Resolver: Sendable {
         var chain: [Record] = []
         var name = question.name
         var links = 0
-        func aliases(_ records: [Record]) -> Int { records.count { $0.type == .cname } }
+        func cnames(_ records: [Record]) -> Int { records.count { $0.type == .cname } }
         while true {
             let current = Question(name: name, type: question.type, recordClass: question.recordClass)
             let cached = self.cache.answer(
@@ -234,28 +231,29 @@ final class Resolver: Sendable {
                     )
                 }
                 // The chain is cached up to `pending`: resolve from there.
-                links += aliases(cached.answers)
+                links += cnames(cached.answers)
                 chain += cached.answers
                 name = pending
-                if links > self.limits.cnameChain {
-                    return .limit("CNAME chain longer than \(self.limits.cnameChain) (limit cname_chain)")
+            } else {
+                switch await self.iterate(current, context: context) {
+                case .answer(let records):
+                    return Resolution(responseCode: .noError, answers: chain + records)
+                case .negative(let code, let records, let soa):
+                    return Resolution(
+                        responseCode: code,
+                        answers: chain + records,
+                        authorities: soa.map { [$0] } ?? []
+                    )
+                case .failure(let resolution):
+                    return resolution
+                case .alias(let records, let target):
+                    links += cnames(records)
+                    chain += records
+                    if chain.contains(where: { $0.type == .cname && $0.name == target }) {
+                        return .limit("CNAME loop at \(target)")
+                    }
+                    name = target
                 }
-                continue
-            }
-            switch await self.iterate(current, context: context) {
-            case .answer(let records):
-                return Resolution(responseCode: .noError, answers: chain + records)
-            case .negative(let code, let records, let soa):
-                return Resolution(responseCode: code, answers: chain + records, authorities: soa.map { [$0] } ?? [])
-            case .failure(let resolution):
-                return resolution
-            case .alias(let records, let target):
-                links += aliases(records)
-                chain += records
-                if chain.contains(where: { $0.type == .cname && $0.name == target }) {
-                    return .limit("CNAME loop at \(target)")
-                }
-                name = target
             }
             if links > self.limits.cnameChain {
                 return .limit("CNAME chain longer than \(self.limits.cnameChain) (limit cname_chain)")
@@ -317,8 +315,9 @@ final class Resolver: Sendable {
             if scrubbed.dropped > 0 { self.metrics.scrubbedRecords.increment(by: scrubbed.dropped) }
             var message = scrubbed.message
             self.cache.clampTTLs(&message)
+            let remember = { self.cache.store(message, question: asked, dnssecOK: false, now: self.clock()) }
             if let cut = Resolver.referral(in: message, zone: delegation.zone, name: asked.name) {
-                self.cache.store(message, question: asked, dnssecOK: false, now: self.clock())
+                remember()
                 delegation = cut
                 exposed = cut.zone.labelCount + 1
                 continue
@@ -327,7 +326,7 @@ final class Resolver: Sendable {
                 if message.responseCode == .nxDomain {
                     if self.options.qnameMinimisation == .strict {
                         // Nothing exists below a name that does not exist (RFC 8020).
-                        self.cache.store(message, question: asked, dnssecOK: false, now: self.clock())
+                        remember()
                         return .negative(.nxDomain, [], message.authorities.first { $0.type == .soa })
                     }
                     minimise = false
@@ -344,8 +343,14 @@ final class Resolver: Sendable {
                 if minimised >= Resolver.maximumMinimisedQueries { minimise = false }
                 continue
             }
-            self.cache.store(message, question: asked, dnssecOK: false, now: self.clock())
-            return Resolver.classify(message, chain: scrubbed.chain, question: question, zone: delegation.zone)
+            remember()
+            return Resolver.classify(
+                message,
+                aliases: scrubbed.aliases,
+                end: scrubbed.chain.last ?? question.name,
+                question: question,
+                zone: delegation.zone
+            )
         }
     }
 
@@ -364,23 +369,14 @@ final class Resolver: Sendable {
         return Delegation(zone: owner, servers: servers)
     }
 
-    /// What an answer from the zone's server says about `question`, given the chain of names in it.
-    static func classify(_ message: Message, chain: [DomainName], question: Question, zone: DomainName) -> Step {
-        let end = chain.last ?? question.name
-        var aliases: [Record] = []
-        for (index, link) in chain.dropLast().enumerated() {
-            let next = chain[index + 1]
-            for dname in message.answers where dname.type == .dname && link.isSubdomain(of: dname.name) {
-                if case .dname(let target) = dname.rdata, (try? link.replacingSuffix(dname.name, with: target)) == next,
-                    !aliases.contains(dname)
-                {
-                    aliases.append(dname)
-                }
-            }
-            if let cname = message.answers.first(where: { $0.type == .cname && $0.name == link }) {
-                aliases.append(cname)
-            }
-        }
+    /// What an answer from the zone's server says about `question`, given the aliases the scrubber followed to `end`.
+    static func classify(
+        _ message: Message,
+        aliases: [Record],
+        end: DomainName,
+        question: Question,
+        zone: DomainName
+    ) -> Step {
         let data = message.answers.filter {
             $0.name == end && ($0.type == question.type || question.type == .any) && $0.type != .rrsig
         }
@@ -538,12 +534,10 @@ final class Resolver: Sendable {
                     if case UpstreamError.timeout = error { timedOut.insert(address) }
                     continue
                 }
-                if let problem = Resolver.lameness(of: reply, zone: delegation.zone, name: question.name) {
-                    lastProblem = "\(address) \(problem) for \(delegation.zone)"
-                    // SERVFAIL and the like may be about this one name (a broken signer, an overloaded backend):
-                    // try the next server, but remember lameness only for what says the server does not serve
-                    // the zone (REFUSED, NOTAUTH, a non-authoritative non-answer, an upward referral).
-                    guard Resolver.isLameForZone(reply) else {
+                if let problem = Resolver.unusable(reply, zone: delegation.zone, name: question.name) {
+                    lastProblem = "\(address) \(problem.reason) for \(delegation.zone)"
+                    // Try the next server; remember lameness only when the server said it does not serve the zone.
+                    guard problem.isLame else {
                         questionFailed = true
                         continue
                     }
@@ -621,12 +615,20 @@ final class Resolver: Sendable {
         }
     }
 
-    /// Why a reply cannot be used as the zone's answer, or nil when it can: REFUSED, SERVFAIL and the like, an answer
-    /// that is not authoritative, an upward or sideways referral (RFC 1034 §5.3.3 step 4).
-    static func lameness(of reply: Message, zone: DomainName, name: DomainName) -> String? {
+    /// Why a reply cannot be used as the zone's answer.
+    struct Unusable {
+        var reason: String
+        /// True when it says the server does not serve the zone (REFUSED, NOTAUTH, a non-authoritative non-answer,
+        /// an upward referral): remembered as lame. SERVFAIL, FORMERR and the like may concern only this name.
+        var isLame: Bool
+    }
+
+    /// Why `reply` cannot be used as the zone's answer (RFC 1034 §5.3.3 step 4), or nil when it can.
+    static func unusable(_ reply: Message, zone: DomainName, name: DomainName) -> Unusable? {
         switch reply.responseCode {
         case .noError, .nxDomain: break
-        default: return "answered \(reply.responseCode)"
+        case .refused, .notAuth: return Unusable(reason: "answered \(reply.responseCode)", isLame: true)
+        default: return Unusable(reason: "answered \(reply.responseCode)", isLame: false)
         }
         if reply.header.isAuthoritative { return nil }
         if reply.answers.contains(where: { $0.name == name }) { return nil }
@@ -636,17 +638,10 @@ final class Resolver: Sendable {
             return nil
         }
         if reply.responseCode == .nxDomain && reply.authorities.contains(where: { $0.type == .soa }) { return nil }
-        if reply.authorities.contains(where: { $0.type == .ns }) { return "sent an upward or sideways referral" }
-        return "is not authoritative"
-    }
-
-    /// Whether an unusable reply says the server does not serve the zone at all (to be remembered as lame), rather
-    /// than that this one question failed there.
-    static func isLameForZone(_ reply: Message) -> Bool {
-        switch reply.responseCode {
-        case .noError, .nxDomain, .refused, .notAuth: return true
-        default: return false
+        if reply.authorities.contains(where: { $0.type == .ns }) {
+            return Unusable(reason: "sent an upward or sideways referral", isLame: true)
         }
+        return Unusable(reason: "is not authoritative", isLame: true)
     }
 
     // MARK: One query

@@ -35,12 +35,7 @@ import Testing
         let answers = await withTaskGroup(of: [String].self) { group in
             for _ in 0..<50 {
                 group.addTask {
-                    let budget = RequestBudget(limit: 200, deadline: Clock.nanoseconds() + 30_000_000_000)
-                    let result = await resolver.resolve(
-                        question,
-                        context: FetchContext(budget: budget, ancestry: [], depth: 0)
-                    )
-                    return result.answers.map(brief)
+                    await resolver.resolve(clientQuestion: question).answers.map(brief)
                 }
             }
             var all: [[String]] = []

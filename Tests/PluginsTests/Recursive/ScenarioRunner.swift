@@ -247,14 +247,7 @@ struct Scenario {
                 offset.add(seconds * 1_000_000_000, ordering: .relaxed)
             case .query(let question, let expected, let line):
                 let where_ = "\(file):\(line): \(question.name) \(question.type)"
-                let budget = RequestBudget(
-                    limit: self.options.limits.queriesPerRequest,
-                    deadline: resolver.clock() &+ self.options.limits.timeout.nanoseconds
-                )
-                let result = await resolver.resolve(
-                    question,
-                    context: FetchContext(budget: budget, ancestry: [], depth: 0)
-                )
+                let result = await resolver.resolve(clientQuestion: question)
                 if let code = expected.responseCode {
                     #expect(result.responseCode == code, "\(where_): \(result)")
                 }
@@ -336,6 +329,8 @@ enum TestTree {
         options.allowLoopback = true
         options.ipv6 = .off
         options.qnameMinimisation = .off
+        // A generous deadline: the whole test suite runs in parallel on two cores.
+        options.limits.timeout = OptionDuration(seconds: 30)
         return Resolver(
             cache: RRsetCache(),
             hints: RootHints(servers: [RootHints.Server(name: name("a.root."), addresses: [IPAddress("\(prefix).1")!])]
