@@ -207,8 +207,7 @@ final class QueryProcessor: Sendable {
         query.requestSize = packet.count
         let stop = block.chain.run(&query)
         if stop.verdict == .suspend {
-            guard block.inFlight.add(1, ordering: .relaxed).newValue <= block.maxInFlight else {
-                block.inFlight.subtract(1, ordering: .relaxed)
+            guard block.inFlight.enter() else {
                 self.metrics.shed.increment()
                 query.response = Message.response(to: message, responseCode: .refused)
                 block.chain.finish(&query, after: stop)
@@ -234,7 +233,7 @@ final class QueryProcessor: Sendable {
                 }
                 let final = await block.chain.resume(&query, from: stop)
                 timer?.cancel()
-                block.inFlight.subtract(1, ordering: .relaxed)
+                block.inFlight.leave()
                 let replies = self.complete(&query, block: block, stop: final)
                 if late?.claim() != false { for bytes in replies { target.send(bytes) } }
             }

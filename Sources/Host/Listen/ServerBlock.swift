@@ -11,8 +11,8 @@ final class ServerBlock: Sendable {
     let chain: Chain
     let observers: [any FastPathObserver]
     let maxUDPSize: Int
-    let maxInFlight: Int
-    let inFlight = Atomic<Int>(0)
+    /// Suspended queries at once (`max_in_flight`).
+    let inFlight: InFlightLimit
     /// Background services of this block's plugins; cancelled when the block is replaced.
     let services: Mutex<[Task<Void, Never>]> = Mutex([])
 
@@ -31,7 +31,7 @@ final class ServerBlock: Sendable {
         self.chain = chain
         self.observers = observers
         self.maxUDPSize = maxUDPSize
-        self.maxInFlight = maxInFlight
+        self.inFlight = InFlightLimit(maximum: maxInFlight)
     }
 
     /// The message-cache view of a query this block handles: the guards' view, kept apart per block, because every

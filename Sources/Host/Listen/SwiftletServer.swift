@@ -193,7 +193,7 @@ public final class SwiftletServer: @unchecked Sendable {
             await listeners.tcpListener?.close()
         }
         let deadline = Date().addingTimeInterval(grace)
-        while self.blocks.contains(where: { $0.inFlight.load(ordering: .relaxed) > 0 }) && Date() < deadline {
+        while self.blocks.contains(where: { $0.inFlight.current > 0 }) && Date() < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         for listeners in self.listeners.values { for worker in listeners.workers { worker.join() } }

@@ -35,9 +35,9 @@ final class ForwardHandler: QueryHandler {
     let timeout: TimeAmount
     let deadline: UInt64
     let maxFails: Int
-    let maxConcurrent: Int
     let metrics: ForwardMetrics
-    let inFlight = Atomic<Int>(0)
+    /// Upstream resolutions at once (`max_concurrent`).
+    let inFlight: InFlightLimit
     let nextIndex = Atomic<Int>(0)
     /// Identical questions in flight share one resolution (keyed by lower-cased name, type, class, DO, CD).
     let coalescing = Mutex<[CoalescingKey: [CheckedContinuation<ForwardResult?, Never>]]>([:])
@@ -97,7 +97,7 @@ final class ForwardHandler: QueryHandler {
         self.timeout = .nanoseconds(Int64(options.timeout.nanoseconds))
         self.deadline = options.deadline.nanoseconds
         self.maxFails = options.maxFails
-        self.maxConcurrent = options.maxConcurrent
+        self.inFlight = InFlightLimit(maximum: options.maxConcurrent)
         self.metrics = metrics
     }
 
@@ -125,8 +125,7 @@ final class ForwardHandler: QueryHandler {
             self.metrics.coalesced.increment()
             result = shared
         case .leader:
-            guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.maxConcurrent else {
-                self.inFlight.subtract(1, ordering: .relaxed)
+            guard self.inFlight.enter() else {
                 self.finishCoalescing(
                     key,
                     with: .failure(ExtendedError(infoCode: .other, extraText: "max_concurrent reached"))
@@ -139,7 +138,7 @@ final class ForwardHandler: QueryHandler {
             }
             // The leader resolves on its own task (keeping the server's executor); followers wait for its result.
             result = await self.resolve(request)
-            self.inFlight.subtract(1, ordering: .relaxed)
+            self.inFlight.leave()
             self.finishCoalescing(key, with: result)
         }
         switch result {

@@ -8,12 +8,12 @@ import Synchronization
 /// whole CNAME/DNAME chain, and say why in an Extended DNS Error when they are SERVFAIL.
 final class RecursiveHandler: QueryHandler {
     let resolver: Resolver
-    let maxConcurrent: Int
-    let inFlight = Atomic<Int>(0)
+    /// Client queries in resolution at once (`max_concurrent`).
+    let inFlight: InFlightLimit
 
     init(resolver: Resolver, maxConcurrent: Int) {
         self.resolver = resolver
-        self.maxConcurrent = maxConcurrent
+        self.inFlight = InFlightLimit(maximum: maxConcurrent)
     }
 
     func handle(_ query: inout Query) -> Verdict {
@@ -32,13 +32,12 @@ final class RecursiveHandler: QueryHandler {
         let metrics = self.resolver.metrics
         metrics.requests.increment()
         let request = query.request
-        guard self.inFlight.add(1, ordering: .relaxed).newValue <= self.maxConcurrent else {
-            self.inFlight.subtract(1, ordering: .relaxed)
+        guard self.inFlight.enter() else {
             metrics.shed.increment()
             query.logNote = "recursive: max_concurrent reached"
             return RecursiveHandler.refuse(&query)
         }
-        defer { self.inFlight.subtract(1, ordering: .relaxed) }
+        defer { self.inFlight.leave() }
         let resolution = await self.resolver.resolve(clientQuestion: query.question)
         query.response = RecursiveHandler.response(to: request, resolution)
         query.answeredBy = RecursivePlugin.name
