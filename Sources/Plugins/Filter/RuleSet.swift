@@ -36,10 +36,7 @@ struct MatchContext {
     var lists: UInt64
 
     init(type: RecordType, client: IPAddress, group: FilterGroup) {
-        self.type = type
-        self.client = client
-        self.groupName = group.name
-        self.lists = group.lists
+        self.init(type: type, client: client, groupName: group.name, lists: group.lists)
     }
 
     init(type: RecordType, client: IPAddress, groupName: String, lists: UInt64) {
