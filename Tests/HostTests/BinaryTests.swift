@@ -19,7 +19,6 @@ enum Binaries {
         return nil
     }
 
-    /// Runs a command to completion (bounded) and returns its exit status and output.
     /// `run` on a GCD thread: an async test must not hold one of the cooperative pool's threads while a process runs.
     static func runOffPool(
         _ path: String,
@@ -29,12 +28,24 @@ enum Binaries {
         try await blocking { try Binaries.run(path, arguments, timeout: timeout) }
     }
 
+    /// Runs a command to completion (bounded) and returns its exit status and output.
     static func run(_ path: String, _ arguments: [String], timeout: Double = 20) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
+        // Output goes to files, not pipes: a child that writes more than a pipe holds (64 KiB; a package build
+        // after a change does) would block until the timeout, since the pipes are read only after it exits.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-run-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outURL = directory.appendingPathComponent("stdout")
+        let errURL = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -42,8 +53,10 @@ enum Binaries {
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try? out.close()
+        try? err.close()
+        let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
+        let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
         return (process.terminationStatus, stdout, stderr)
     }
 
