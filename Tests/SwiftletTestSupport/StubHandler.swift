@@ -62,3 +62,15 @@ public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) as
         }
     }
 }
+
+/// A task executor with threads of its own (a concurrent GCD queue). Work under test that has wall-clock deadlines
+/// (a resolution's 30 s, a server's timeouts) runs here, so that its every resumption is not queued behind the whole
+/// parallel suite on the cooperative pool's two threads, where a busy run has kept it waiting past its deadline.
+public final class TestExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "swiftlet.tests", qos: .userInitiated, attributes: .concurrent)
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        self.queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+    public static let shared = TestExecutor()
+}

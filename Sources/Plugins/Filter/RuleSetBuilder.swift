@@ -14,6 +14,9 @@ struct RuleSetBuilder {
     let listNames: [String]
 
     /// - Parameter expectedRules: sizes the hash table up front so loading a big list never rehashes.
+    /// Set-element steps the patterns' automata may take to build (`PatternSet.workBudget`).
+    var patternWorkBudget = PatternSet.workBudget
+
     init(listNames: [String], expectedRules: Int = 1024) {
         self.listNames = listNames
         self.table = NameTable(expectedNames: expectedRules)
@@ -187,7 +190,7 @@ struct RuleSetBuilder {
             }
         }
         let nodes = self.patternNodes.filter { !disabledPatterns.contains(Int($0.id)) }
-        let patterns = PatternSet(nodes)
+        let patterns = PatternSet(nodes, workBudget: self.patternWorkBudget)
         // Patterns the automata could not take (too many states, or the work budget spent) never match: switch
         // them off so the rule set says so, and let the caller report them.
         for id in patterns.dropped { self.patternRules[Int(id)].flags.insert(.disabled) }

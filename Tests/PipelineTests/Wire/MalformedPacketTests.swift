@@ -144,12 +144,14 @@ import Testing
     }
 
     @Test func singleOctetCorruptionsNeverTrap() throws {
-        // Flip each octet of a few packets to every tenth value: the result is a message or a WireError.
+        // Set each octet of a few packets to the values that mean something in a header, a count or a name (zero,
+        // one, the longest label, the first reserved label type, a pointer, all ones): the result is a message or a
+        // WireError. The fuzz target tries every other corruption.
         var decoded = 0
         var rejected = 0
-        for fixture in packetFixtures(prefix: "response-knot-").prefix(12) {
+        for fixture in packetFixtures(prefix: "response-knot-").prefix(8) {
             for index in fixture.bytes.indices {
-                for value in stride(from: 0, through: 255, by: 10) {
+                for value in [0x00, 0x01, 0x3F, 0x40, 0xC0, 0xFF] {
                     var bytes = fixture.bytes
                     bytes[index] = UInt8(value)
                     do {

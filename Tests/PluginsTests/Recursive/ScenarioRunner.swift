@@ -247,7 +247,9 @@ struct Scenario {
                 offset.add(seconds * 1_000_000_000, ordering: .relaxed)
             case .query(let question, let expected, let line):
                 let where_ = "\(file):\(line): \(question.name) \(question.type)"
-                let result = await resolver.resolve(clientQuestion: question)
+                let result = await withTaskExecutorPreference(TestExecutor.shared) {
+                    await resolver.resolve(clientQuestion: question)
+                }
                 if let code = expected.responseCode {
                     #expect(result.responseCode == code, "\(where_): \(result)")
                 }

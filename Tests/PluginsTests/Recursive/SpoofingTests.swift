@@ -89,7 +89,10 @@ import Testing
         defer { slow.stop() }
         let rejected = Atomic<Int>(0)
         let resolver = TestTree.resolver(prefix) { rejected.add(1, ordering: .relaxed) }
-        let result = await resolver.resolve(clientQuestion: Question(name: try DomainName("www.slow.test."), type: .a))
+        let question = Question(name: try DomainName("www.slow.test."), type: .a)
+        let result = await withTaskExecutorPreference(TestExecutor.shared) {
+            await resolver.resolve(clientQuestion: question)
+        }
         #expect(result.responseCode == .noError)
         #expect(result.answers.map(brief) == ["www.slow.test. a 192.0.2.30"])
         #expect(floods.load(ordering: .relaxed) == 1)
