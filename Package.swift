@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "Pipeline",
+                "Pipeline", "SwiftletIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 // Upstream I/O (forward): the host hands plugins its event loop group.
@@ -46,13 +46,16 @@ let package = Package(
                       "Log/README.md", "Recursive/README.md", "Zone/README.md"],
             swiftSettings: strictSettings
         ),
-        // Glibc's recvmmsg/sendmmsg/mmsghdr, which Swift's Glibc module does not expose.
+        // Glibc's recvmmsg/sendmmsg/mmsghdr and epoll_event, which Swift's Glibc module does not expose.
         .target(name: "CSwiftletSocket"),
+        // A UDP worker's own event loop (epoll, timers, task executor), where its suspended queries run and their
+        // upstream sockets are read (DESIGN §4).
+        .target(name: "SwiftletIO", dependencies: ["CSwiftletSocket"], swiftSettings: strictSettings),
         // Config, listeners, admin HTTP and CLI; `Swiftlet.main(plugins:)` for custom server binaries.
         .target(
             name: "Host",
             dependencies: [
-                "Pipeline", "Plugins", "CSwiftletSocket",
+                "Pipeline", "Plugins", "CSwiftletSocket", "SwiftletIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,6 +81,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SwiftletIOTests",
+            dependencies: ["SwiftletIO", "CSwiftletSocket"],
+            path: "Tests/SwiftletIOTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "PluginsTests",
             dependencies: ["Pipeline", "Plugins", "SwiftletTestSupport"],
             path: "Tests/PluginsTests",
@@ -86,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "Host", "Pipeline", "Plugins", "SwiftletTestSupport",
+                "Host", "Pipeline", "Plugins", "SwiftletIO", "SwiftletTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -64,7 +66,7 @@ int swiftlet_batch_receive(int fd, swiftlet_batch *batch) {
         header->msg_iovlen = 1;
         batch->receive[i].msg_len = 0;
     }
-    return recvmmsg(fd, batch->receive, batch->count, MSG_WAITFORONE, NULL);
+    return recvmmsg(fd, batch->receive, batch->count, MSG_DONTWAIT, NULL);
 }
 
 uint8_t *swiftlet_batch_buffer(swiftlet_batch *batch, unsigned index) {
@@ -134,4 +136,78 @@ fail: {
     errno = saved;
     return -1;
 }
+}
+
+int swiftlet_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int swiftlet_epoll_watch(int epoll_fd, int fd) {
+    struct epoll_event event = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int swiftlet_epoll_unwatch(int epoll_fd, int fd) { return epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL); }
+
+int swiftlet_epoll_wait(int epoll_fd, int *fds, int max, int timeout_ms) {
+    struct epoll_event events[64];
+    if (max > 64) max = 64;
+    int count = epoll_wait(epoll_fd, events, max, timeout_ms);
+    for (int i = 0; i < count; i++) fds[i] = events[i].data.fd;
+    return count;
+}
+
+int swiftlet_eventfd_create(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+void swiftlet_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t ignored = write(fd, &one, sizeof(one));
+    (void)ignored;
+}
+
+void swiftlet_eventfd_drain(int fd) {
+    uint64_t value;
+    ssize_t ignored = read(fd, &value, sizeof(value));
+    (void)ignored;
+}
+
+int swiftlet_udp_server_socket(const struct sockaddr *server, socklen_t length, int connect_it) {
+    int fd = socket(server->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int result;
+    if (connect_it) {
+        result = connect(fd, server, length);
+    } else {
+        struct sockaddr_storage any;
+        memset(&any, 0, sizeof(any));
+        any.ss_family = server->sa_family;
+        result = bind(fd, (struct sockaddr *)&any,
+                      server->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    }
+    if (result < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr *b) {
+    if (a->ss_family != b->sa_family) return 0;
+    if (b->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (b->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const struct sockaddr_in6 *)b;
+        return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+    }
+    return 0;
+}
+
+ssize_t swiftlet_udp_receive(int fd, void *buffer, size_t size, const struct sockaddr *server, int *from_server) {
+    struct sockaddr_storage source;
+    socklen_t length = sizeof(source);
+    ssize_t count = recvfrom(fd, buffer, size, MSG_DONTWAIT, (struct sockaddr *)&source, &length);
+    if (count >= 0) *from_server = same_address(&source, server);
+    return count;
 }

@@ -24,6 +24,20 @@ import Testing
         }
     }
 
+    /// DESIGN §4: a query a UDP worker suspends runs on that worker's thread (its reactor also polls the upstream
+    /// sockets); one from TCP runs on the event loops.
+    @Test func suspendedUDPQueriesStayOnTheirWorkersThread() async throws {
+        let types = AsyncPathTests.types + [WherePlugin.self]
+        try await withServer(plugins: "      - where: {}", workers: 2, types: types) { server in
+            for tcp in [false, true] {
+                for id in UInt16(1)...4 {
+                    let reply = try await server.ask(query("where\(id).example.org.", .txt, id: id), tcp: tcp)
+                    #expect(reply.answers.map(\.rdata) == [.txt([Array((tcp ? "elsewhere" : "worker").utf8)])])
+                }
+            }
+        }
+    }
+
     @Test func workPastMaxInFlightIsShedWithREFUSED() async throws {
         try await withServer(
             plugins: "      - delay: { milliseconds: 600 }",

@@ -14,8 +14,8 @@ typedef struct swiftlet_batch swiftlet_batch;
 swiftlet_batch *swiftlet_batch_create(unsigned count, size_t buffer_size);
 void swiftlet_batch_destroy(swiftlet_batch *batch);
 
-/// Receives up to the batch's count of datagrams, waiting for the first (MSG_WAITFORONE); returns how many, or -1
-/// with errno (EAGAIN on the socket's receive timeout).
+/// Receives up to the batch's count of datagrams without waiting (the caller polls first); returns how many, or -1
+/// with errno (EAGAIN when none is queued).
 int swiftlet_batch_receive(int fd, swiftlet_batch *batch);
 
 /// The received or to-be-sent packet of slot `index`, its length, and its peer address.
@@ -37,5 +37,27 @@ int swiftlet_batch_send(int fd, swiftlet_batch *batch, unsigned count);
 /// A UDP socket bound to `address` with SO_REUSEPORT (and IPV6_V6ONLY for IPv6), a receive timeout of
 /// `timeout_ms` and buffers of `buffer_bytes`; returns the fd or -1 with errno.
 int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int timeout_ms, int buffer_bytes);
+
+/// epoll for a UDP worker's reactor (Swift cannot portably lay out the packed epoll_event): a level-triggered
+/// watch for input on `fd`, its removal, and a wait that writes the ready descriptors to `fds` (at most `max`) and
+/// returns how many, or -1 with errno.
+int swiftlet_epoll_create(void);
+int swiftlet_epoll_watch(int epoll_fd, int fd);
+int swiftlet_epoll_unwatch(int epoll_fd, int fd);
+int swiftlet_epoll_wait(int epoll_fd, int *fds, int max, int timeout_ms);
+
+/// A non-blocking eventfd, its increment (a wake-up) and its reset.
+int swiftlet_eventfd_create(void);
+void swiftlet_eventfd_signal(int fd);
+void swiftlet_eventfd_drain(int fd);
+
+/// A non-blocking UDP socket for talking to `server`, on a kernel-chosen random port: connected to it when `connect_it`
+/// (the kernel then drops datagrams from anyone else, and reports ICMP errors), else bound to the wildcard address
+/// (datagrams from anyone arrive, to be checked). Returns the fd or -1 with errno.
+int swiftlet_udp_server_socket(const struct sockaddr *server, socklen_t length, int connect_it);
+
+/// Receives one datagram without waiting; `*from_server` says whether its source is `server` (address and port).
+/// Returns its length, or -1 with errno.
+ssize_t swiftlet_udp_receive(int fd, void *buffer, size_t size, const struct sockaddr *server, int *from_server);
 
 #endif

@@ -2,6 +2,7 @@
 
 import Logging
 import Pipeline
+import SwiftletIO
 import Synchronization
 
 /// Where a reply that was not ready at once goes when it is.
@@ -215,7 +216,10 @@ final class QueryProcessor: Sendable {
             }
             let target = sink()
             let owned = query
-            Task(executorPreference: self.loopExecutors.next()) {
+            // On a UDP worker the task stays on its thread (its reactor polls the upstream sockets too); from TCP it
+            // runs on the event loop it came from.
+            let executor: any TaskExecutor = Reactor.current ?? self.loopExecutors.next()
+            Task(executorPreference: executor) {
                 var query = owned
                 // A handler may have left a fallback for a slow chain (serve-stale's client timeout, RFC 8767 §5):
                 // it goes to the client after its delay unless the chain finished first; the chain completes anyway.

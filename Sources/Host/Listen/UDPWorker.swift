@@ -1,10 +1,12 @@
-// UDPWorker: a dedicated thread per worker looping over batched recvmmsg/sendmmsg on its own SO_REUSEPORT socket.
+// UDPWorker: a dedicated thread per worker, with its own SO_REUSEPORT socket read in batches (recvmmsg/sendmmsg) and
+// its own reactor, where the queries it suspends run.
 
 import CSwiftletSocket
 import Foundation
 import Glibc
 import Logging
 import Pipeline
+import SwiftletIO
 import Synchronization
 
 /// Sends a late (suspended) reply with sendto on the worker's socket.
@@ -33,7 +35,8 @@ struct ListenError: Error, CustomStringConvertible {
     var description: String { "cannot listen on \(self.address) (\(self.transport)): \(self.reason)" }
 }
 
-/// One UDP worker: its socket, its thread, its buffers (allocated once: DESIGN §4).
+/// One UDP worker: its socket, its thread, its buffers (allocated once: DESIGN §4), and its reactor: the client
+/// socket is polled together with the upstream sockets of the queries it suspended, whose tasks run on this thread.
 final class UDPWorker: @unchecked Sendable {
     static let batchSize: UInt32 = 64
     /// Received packets larger than this are truncated by the kernel and then rejected as malformed.
@@ -41,6 +44,7 @@ final class UDPWorker: @unchecked Sendable {
 
     let fd: Int32
     let processor: QueryProcessor
+    let reactor: Reactor
     let running = Atomic<Bool>(true)
     private var thread: Thread?
     private let finished = Mutex<Bool>(false)
@@ -55,6 +59,10 @@ final class UDPWorker: @unchecked Sendable {
         }
         guard fd >= 0 else {
             throw ListenError(address: address, transport: "udp", reason: String(cString: strerror(errno)))
+        }
+        do { self.reactor = try Reactor() } catch {
+            close(fd)
+            throw ListenError(address: address, transport: "udp", reason: "\(error)")
         }
         self.fd = fd
         self.processor = processor
@@ -78,8 +86,11 @@ final class UDPWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Asks the loop to stop; it notices within the socket's receive timeout (200 ms).
-    func stop() { self.running.store(false, ordering: .releasing) }
+    /// Asks the loop to stop, and wakes it.
+    func stop() {
+        self.running.store(false, ordering: .releasing)
+        self.reactor.wake()
+    }
 
     /// Waits (bounded) for the loop to end, then closes the socket.
     func join(timeout: Double = 2) {
@@ -94,57 +105,72 @@ final class UDPWorker: @unchecked Sendable {
             self.finished.withLock { $0 = true }
             return
         }
+        self.reactor.attachToCurrentThread()
         defer {
+            self.reactor.unwatch(self.fd)
+            self.reactor.closeResources()
+            self.reactor.detachFromCurrentThread()
             swiftlet_batch_destroy(batch)
             self.finished.withLock { $0 = true }
         }
         // The generation first: a reload between the two reads then shows up as a change at the next batch.
         var generation = self.processor.generation
         var table = self.processor.snapshot()
-        while self.running.load(ordering: .acquiring) {
-            let received = swiftlet_batch_receive(self.fd, batch)
-            if received <= 0 { continue }
-            // Once per batch: the time, and the block table if a reload replaced it.
-            let now = Clock.nanoseconds()
-            if self.processor.generation != generation {
-                generation = self.processor.generation
-                table = self.processor.snapshot()
+        do {
+            try self.reactor.watch(self.fd) {
+                self.receive(batch, generation: &generation, table: &table)
             }
-            var tally = FrontDoorTally()
-            var replies: UInt32 = 0
-            for index in 0..<UInt32(received) {
-                let packet = UnsafeRawBufferPointer(
-                    start: swiftlet_batch_buffer(batch, index),
-                    count: swiftlet_batch_length(batch, index)
-                )
-                let addressPointer = swiftlet_batch_address(batch, index)!
-                let (address, port) = SocketAddresses.parse(addressPointer)
-                let client = Client(address: address, port: port, transport: .udp)
-                let reply = UnsafeMutableRawBufferPointer(
-                    start: swiftlet_batch_reply_buffer(batch, replies),
-                    count: UDPWorker.bufferSize
-                )
-                let outcome = self.processor.process(
-                    packet: packet,
-                    client: client,
-                    reply: reply,
-                    table: table,
-                    now: now,
-                    tally: &tally
-                ) {
-                    UDPReplySink(
-                        fd: self.fd,
-                        address: addressPointer.pointee,
-                        length: swiftlet_batch_address_length(batch, index)
-                    )
-                }
-                if case .reply(let length) = outcome {
-                    swiftlet_batch_set_reply(batch, replies, index, length)
-                    replies += 1
-                }
-            }
-            tally.flush(into: self.processor.metrics)
-            if replies > 0 { _ = swiftlet_batch_send(self.fd, batch, replies) }
+        } catch {
+            self.processor.logger.critical("UDP worker could not poll its socket: \(error)")
+            return
         }
+        while self.running.load(ordering: .acquiring) { self.reactor.turn(maxWait: 200) }
+    }
+
+    /// Reads one batch of queries, answers what can be answered at once, and sends those replies in one batch.
+    private func receive(_ batch: OpaquePointer, generation: inout Int, table: inout BlockTable) {
+        let received = swiftlet_batch_receive(self.fd, batch)
+        if received <= 0 { return }
+        // Once per batch: the time, and the block table if a reload replaced it.
+        let now = Clock.nanoseconds()
+        if self.processor.generation != generation {
+            generation = self.processor.generation
+            table = self.processor.snapshot()
+        }
+        var tally = FrontDoorTally()
+        var replies: UInt32 = 0
+        for index in 0..<UInt32(received) {
+            let packet = UnsafeRawBufferPointer(
+                start: swiftlet_batch_buffer(batch, index),
+                count: swiftlet_batch_length(batch, index)
+            )
+            let addressPointer = swiftlet_batch_address(batch, index)!
+            let (address, port) = SocketAddresses.parse(addressPointer)
+            let client = Client(address: address, port: port, transport: .udp)
+            let reply = UnsafeMutableRawBufferPointer(
+                start: swiftlet_batch_reply_buffer(batch, replies),
+                count: UDPWorker.bufferSize
+            )
+            let outcome = self.processor.process(
+                packet: packet,
+                client: client,
+                reply: reply,
+                table: table,
+                now: now,
+                tally: &tally
+            ) {
+                UDPReplySink(
+                    fd: self.fd,
+                    address: addressPointer.pointee,
+                    length: swiftlet_batch_address_length(batch, index)
+                )
+            }
+            if case .reply(let length) = outcome {
+                swiftlet_batch_set_reply(batch, replies, index, length)
+                replies += 1
+            }
+        }
+        tally.flush(into: self.processor.metrics)
+        if replies > 0 { _ = swiftlet_batch_send(self.fd, batch, replies) }
     }
 }

@@ -3,6 +3,7 @@
 import NIOCore
 import NIOSSL
 import Pipeline
+import SwiftletIO
 import Synchronization
 
 /// Why an exchange with an upstream failed.
@@ -46,6 +47,7 @@ final class Upstream: Sendable {
     let health = Mutex(Health())
     let connection: UpstreamTCPConnection
     let datagrams: UpstreamUDPPool
+    let rejected: @Sendable () -> Void
 
     init(
         address: SocketAddress,
@@ -62,6 +64,16 @@ final class Upstream: Sendable {
         if case .tls(let name) = transport { serverName = name }
         self.connection = UpstreamTCPConnection(address: address, group: group, tls: tls, serverName: serverName)
         self.datagrams = UpstreamUDPPool(upstream: address, group: group, rejected: rejected)
+        self.rejected = rejected
+    }
+
+    /// The UDP sockets to this upstream of the UDP worker whose thread is calling (nil on any other thread: the
+    /// event-loop pool `datagrams` serves those).
+    func workerDatagrams() -> ReactorUDPPool? {
+        guard let reactor = Reactor.current else { return nil }
+        return reactor.resource(for: self) {
+            ReactorUDPPool(upstream: self.address, reactor: reactor, rejected: self.rejected)
+        }
     }
 
     /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).

@@ -1,8 +1,10 @@
 // NameServerTransport: one query to one authoritative server, over a fresh UDP socket (TCP after truncation).
 
+import Glibc
 import NIOCore
 import NIOPosix
 import Pipeline
+import SwiftletIO
 
 /// Sends queries to name servers. Each UDP query gets its own socket on a kernel-chosen random port, connected to the
 /// server, so a forged answer must guess the port as well as the ID and the 0x20 case of the name (RFC 5452 §9.2);
@@ -24,6 +26,10 @@ struct NameServerTransport: Sendable {
         timeout: TimeAmount
     ) async throws -> [UInt8] {
         let remote = try self.socketAddress(address)
+        // On a UDP worker, its reactor polls the socket and the task stays on the worker's thread.
+        if let reactor = Reactor.current {
+            return try await self.udp(packet, to: remote, id: id, question: question, timeout: timeout, on: reactor)
+        }
         let local = address.isIPv6 ? SocketAddress.anyIPv6 : SocketAddress.anyIPv4
         // The loop this task runs on (suspended queries run on the server's loops), so nothing hops threads.
         let loop = self.group.any()
@@ -58,6 +64,50 @@ struct NameServerTransport: Sendable {
         }
         do { return try await answer.get() } catch let error as UpstreamError { throw error } catch {
             throw UpstreamError.connection("\(error)")
+        }
+    }
+
+    /// `udp` on a UDP worker's reactor: the socket is opened, read and closed on the worker's thread.
+    private func udp(
+        _ packet: [UInt8],
+        to remote: SocketAddress,
+        id: UInt16,
+        question: Question,
+        timeout: TimeAmount,
+        on reactor: Reactor
+    ) async throws -> [UInt8] {
+        let query = ReactorQuery(reactor: reactor)
+        let rejected = self.rejected
+        return try await withCheckedThrowingContinuation { continuation in
+            query.continuation = continuation
+            do {
+                let socket = try remote.withSockAddr { address, length in
+                    try ReactorDatagramSocket(
+                        server: address,
+                        length: socklen_t(length),
+                        connected: true,
+                        reactor: reactor,
+                        received: { datagram in
+                            let bytes = Array(datagram)
+                            guard isReply(bytes, id: id, question: question, exactCase: true) else {
+                                rejected()
+                                return
+                            }
+                            query.finish(.success(bytes))
+                        },
+                        foreign: rejected,
+                        failed: { query.finish(.failure(UpstreamError.connection(String(cString: strerror($0))))) }
+                    )
+                }
+                query.socket = socket
+                let deadline = Clock.nanoseconds() &+ UInt64(max(0, timeout.nanoseconds))
+                query.timer = reactor.schedule(at: deadline) { query.finish(.failure(UpstreamError.timeout)) }
+                if !packet.withUnsafeBytes({ socket.send($0) }) {
+                    query.finish(.failure(UpstreamError.connection(String(cString: strerror(errno)))))
+                }
+            } catch {
+                query.finish(.failure(UpstreamError.connection("\(error)")))
+            }
         }
     }
 
@@ -132,5 +182,25 @@ final class AnswerCatcher: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         self.promise.fail(UpstreamError.connection("socket closed"))
         context.fireChannelInactive()
+    }
+}
+
+/// One query on its own socket of a UDP worker's reactor: the first datagram that is its answer completes it, as does
+/// its timeout or a socket error; completing closes the socket. Used on the reactor's thread only.
+final class ReactorQuery {
+    unowned let reactor: Reactor
+    var continuation: CheckedContinuation<[UInt8], any Error>? = nil
+    var socket: ReactorDatagramSocket? = nil
+    var timer: Reactor.Timer? = nil
+
+    init(reactor: Reactor) { self.reactor = reactor }
+
+    func finish(_ result: Result<[UInt8], any Error>) {
+        guard let continuation = self.continuation else { return }
+        self.continuation = nil
+        if let timer = self.timer { self.reactor.cancel(timer) }
+        self.socket?.close()
+        self.socket = nil
+        continuation.resume(with: result)
     }
 }

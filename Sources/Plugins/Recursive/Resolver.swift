@@ -315,7 +315,7 @@ final class Resolver: Sendable {
             if scrubbed.dropped > 0 { self.metrics.scrubbedRecords.increment(by: scrubbed.dropped) }
             var message = scrubbed.message
             self.cache.clampTTLs(&message)
-            let remember = { self.cache.store(message, question: asked, dnssecOK: false, now: self.clock()) }
+            let remember = { _ = self.cache.store(message, question: asked, dnssecOK: false, now: self.clock()) }
             if let cut = Resolver.referral(in: message, zone: delegation.zone, name: asked.name) {
                 remember()
                 delegation = cut

@@ -82,7 +82,7 @@ import Testing
                 .fromOtherPort(forged),  // right address, ID and question, wrong port
                 .raw(wrongID),  // right address and port, wrong ID
                 .raw(FakeUpstream.bytes(poison, for: wrongCase)),  // the question without our 0x20 case
-                .delay(0.15, junk),  // well inside the first try's timeout (376 ms for a server never asked)
+                .delay(0.1, junk),  // well inside the first try's timeout (376 ms for a server never asked)
             ])
         }
         slowServer.withLock { $0 = slow }

@@ -1,0 +1,233 @@
+// ReactorTests: a UDP worker's reactor runs its timers, its tasks and its sockets' reads on its own thread.
+
+import CSwiftletSocket
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+@testable import SwiftletIO
+
+/// A reactor turning on a thread of its own until stopped, like a UDP worker's.
+final class ReactorThread: @unchecked Sendable {
+    let reactor: Reactor
+    private let running = Atomic<Bool>(true)
+    private let done = Atomic<Bool>(false)
+
+    init() throws {
+        self.reactor = try Reactor()
+        Thread { [self] in
+            self.reactor.attachToCurrentThread()
+            while self.running.load(ordering: .acquiring) { self.reactor.turn(maxWait: 20) }
+            self.reactor.closeResources()
+            self.reactor.detachFromCurrentThread()
+            self.done.store(true, ordering: .releasing)
+        }.start()
+    }
+
+    /// Runs `body` on the reactor's thread and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable (Reactor) -> T) async -> T {
+        await withTaskExecutorPreference(self.reactor) {
+            precondition(Reactor.current === self.reactor)
+            return body(self.reactor)
+        }
+    }
+
+    func stop() {
+        self.running.store(false, ordering: .releasing)
+        self.reactor.wake()
+        while !self.done.load(ordering: .acquiring) { usleep(1000) }
+    }
+}
+
+/// A plain UDP socket on 127.0.0.1 with a kernel-chosen port.
+struct LoopbackSocket {
+    let fd: Int32
+    let port: UInt16
+
+    init() {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length)
+                return getsockname(fd, $0, &length)
+            }
+        }
+        self.port = UInt16(bigEndian: address.sin_port)
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    static func address(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        address.sin_port = port.bigEndian
+        return address
+    }
+
+    func send(_ bytes: [UInt8], to port: UInt16) {
+        var target = LoopbackSocket.address(port: port)
+        _ = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(self.fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+
+    /// Waits (2 s at most) for a datagram; its octets and the sender's port.
+    func receive() -> ([UInt8], UInt16)? {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var source = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let count = withUnsafeMutablePointer(to: &source) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(self.fd, &buffer, 512, 0, $0, &length) }
+        }
+        guard count >= 0 else { return nil }
+        return (Array(buffer[0..<count]), UInt16(bigEndian: source.sin_port))
+    }
+
+    func close() { Glibc.close(self.fd) }
+}
+
+/// What a reactor socket reported, in order.
+final class Events: @unchecked Sendable {
+    private let list = Mutex<[String]>([])
+    func add(_ event: String) { self.list.withLock { $0.append(event) } }
+    var all: [String] { self.list.withLock { $0 } }
+    func wait(for count: Int) -> [String] {
+        for _ in 0..<200 where self.all.count < count { usleep(10_000) }
+        return self.all
+    }
+}
+
+@Suite struct ReactorTests {
+    @Test func timersFireInDeadlineOrderOnTheReactorThreadAndCancelledOnesNever() async throws {
+        let thread = try ReactorThread()
+        defer { thread.stop() }
+        let events = Events()
+        await thread.run { reactor in
+            let now = Reactor.now()
+            for (name, delay) in [("c", 30), ("a", 10), ("x", 20), ("b", 20)] {
+                let timer = reactor.schedule(at: now + UInt64(delay) * 1_000_000) {
+                    events.add(Reactor.current === reactor ? name : "\(name) elsewhere")
+                }
+                if name == "x" { reactor.cancel(timer) }
+            }
+        }
+        #expect(events.wait(for: 3) == ["a", "b", "c"])
+        usleep(50_000)
+        #expect(events.all == ["a", "b", "c"])
+    }
+
+    @Test func aTaskStaysOnTheReactorAndIsResumedFromAnotherThread() async throws {
+        let thread = try ReactorThread()
+        defer { thread.stop() }
+        let onReactor = await withTaskExecutorPreference(thread.reactor) { () async -> [Bool] in
+            var seen = [Reactor.current === thread.reactor]
+            // Resumed from a GCD thread: the job goes through the reactor's wake-up, back to its thread.
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.01) { continuation.resume() }
+            }
+            seen.append(Reactor.current === thread.reactor)
+            try? await Task.sleep(for: .milliseconds(5))
+            seen.append(Reactor.current === thread.reactor)
+            return seen
+        }
+        #expect(onReactor == [true, true, true])
+    }
+
+    @Test func anUnconnectedSocketHandsOnTheServersDatagramsAndCountsOthers() async throws {
+        let server = LoopbackSocket()
+        let stranger = LoopbackSocket()
+        defer {
+            server.close()
+            stranger.close()
+        }
+        let thread = try ReactorThread()
+        defer { thread.stop() }
+        let events = Events()
+        let holder = Holder()
+        await thread.run { reactor in
+            var address = LoopbackSocket.address(port: server.port)
+            let socket = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    try! ReactorDatagramSocket(
+                        server: $0,
+                        length: socklen_t(MemoryLayout<sockaddr_in>.size),
+                        connected: false,
+                        reactor: reactor,
+                        received: { events.add("server: \(Array($0))") },
+                        foreign: { events.add("foreign") },
+                        failed: { events.add("failed \($0)") }
+                    )
+                }
+            }
+            holder.keep(socket)
+            _ = [UInt8]([1, 2, 3]).withUnsafeBytes { socket.send($0) }
+        }
+        let (query, port) = try #require(server.receive())
+        #expect(query == [1, 2, 3])
+        stranger.send([9], to: port)
+        server.send([4, 5], to: port)
+        #expect(events.wait(for: 2) == ["foreign", "server: [4, 5]"])
+        await thread.run { _ in holder.release() }
+    }
+
+    @Test func aConnectedSocketHearsOnlyItsServerAndReportsPortUnreachable() async throws {
+        let server = LoopbackSocket()
+        let stranger = LoopbackSocket()
+        let closed = LoopbackSocket()
+        let closedPort = closed.port
+        closed.close()
+        defer {
+            server.close()
+            stranger.close()
+        }
+        let thread = try ReactorThread()
+        defer { thread.stop() }
+        let events = Events()
+        let holder = Holder()
+        await thread.run { reactor in
+            for (port, name) in [(server.port, "server"), (closedPort, "closed")] {
+                var address = LoopbackSocket.address(port: port)
+                let socket = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        try! ReactorDatagramSocket(
+                            server: $0,
+                            length: socklen_t(MemoryLayout<sockaddr_in>.size),
+                            connected: true,
+                            reactor: reactor,
+                            received: { events.add("\(name): \(Array($0))") },
+                            foreign: { events.add("\(name): foreign") },
+                            failed: { events.add("\(name): failed \($0 == ECONNREFUSED ? "ECONNREFUSED" : "\($0)")") }
+                        )
+                    }
+                }
+                holder.keep(socket)
+                _ = [UInt8]([7]).withUnsafeBytes { socket.send($0) }
+            }
+        }
+        let (_, port) = try #require(server.receive())
+        stranger.send([9], to: port)
+        usleep(20_000)
+        server.send([8], to: port)
+        #expect(Set(events.wait(for: 2)) == ["server: [8]", "closed: failed ECONNREFUSED"])
+        await thread.run { _ in holder.release() }
+    }
+}
+
+/// Keeps a test's sockets alive on the reactor's thread until released there.
+final class Holder: @unchecked Sendable {
+    private var sockets: [ReactorDatagramSocket] = []
+    func keep(_ socket: ReactorDatagramSocket) { self.sockets.append(socket) }
+    func release() {
+        for socket in self.sockets { socket.close() }
+        self.sockets.removeAll()
+    }
+}
