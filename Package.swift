@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Plugins", targets: ["Plugins"]),
         .library(name: "Host", targets: ["Host"]),
+        .library(name: "SwiftletIO", targets: ["SwiftletIO"]),
         .executable(name: "swiftlet", targets: ["SwiftletMain"]),
     ],
     dependencies: [
