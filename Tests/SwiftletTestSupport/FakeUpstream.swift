@@ -170,7 +170,12 @@ public final class FakeUpstream: @unchecked Sendable {
         case .drop: break
         case .delay(let seconds, let message):
             let bytes = FakeUpstream.bytes(message, for: query)
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { send(bytes, false) }
+            // A thread of its own: GCD's global queues are shared with the tests' blocking waits, and a busy suite has
+            // held a delayed answer there past the timeout it was meant to beat.
+            Thread {
+                usleep(UInt32(seconds * 1_000_000))
+                send(bytes, false)
+            }.start()
         }
     }
 

@@ -1,6 +1,7 @@
 // StubHandler: a handler with a fixed verdict that records what the chain did with it.
 
 import Dispatch
+import Foundation
 import Pipeline
 import Synchronization
 
@@ -63,14 +64,33 @@ public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) as
     }
 }
 
-/// A task executor with threads of its own (a concurrent GCD queue). Work under test that has wall-clock deadlines
-/// (a resolution's 30 s, a server's timeouts) runs here, so that its every resumption is not queued behind the whole
-/// parallel suite on the cooperative pool's two threads, where a busy run has kept it waiting past its deadline.
+/// A task executor with a thread of its own. Work under test that has wall-clock deadlines (a resolution's timeouts)
+/// runs here, so that its every resumption is not queued behind the whole parallel suite: on the cooperative pool's
+/// two threads, or on GCD's global queues, which the tests' blocking waits share.
 public final class TestExecutor: TaskExecutor, @unchecked Sendable {
-    private let queue = DispatchQueue(label: "swiftlet.tests", qos: .userInitiated, attributes: .concurrent)
+    private let jobs = Mutex<[UnownedJob]>([])
+    private let ready = DispatchSemaphore(value: 0)
+
+    private init() {
+        let thread = Thread { [self] in
+            while true {
+                self.ready.wait()
+                let batch = self.jobs.withLock { jobs in
+                    defer { jobs.removeAll() }
+                    return jobs
+                }
+                for job in batch { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+            }
+        }
+        thread.name = "swiftlet-tests"
+        thread.start()
+    }
+
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        self.queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        self.jobs.withLock { $0.append(job) }
+        self.ready.signal()
     }
+
     public static let shared = TestExecutor()
 }
