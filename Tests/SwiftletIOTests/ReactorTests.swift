@@ -154,28 +154,14 @@ final class Events: @unchecked Sendable {
         let events = Events()
         let holder = Holder()
         await thread.run { reactor in
-            var address = LoopbackSocket.address(port: server.port)
-            let socket = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    try! ReactorDatagramSocket(
-                        server: $0,
-                        length: socklen_t(MemoryLayout<sockaddr_in>.size),
-                        connected: false,
-                        reactor: reactor,
-                        received: { events.add("server: \(Array($0))") },
-                        foreign: { events.add("foreign") },
-                        failed: { events.add("failed \($0)") }
-                    )
-                }
-            }
-            holder.keep(socket)
+            let socket = holder.open(reactor, port: server.port, connected: false, name: "server", events: events)
             _ = [UInt8]([1, 2, 3]).withUnsafeBytes { socket.send($0) }
         }
         let (query, port) = try #require(server.receive())
         #expect(query == [1, 2, 3])
         stranger.send([9], to: port)
         server.send([4, 5], to: port)
-        #expect(events.wait(for: 2) == ["foreign", "server: [4, 5]"])
+        #expect(events.wait(for: 2) == ["server: foreign", "server: [4, 5]"])
         await thread.run { _ in holder.release() }
     }
 
@@ -195,21 +181,7 @@ final class Events: @unchecked Sendable {
         let holder = Holder()
         await thread.run { reactor in
             for (port, name) in [(server.port, "server"), (closedPort, "closed")] {
-                var address = LoopbackSocket.address(port: port)
-                let socket = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        try! ReactorDatagramSocket(
-                            server: $0,
-                            length: socklen_t(MemoryLayout<sockaddr_in>.size),
-                            connected: true,
-                            reactor: reactor,
-                            received: { events.add("\(name): \(Array($0))") },
-                            foreign: { events.add("\(name): foreign") },
-                            failed: { events.add("\(name): failed \($0 == ECONNREFUSED ? "ECONNREFUSED" : "\($0)")") }
-                        )
-                    }
-                }
-                holder.keep(socket)
+                let socket = holder.open(reactor, port: port, connected: true, name: name, events: events)
                 _ = [UInt8]([7]).withUnsafeBytes { socket.send($0) }
             }
         }
@@ -225,7 +197,26 @@ final class Events: @unchecked Sendable {
 /// Keeps a test's sockets alive on the reactor's thread until released there.
 final class Holder: @unchecked Sendable {
     private var sockets: [ReactorDatagramSocket] = []
-    func keep(_ socket: ReactorDatagramSocket) { self.sockets.append(socket) }
+    /// Opens a reactor socket to 127.0.0.1:`port` whose every report goes to `events`, prefixed with `name`.
+    func open(_ reactor: Reactor, port: UInt16, connected: Bool, name: String, events: Events) -> ReactorDatagramSocket
+    {
+        var address = LoopbackSocket.address(port: port)
+        let socket = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                try! ReactorDatagramSocket(
+                    server: $0,
+                    length: socklen_t(MemoryLayout<sockaddr_in>.size),
+                    connected: connected,
+                    reactor: reactor,
+                    received: { events.add("\(name): \(Array($0))") },
+                    foreign: { events.add("\(name): foreign") },
+                    failed: { events.add("\(name): failed \($0 == ECONNREFUSED ? "ECONNREFUSED" : "\($0)")") }
+                )
+            }
+        }
+        self.sockets.append(socket)
+        return socket
+    }
     func release() {
         for socket in self.sockets { socket.close() }
         self.sockets.removeAll()
