@@ -20,7 +20,6 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
     private let remoteJobs = Mutex<[UnownedJob]>([])
     private var timers = TimerHeap()
     private var resources: [ObjectIdentifier: (owner: Weak, resource: any ReactorResource)] = [:]
-    private var thread: pthread_t? = nil
     /// Where the reactor's sockets read a datagram into before handing it on (one datagram at a time, on one thread).
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
 
@@ -63,20 +62,16 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     /// Makes the calling thread this reactor's (the worker does this once, before its first `turn`).
     public func attachToCurrentThread() {
-        self.thread = pthread_self()
         pthread_setspecific(Reactor.key, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Undoes `attachToCurrentThread` (the worker's last act).
     public func detachFromCurrentThread() {
         pthread_setspecific(Reactor.key, nil)
-        self.thread = nil
     }
 
-    private var isCurrent: Bool {
-        guard let thread = self.thread else { return false }
-        return pthread_equal(thread, pthread_self()) != 0
-    }
+    /// Read through the calling thread's own key, so no thread reads state another one writes.
+    private var isCurrent: Bool { Reactor.current === self }
 
     /// Wakes the thread from its wait (to notice a stop sooner).
     public func wake() { swiftlet_eventfd_signal(self.wakeup) }
