@@ -2,7 +2,8 @@
 # cachemiss.sh: Swiftlet as a caching forwarder (cache + forward) on cold names, against asking its knotd upstream
 # directly: average latency of cache misses at a fixed rate (no losses expected), memory per cached entry, and
 # memory at the `max_size` bound under a stream of unique (NXDOMAIN) names. The reference forwarders (REFERENCES)
-# answer the same cold names in the same run, each started with an empty cache.
+# answer the same cold names in the same run, each started with an empty cache. The figures are checked against
+# bench/cachemiss.thresholds; a miss exits 1.
 #   bash bench/cachemiss.sh            # RATE=2000 queries/s, 20,000 cold names, 200,000 unique names for the bound,
 #                                      # ROUNDS=3 interleaved rounds
 set -euo pipefail
@@ -79,3 +80,25 @@ printf 'memory: %s KB before, %s KB after %s entries: %s bytes per cached name (
     "$before" "$after" "$COLD" "$(( (after - before) * 1024 / COLD ))"
 printf 'bound: max_size %s bytes per level; RSS after %s unique names: %s KB (lost %s)\n' \
     "$BOUND" "$UNIQUE" "$bound" "$(lost "$out/unique-run.txt")"
+limit() { awk -v key="$1" '$1 == key { print $2 }' "$here/cachemiss.thresholds"; }
+ratio=$(median < "$out/ratios-swiftlet.txt")
+worst_lost=$(for r in $(seq "$ROUNDS"); do lost "$out/swiftlet-$r.txt"; done | sort -n | tail -1)
+per_name=$(( (after - before) * 1024 / COLD ))
+growth=$(awk -v b="$bound" -v a="$before" -v m="$BOUND" 'BEGIN { printf "%.2f", (b - a) * 1024 / (2 * m) }')
+references=$(for server in $REFERENCES; do [ -f "$out/ratios-$server.txt" ] && median < "$out/ratios-$server.txt"; done | median)
+bad=0
+[ "$worst_lost" -le "$(limit lost_max)" ] || { echo "lost $worst_lost > $(limit lost_max)"; bad=1; }
+awk -v r="$ratio" -v m="$(limit miss_latency_ratio_max)" 'BEGIN { exit !(r <= m) }' \
+    || { echo "miss latency ratio $ratio > $(limit miss_latency_ratio_max)"; bad=1; }
+if [ -n "$references" ]; then
+    awk -v r="$ratio" -v ref="$references" -v m="$(limit miss_latency_vs_reference_median_max)" \
+        'BEGIN { exit !(r <= ref * m) }' \
+        || { echo "miss latency ratio $ratio > $(limit miss_latency_vs_reference_median_max) x the references' median $references"; bad=1; }
+fi
+[ "$per_name" -le "$(limit bytes_per_name_max)" ] || { echo "$per_name bytes per name > $(limit bytes_per_name_max)"; bad=1; }
+if [ "$UNIQUE" -ge 200000 ]; then
+    awk -v g="$growth" -v m="$(limit bound_growth_vs_max_size_max)" 'BEGIN { exit !(g <= m) }' \
+        || { echo "RSS growth at the bound ${growth}x max_size > $(limit bound_growth_vs_max_size_max)"; bad=1; }
+fi
+[ "$bad" = 0 ] || exit 1
+echo "cachemiss: within bench/cachemiss.thresholds (bound growth ${growth}x the two levels' max_size)"
