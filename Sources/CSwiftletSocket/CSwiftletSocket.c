@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/eventfd.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -39,6 +40,15 @@ swiftlet_batch *swiftlet_batch_create(unsigned count, size_t buffer_size) {
         swiftlet_batch_destroy(batch);
         return NULL;
     }
+    // The receive headers point at fixed buffers: set once; each receive only resets what the kernel overwrites.
+    for (unsigned i = 0; i < count; i++) {
+        batch->receive_iov[i].iov_base = batch->buffers + i * buffer_size;
+        batch->receive_iov[i].iov_len = buffer_size;
+        struct msghdr *header = &batch->receive[i].msg_hdr;
+        header->msg_name = &batch->addresses[i];
+        header->msg_iov = &batch->receive_iov[i];
+        header->msg_iovlen = 1;
+    }
     return batch;
 }
 
@@ -56,14 +66,8 @@ void swiftlet_batch_destroy(swiftlet_batch *batch) {
 
 int swiftlet_batch_receive(int fd, swiftlet_batch *batch) {
     for (unsigned i = 0; i < batch->count; i++) {
-        batch->receive_iov[i].iov_base = batch->buffers + i * batch->buffer_size;
-        batch->receive_iov[i].iov_len = batch->buffer_size;
-        struct msghdr *header = &batch->receive[i].msg_hdr;
-        memset(header, 0, sizeof(*header));
-        header->msg_name = &batch->addresses[i];
-        header->msg_namelen = sizeof(struct sockaddr_storage);
-        header->msg_iov = &batch->receive_iov[i];
-        header->msg_iovlen = 1;
+        batch->receive[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+        batch->receive[i].msg_hdr.msg_flags = 0;
         batch->receive[i].msg_len = 0;
     }
     return recvmmsg(fd, batch->receive, batch->count, MSG_DONTWAIT, NULL);
@@ -211,3 +215,5 @@ ssize_t swiftlet_udp_receive(int fd, void *buffer, size_t size, const struct soc
     if (count >= 0) *from_server = same_address(&source, server);
     return count;
 }
+
+ssize_t swiftlet_getrandom(void *buffer, size_t length) { return getrandom(buffer, length, 0); }

@@ -142,6 +142,19 @@ final class Events: @unchecked Sendable {
         #expect(onReactor == [true, true, true])
     }
 
+    /// Random IDs come from kernel bytes read 256 at a time: across many refills they cover the 16-bit space evenly.
+    @Test func randomIDsSpreadOverTheWholeRange() async throws {
+        let thread = try ReactorThread()
+        defer { thread.stop() }
+        let values = await thread.run { reactor in (0..<65_536).map { _ in reactor.randomUInt16() } }
+        // 65,536 draws from 65,536 values: about 1 - 1/e of them distinct (41,427), and every 4,096-wide bucket hit
+        // about 4,096 times.
+        #expect((40_000...43_000).contains(Set(values).count))
+        var buckets = [Int](repeating: 0, count: 16)
+        for value in values { buckets[Int(value >> 12)] += 1 }
+        #expect(buckets.allSatisfy { (3_700...4_500).contains($0) })
+    }
+
     @Test func anUnconnectedSocketHandsOnTheServersDatagramsAndCountsOthers() async throws {
         let server = LoopbackSocket()
         let stranger = LoopbackSocket()

@@ -60,4 +60,7 @@ int swiftlet_udp_server_socket(const struct sockaddr *server, socklen_t length, 
 /// Returns its length, or -1 with errno.
 ssize_t swiftlet_udp_receive(int fd, void *buffer, size_t size, const struct sockaddr *server, int *from_server);
 
+/// getrandom(2): `length` bytes from the kernel's CSPRNG; returns how many, or -1 with errno.
+ssize_t swiftlet_getrandom(void *buffer, size_t length);
+
 #endif

@@ -212,7 +212,9 @@ final class QueryProcessor: Sendable {
                 self.metrics.shed.increment()
                 query.response = Message.response(to: message, responseCode: .refused)
                 block.chain.finish(&query, after: stop)
-                return self.write(self.encode(&query, block: block, verdict: .answered), into: reply)
+                let bytes = self.encode(&query, block: block, verdict: .answered)
+                query.runAfterReply()
+                return self.write(bytes, into: reply)
             }
             let target = sink()
             let owned = query
@@ -240,10 +242,12 @@ final class QueryProcessor: Sendable {
                 block.inFlight.leave()
                 let replies = self.complete(&query, block: block, stop: final)
                 if late?.claim() != false { for bytes in replies { target.send(bytes) } }
+                query.runAfterReply()
             }
             return .pending
         }
         let messages = self.complete(&query, block: block, stop: stop)
+        query.runAfterReply()
         if messages.count > 1 && self.transport == .tcp { return .replies(messages) }
         return messages.first.map { self.write($0, into: reply) } ?? .none
     }
@@ -290,6 +294,7 @@ final class QueryProcessor: Sendable {
             if stop.verdict == .suspend { stop = await block.chain.resume(&query, from: stop) }
             block.chain.finish(&query, after: stop, downTo: index)
             if stop.verdict == .answered { _ = self.encode(&query, block: block, verdict: stop.verdict) }
+            query.runAfterReply()
         }
     }
 
@@ -298,15 +303,19 @@ final class QueryProcessor: Sendable {
         let encoded = response.encode(maxSize: query.maxResponseSize)
         if !query.isRefresh { self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F)) }
         if case .upTo(let seconds) = query.cacheability, !encoded.truncated {
-            self.cache.store(
-                request: query.request,
-                view: block.cacheView(query.client.view),
-                response: encoded.bytes,
-                ttlOffsets: encoded.ttlOffsets,
-                minimumTTL: encoded.minimumTTL,
-                maxTTL: seconds,
-                now: query.receivedAt
-            )
+            // After the reply, like the handlers' stores.
+            let (request, view, receivedAt) = (query.request, block.cacheView(query.client.view), query.receivedAt)
+            query.afterReply.append {
+                self.cache.store(
+                    request: request,
+                    view: view,
+                    response: encoded.bytes,
+                    ttlOffsets: encoded.ttlOffsets,
+                    minimumTTL: encoded.minimumTTL,
+                    maxTTL: seconds,
+                    now: receivedAt
+                )
+            }
         }
         return encoded.bytes
     }
@@ -391,4 +400,14 @@ final class OnceFlag: Sendable {
     private let taken = Atomic<Bool>(false)
     /// True for the first caller only.
     func claim() -> Bool { !self.taken.exchange(true, ordering: .acquiringAndReleasing) }
+}
+
+extension Query {
+    /// Runs, in order, the work `finish` steps and the encoder left for after the reply was sent (cache stores).
+    mutating func runAfterReply() {
+        guard !self.afterReply.isEmpty else { return }
+        let work = self.afterReply
+        self.afterReply = []
+        for step in work { step() }
+    }
 }

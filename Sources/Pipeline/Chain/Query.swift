@@ -54,6 +54,10 @@ public struct Query: Sendable {
     /// An answer to send if the chain suspends and has not answered after `after` (serve-stale's client timeout,
     /// RFC 8767 §5). The chain still completes, so its later handlers' `finish` steps can store the fresh answer.
     public var lateFallback: (response: Message, after: Duration)?
+    /// Work a `finish` step leaves until the reply has gone out (storing what the reply does not depend on, such as
+    /// the answer's RRsets): the host runs it, in order, right after sending, so a cache miss's reply does not wait
+    /// for the caches to be filled.
+    public var afterReply: [@Sendable () -> Void] = []
     /// The size of the query as received, in octets (for logs; 0 when not received from the network).
     public var requestSize = 0
     /// When the query was received, in nanoseconds of the host's monotonic clock.

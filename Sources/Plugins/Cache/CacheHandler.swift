@@ -130,7 +130,12 @@ final class CacheHandler: QueryHandler {
         switch response.responseCode {
         case .noError, .nxDomain:
             self.cache.clampTTLs(&response)
-            self.store(response, question: question, dnssecOK: dnssecOK, now: now)
+            // The RRsets go in once the client has its reply: the reply is already final.
+            let stored = response
+            query.afterReply.append {
+                self.store(stored, question: question, dnssecOK: dnssecOK, now: now)
+                self.memory.record(self.cache.bytes)
+            }
             query.response = response
             // Now the fast path may hold it: for the smallest TTL in it (the encoder takes the minimum).
             if let prefetch = self.options.prefetch {

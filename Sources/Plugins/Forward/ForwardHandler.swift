@@ -3,6 +3,7 @@
 import Metrics
 import NIOCore
 import Pipeline
+import SwiftletIO
 import Synchronization
 
 /// What a resolution through the upstreams gave.
@@ -202,7 +203,7 @@ final class ForwardHandler: QueryHandler {
             let remaining = TimeAmount.nanoseconds(Int64(self.deadline - elapsed))
             let timeout = min(self.timeout, remaining)
             // A fresh random ID per try (RFC 5452 §4.3).
-            outgoing.header.id = UInt16.random(in: 0...UInt16.max)
+            outgoing.header.id = Reactor.current?.randomUInt16() ?? UInt16.random(in: 0...UInt16.max)
             do {
                 let answer = try await self.exchange(outgoing, with: upstream, timeout: timeout)
                 // SERVFAIL and REFUSED say this upstream cannot help: try the next, keep it as a last resort.

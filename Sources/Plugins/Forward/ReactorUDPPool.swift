@@ -56,7 +56,7 @@ final class ReactorUDPPool: ReactorResource {
 
     /// Sends `packet` (whose ID is `id`) on a random socket and waits at most `timeout` for the answer.
     func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
-        let index = Int.random(in: 0..<ReactorUDPPool.size)
+        let index = Int(self.reactor.randomUInt16() % UInt16(ReactorUDPPool.size))
         let socket = try self.socket(index)
         guard self.waiting[index][id] == nil else { throw UpstreamError.connection("ID in use") }
         return try await withCheckedThrowingContinuation { continuation in
