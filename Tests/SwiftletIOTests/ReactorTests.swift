@@ -156,16 +156,11 @@ final class Events: @unchecked Sendable {
     }
 
     @Test func anUnconnectedSocketHandsOnTheServersDatagramsAndCountsOthers() async throws {
-        let server = LoopbackSocket()
-        let stranger = LoopbackSocket()
-        defer {
-            server.close()
-            stranger.close()
-        }
-        let thread = try ReactorThread()
-        defer { thread.stop() }
-        let events = Events()
-        let holder = Holder()
+        let scene = try SocketScene()
+        defer { scene.close() }
+        let (server, stranger, thread, events, holder) = (
+            scene.server, scene.stranger, scene.thread, scene.events, scene.holder
+        )
         await thread.run { reactor in
             let socket = holder.open(reactor, port: server.port, connected: false, name: "server", events: events)
             _ = [UInt8]([1, 2, 3]).withUnsafeBytes { socket.send($0) }
@@ -179,19 +174,14 @@ final class Events: @unchecked Sendable {
     }
 
     @Test func aConnectedSocketHearsOnlyItsServerAndReportsPortUnreachable() async throws {
-        let server = LoopbackSocket()
-        let stranger = LoopbackSocket()
         let closed = LoopbackSocket()
         let closedPort = closed.port
         closed.close()
-        defer {
-            server.close()
-            stranger.close()
-        }
-        let thread = try ReactorThread()
-        defer { thread.stop() }
-        let events = Events()
-        let holder = Holder()
+        let scene = try SocketScene()
+        defer { scene.close() }
+        let (server, stranger, thread, events, holder) = (
+            scene.server, scene.stranger, scene.thread, scene.events, scene.holder
+        )
         await thread.run { reactor in
             for (port, name) in [(server.port, "server"), (closedPort, "closed")] {
                 let socket = holder.open(reactor, port: port, connected: true, name: name, events: events)
@@ -204,6 +194,23 @@ final class Events: @unchecked Sendable {
         server.send([8], to: port)
         #expect(Set(events.wait(for: 2)) == ["server: [8]", "closed: failed ECONNREFUSED"])
         await thread.run { _ in holder.release() }
+    }
+}
+
+/// A socket test's cast: a server, a stranger, a reactor on its thread, and what the reactor's sockets report.
+struct SocketScene {
+    let server = LoopbackSocket()
+    let stranger = LoopbackSocket()
+    let thread: ReactorThread
+    let events = Events()
+    let holder = Holder()
+
+    init() throws { self.thread = try ReactorThread() }
+
+    func close() {
+        self.thread.stop()
+        self.server.close()
+        self.stranger.close()
     }
 }
 
