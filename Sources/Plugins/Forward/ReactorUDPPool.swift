@@ -15,7 +15,6 @@ final class ReactorUDPPool: ReactorResource {
     static let size = 16
 
     struct Waiting {
-        var question: Question
         var continuation: CheckedContinuation<[UInt8], any Error>
         var timer: Reactor.Timer
     }
@@ -24,7 +23,7 @@ final class ReactorUDPPool: ReactorResource {
     unowned let reactor: Reactor
     let rejected: @Sendable () -> Void
     private var sockets: [ReactorDatagramSocket?] = Array(repeating: nil, count: ReactorUDPPool.size)
-    private var waiting: [[UInt16: Waiting]] = Array(repeating: [:], count: ReactorUDPPool.size)
+    private var waiting = Array(repeating: PendingReplies<Waiting>(), count: ReactorUDPPool.size)
 
     init(upstream: SocketAddress, reactor: Reactor, rejected: @escaping @Sendable () -> Void) {
         self.upstream = upstream
@@ -58,17 +57,21 @@ final class ReactorUDPPool: ReactorResource {
     func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
         let index = Int(self.reactor.randomUInt16() % UInt16(ReactorUDPPool.size))
         let socket = try self.socket(index)
-        guard self.waiting[index][id] == nil else { throw UpstreamError.connection("ID in use") }
         return try await withCheckedThrowingContinuation { continuation in
             let deadline = Clock.nanoseconds() &+ UInt64(max(0, timeout.nanoseconds))
             let timer = self.reactor.schedule(at: deadline) { [unowned self] in
-                self.waiting[index].removeValue(forKey: id)?.continuation.resume(throwing: UpstreamError.timeout)
+                self.waiting[index].remove(id: id)?.continuation.resume(throwing: UpstreamError.timeout)
             }
-            self.waiting[index][id] = Waiting(question: question, continuation: continuation, timer: timer)
+            let waiting = Waiting(continuation: continuation, timer: timer)
+            guard self.waiting[index].add(id: id, question: question, waiting) else {
+                self.reactor.cancel(timer)
+                continuation.resume(throwing: UpstreamError.connection("ID in use"))
+                return
+            }
             guard packet.withUnsafeBytes({ socket.send($0) }) else {
                 let reason = String(cString: strerror(errno))
                 self.reactor.cancel(timer)
-                self.waiting[index].removeValue(forKey: id)
+                _ = self.waiting[index].remove(id: id)
                 continuation.resume(throwing: UpstreamError.connection(reason))
                 return
             }
@@ -77,28 +80,20 @@ final class ReactorUDPPool: ReactorResource {
 
     /// A datagram from the upstream arrived on socket `index`.
     private func received(_ datagram: UnsafeRawBufferPointer, on index: Int) {
-        guard datagram.count >= 2 else {
-            self.rejected()
-            return
-        }
-        let id = UInt16(datagram[0]) << 8 | UInt16(datagram[1])
         let bytes = Array(datagram)
-        guard let waiting = self.waiting[index][id], isReply(bytes, id: id, question: waiting.question) else {
+        guard let waiting = self.waiting[index].take(answeredBy: bytes) else {
             self.rejected()
             return
         }
-        self.waiting[index].removeValue(forKey: id)
         self.reactor.cancel(waiting.timer)
         waiting.continuation.resume(returning: bytes)
     }
 
     /// Socket `index` reported an error (ICMP port unreachable): what waits on it fails now; the socket stays.
     private func fail(_ index: Int, reason: String) {
-        let failed = self.waiting[index]
-        self.waiting[index].removeAll()
-        for item in failed.values {
-            self.reactor.cancel(item.timer)
-            item.continuation.resume(throwing: UpstreamError.connection(reason))
+        for waiting in self.waiting[index].removeAll() {
+            self.reactor.cancel(waiting.timer)
+            waiting.continuation.resume(throwing: UpstreamError.connection(reason))
         }
     }
 

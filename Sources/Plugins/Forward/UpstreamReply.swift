@@ -27,11 +27,36 @@ func isReply(_ reply: [UInt8], id: UInt16, question: Question, exactCase: Bool =
     }
 }
 
-/// A query sent upstream and waiting for its answer (on a pooled UDP socket or a TCP connection).
-struct PendingQuery {
-    var question: Question
-    var exactCase = false
-    var promise: EventLoopPromise<[UInt8]>
+/// The queries sent on one socket or connection and waiting for their answers, by ID: each with its question (and
+/// whether its letter case must come back exactly) and what to complete (a promise, a continuation).
+struct PendingReplies<Waiter> {
+    private var waiting: [UInt16: (question: Question, exactCase: Bool, waiter: Waiter)] = [:]
+
+    /// Registers a query; false (nothing registered) when a query with its ID is already waiting.
+    mutating func add(id: UInt16, question: Question, exactCase: Bool = false, _ waiter: Waiter) -> Bool {
+        guard self.waiting[id] == nil else { return false }
+        self.waiting[id] = (question, exactCase, waiter)
+        return true
+    }
+
+    /// The waiter `reply` answers (our ID and question), no longer waiting; nil when it answers nothing we sent.
+    mutating func take(answeredBy reply: [UInt8]) -> Waiter? {
+        guard reply.count >= 2 else { return nil }
+        let id = UInt16(reply[0]) << 8 | UInt16(reply[1])
+        guard let entry = self.waiting[id], isReply(reply, id: id, question: entry.question, exactCase: entry.exactCase)
+        else { return nil }
+        self.waiting.removeValue(forKey: id)
+        return entry.waiter
+    }
+
+    /// The waiter of `id`, no longer waiting (its timeout).
+    mutating func remove(id: UInt16) -> Waiter? { self.waiting.removeValue(forKey: id)?.waiter }
+
+    /// Every waiter, none waiting any more (the socket failed or closed).
+    mutating func removeAll() -> [Waiter] {
+        defer { self.waiting.removeAll() }
+        return self.waiting.values.map(\.waiter)
+    }
 }
 
 extension SocketAddress {

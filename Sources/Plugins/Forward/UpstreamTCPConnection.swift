@@ -12,7 +12,7 @@ final class UpstreamTCPConnection: Sendable {
     struct State {
         var channel: (any Channel)? = nil
         var connecting: EventLoopFuture<any Channel>? = nil
-        var pending: [UInt16: PendingQuery] = [:]
+        var pending = PendingReplies<EventLoopPromise<[UInt8]>>()
         /// Why the connection is closing (a TLS handshake failure, say), for the failed queries' errors.
         var closingReason: String? = nil
     }
@@ -78,17 +78,13 @@ final class UpstreamTCPConnection: Sendable {
     ) async throws -> [UInt8] {
         let channel = try await self.channel()
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
-        let clash = self.state.withLock { state -> Bool in
-            if state.pending[id] != nil { return true }
-            state.pending[id] = PendingQuery(question: question, exactCase: exactCase, promise: promise)
-            return false
-        }
-        if clash {
+        let added = self.state.withLock { $0.pending.add(id: id, question: question, exactCase: exactCase, promise) }
+        if !added {
             promise.fail(UpstreamError.connection("ID in use"))
             throw UpstreamError.connection("ID in use")
         }
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
-            self.state.withLock { _ = $0.pending.removeValue(forKey: id) }
+            self.state.withLock { _ = $0.pending.remove(id: id) }
             promise.fail(UpstreamError.timeout)
         }
         var buffer = channel.allocator.buffer(capacity: packet.count + 2)
@@ -101,31 +97,19 @@ final class UpstreamTCPConnection: Sendable {
 
     /// Called by the handler for each framed message.
     func received(_ bytes: [UInt8]) {
-        guard bytes.count >= 2 else { return }
-        let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-        let pending = self.state.withLock { state -> PendingQuery? in
-            guard let pending = state.pending[id],
-                isReply(bytes, id: id, question: pending.question, exactCase: pending.exactCase)
-            else {
-                return nil
-            }
-            state.pending.removeValue(forKey: id)
-            return pending
-        }
-        pending?.promise.succeed(bytes)
+        self.state.withLock { $0.pending.take(answeredBy: bytes) }?.succeed(bytes)
     }
 
     /// Called when the connection closes: every query in flight fails, the next one reconnects.
     func closed() {
-        let (pending, reason) = self.state.withLock { state -> ([PendingQuery], String) in
+        let (pending, reason) = self.state.withLock { state -> ([EventLoopPromise<[UInt8]>], String) in
             defer {
-                state.pending.removeAll()
                 state.channel = nil
                 state.closingReason = nil
             }
-            return (Array(state.pending.values), state.closingReason ?? "connection closed")
+            return (state.pending.removeAll(), state.closingReason ?? "connection closed")
         }
-        for item in pending { item.promise.fail(UpstreamError.connection(reason)) }
+        for promise in pending { promise.fail(UpstreamError.connection(reason)) }
     }
 
     /// Closes the connection (queries in flight fail); a later query would open a new one.

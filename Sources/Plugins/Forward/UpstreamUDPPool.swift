@@ -12,7 +12,7 @@ final class UpstreamUDPPool: Sendable {
     struct Slot {
         var channel: (any Channel)? = nil
         var opening: EventLoopFuture<any Channel>? = nil
-        var pending: [UInt16: PendingQuery] = [:]
+        var pending = PendingReplies<EventLoopPromise<[UInt8]>>()
     }
 
     /// Sockets per upstream and event loop.
@@ -70,16 +70,14 @@ final class UpstreamUDPPool: Sendable {
         let channel = try await self.channel(index)
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let registered = self.slots[index].state.withLock { slot -> Bool in
-            guard slot.pending[id] == nil else { return false }
-            slot.pending[id] = PendingQuery(question: question, promise: promise)
-            return true
+            slot.pending.add(id: id, question: question, promise)
         }
         guard registered else {
             promise.fail(UpstreamError.connection("ID in use"))
             throw UpstreamError.connection("ID in use")
         }
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
-            self.slots[index].state.withLock { _ = $0.pending.removeValue(forKey: id) }
+            self.slots[index].state.withLock { _ = $0.pending.remove(id: id) }
             promise.fail(UpstreamError.timeout)
         }
         var buffer = channel.allocator.buffer(capacity: packet.count)
@@ -91,33 +89,22 @@ final class UpstreamUDPPool: Sendable {
 
     /// A datagram arrived on socket `index`.
     func received(_ bytes: [UInt8], from source: SocketAddress, on index: Int) {
-        guard source == self.upstream, bytes.count >= 2 else {
+        let promise =
+            source == self.upstream ? self.slots[index].state.withLock { $0.pending.take(answeredBy: bytes) } : nil
+        guard let promise else {
             self.rejected()
             return
         }
-        let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-        let pending = self.slots[index].state.withLock { slot -> PendingQuery? in
-            guard let pending = slot.pending[id], isReply(bytes, id: id, question: pending.question) else { return nil }
-            slot.pending.removeValue(forKey: id)
-            return pending
-        }
-        guard let pending else {
-            self.rejected()
-            return
-        }
-        pending.promise.succeed(bytes)
+        promise.succeed(bytes)
     }
 
     /// Socket `index` reported an error (its queries fail now) or closed (the next query reopens it).
     func failed(_ index: Int, reason: String, closed: Bool) {
-        let pending = self.slots[index].state.withLock { slot -> [PendingQuery] in
-            defer {
-                slot.pending.removeAll()
-                if closed { slot.channel = nil }
-            }
-            return Array(slot.pending.values)
+        let pending = self.slots[index].state.withLock { slot -> [EventLoopPromise<[UInt8]>] in
+            if closed { slot.channel = nil }
+            return slot.pending.removeAll()
         }
-        for item in pending { item.promise.fail(UpstreamError.connection(reason)) }
+        for promise in pending { promise.fail(UpstreamError.connection(reason)) }
     }
 }
 
