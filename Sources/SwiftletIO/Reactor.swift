@@ -102,10 +102,9 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
         _ = swiftlet_epoll_unwatch(self.epoll, fd)
     }
 
-    /// Calls `fire` on this thread once `deadline` (`Clock.nanoseconds`-style monotonic time) has passed, unless the
-    /// returned timer is cancelled first.
-    public func schedule(at deadline: UInt64, _ fire: @escaping () -> Void) -> Timer {
-        self.timers.insert(deadline: deadline, fire)
+    /// Calls `fire` on this thread once `nanoseconds` have passed, unless the returned timer is cancelled first.
+    public func schedule(after nanoseconds: Int64, _ fire: @escaping () -> Void) -> Timer {
+        self.timers.insert(deadline: Self.now() &+ UInt64(max(0, nanoseconds)), fire)
     }
 
     public func cancel(_ timer: Timer) { self.timers.cancel(timer) }

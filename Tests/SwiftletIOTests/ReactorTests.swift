@@ -112,9 +112,8 @@ final class Events: @unchecked Sendable {
         defer { thread.stop() }
         let events = Events()
         await thread.run { reactor in
-            let now = Reactor.now()
             for (name, delay) in [("c", 30), ("a", 10), ("x", 20), ("b", 20)] {
-                let timer = reactor.schedule(at: now + UInt64(delay) * 1_000_000) {
+                let timer = reactor.schedule(after: Int64(delay) * 1_000_000) {
                     events.add(Reactor.current === reactor ? name : "\(name) elsewhere")
                 }
                 if name == "x" { reactor.cancel(timer) }

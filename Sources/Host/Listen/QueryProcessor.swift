@@ -32,7 +32,7 @@ final class QueryProcessor: Sendable {
     let logger: Logger
     let transport: Transport
 
-    /// Where suspended queries run: the event loops of the upstream sockets.
+    /// Where suspended TCP queries run: the event loop of their connection (a UDP worker's run on its reactor).
     let loopExecutors: EventLoopTaskExecutors
 
     init(

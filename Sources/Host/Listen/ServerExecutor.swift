@@ -19,10 +19,10 @@ final class ServerExecutor: TaskExecutor, @unchecked Sendable {
     static let shared = ServerExecutor()
 }
 
-/// Runs a suspended query's task on one of the server's NIO event loops, the loops its upstream sockets live on.
-/// The upstream write, the answer's arrival, the task's resumption and the reply's `sendto` then happen on one
-/// thread: a miss costs one wake-up (the worker handing the query over) instead of one per hop between the task's
-/// thread and the socket's loop (each an eventfd write or a futex wake, tens of microseconds on a VM).
+/// Runs a suspended TCP query's task on the NIO event loop of its connection, where its upstream sockets are opened
+/// too: the upstream write, the answer's arrival, the task's resumption and the reply then happen on one thread,
+/// without a hop (an eventfd write or a futex wake, tens of microseconds on a VM) between the task and the sockets.
+/// (A UDP worker's suspended queries run on its `Reactor` for the same reason.)
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let loop: any EventLoop
 

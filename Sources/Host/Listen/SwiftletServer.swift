@@ -14,7 +14,7 @@ public final class SwiftletServer: @unchecked Sendable {
     public let logger: Logger
     public let cache: MessageCache
     private let group: MultiThreadedEventLoopGroup
-    /// Suspended queries run on the loops of `group`, where plugins' upstream sockets live.
+    /// Suspended TCP queries run on the loops of `group` (their connections' loops); UDP ones on their worker's reactor.
     private let loopExecutors: EventLoopTaskExecutors
     private let admin: AdminState
     private var configuration: Configuration

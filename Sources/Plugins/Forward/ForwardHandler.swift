@@ -236,11 +236,7 @@ final class ForwardHandler: QueryHandler {
         if upstream.transport != .udp {
             bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
         } else {
-            if let pool = upstream.workerDatagrams() {
-                bytes = try await pool.exchange(packet, id: id, question: question, timeout: timeout)
-            } else {
-                bytes = try await upstream.datagrams.exchange(packet, id: id, question: question, timeout: timeout)
-            }
+            bytes = try await upstream.exchangeOverUDP(packet, id: id, question: question, timeout: timeout)
             if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
                 // TC: the same question again over TCP (RFC 7766 §5).
                 self.metrics.truncatedRetries.increment()

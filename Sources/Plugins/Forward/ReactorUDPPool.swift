@@ -58,8 +58,7 @@ final class ReactorUDPPool: ReactorResource {
         let index = Int(self.reactor.randomUInt16() % UInt16(ReactorUDPPool.size))
         let socket = try self.socket(index)
         return try await withCheckedThrowingContinuation { continuation in
-            let deadline = Clock.nanoseconds() &+ UInt64(max(0, timeout.nanoseconds))
-            let timer = self.reactor.schedule(at: deadline) { [unowned self] in
+            let timer = self.reactor.schedule(after: timeout.nanoseconds) { [unowned self] in
                 self.waiting[index].remove(id: id)?.continuation.resume(throwing: UpstreamError.timeout)
             }
             let waiting = Waiting(continuation: continuation, timer: timer)

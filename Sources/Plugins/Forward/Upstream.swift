@@ -67,13 +67,23 @@ final class Upstream: Sendable {
         self.rejected = rejected
     }
 
-    /// The UDP sockets to this upstream of the UDP worker whose thread is calling (nil on any other thread: the
-    /// event-loop pool `datagrams` serves those).
-    func workerDatagrams() -> ReactorUDPPool? {
-        guard let reactor = Reactor.current else { return nil }
-        return reactor.resource(for: self) {
+    /// Sends `packet` over UDP and waits at most `timeout` for its answer: on a UDP worker's thread through that
+    /// worker's own sockets to this upstream (read by its reactor), elsewhere through the event-loop pool.
+    func exchangeOverUDP(
+        _ packet: [UInt8],
+        id: UInt16,
+        question: Question,
+        timeout: TimeAmount
+    ) async throws
+        -> [UInt8]
+    {
+        guard let reactor = Reactor.current else {
+            return try await self.datagrams.exchange(packet, id: id, question: question, timeout: timeout)
+        }
+        let pool = reactor.resource(for: self) {
             ReactorUDPPool(upstream: self.address, reactor: reactor, rejected: self.rejected)
         }
+        return try await pool.exchange(packet, id: id, question: question, timeout: timeout)
     }
 
     /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).

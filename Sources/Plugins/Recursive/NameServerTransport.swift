@@ -100,8 +100,9 @@ struct NameServerTransport: Sendable {
                     )
                 }
                 query.socket = socket
-                let deadline = Clock.nanoseconds() &+ UInt64(max(0, timeout.nanoseconds))
-                query.timer = reactor.schedule(at: deadline) { query.finish(.failure(UpstreamError.timeout)) }
+                query.timer = reactor.schedule(after: timeout.nanoseconds) {
+                    query.finish(.failure(UpstreamError.timeout))
+                }
                 if !packet.withUnsafeBytes({ socket.send($0) }) {
                     query.finish(.failure(UpstreamError.connection(String(cString: strerror(errno)))))
                 }
