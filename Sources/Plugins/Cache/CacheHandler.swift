@@ -140,8 +140,10 @@ final class CacheHandler: QueryHandler {
             // Now the fast path may hold it: for the smallest TTL in it (the encoder takes the minimum).
             if let prefetch = self.options.prefetch {
                 // Leave the prefetch window to the cache plugin (see `handle`).
-                let ttls = (response.answers + response.authorities).map(\.ttl)
-                let smallest = ttls.min() ?? 0
+                // The smallest TTL of both sections, 0 when they are empty (no joined copy of them per miss).
+                let answers = response.answers.lazy.map(\.ttl).min()
+                let authorities = response.authorities.lazy.map(\.ttl).min()
+                let smallest = min(answers ?? authorities ?? 0, authorities ?? answers ?? 0)
                 query.cacheability = .upTo(seconds: smallest - smallest * prefetch.beforeExpiry / 100)
             } else {
                 query.cacheability = .upTo(seconds: self.options.maxTTL)
@@ -167,10 +169,10 @@ final class CacheHandler: QueryHandler {
                 ttl: CacheHandler.serverFailureTTL,
                 now: now
             )
+            self.memory.record(self.cache.bytes)
         default:
             break
         }
-        self.memory.record(self.cache.bytes)
     }
 
     /// A record of a stale answer as it is served: TTL at most 30, and 30 once expired (RFC 8767 §4).
