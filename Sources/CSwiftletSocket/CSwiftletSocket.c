@@ -8,7 +8,6 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/eventfd.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 struct swiftlet_batch {
@@ -119,7 +118,7 @@ int swiftlet_batch_send(int fd, swiftlet_batch *batch, unsigned count) {
     return (int)sent;
 }
 
-int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int timeout_ms, int buffer_bytes) {
+int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int buffer_bytes) {
     int fd = socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     int one = 1;
@@ -130,8 +129,6 @@ int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int ti
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof(buffer_bytes));
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof(buffer_bytes));
     }
-    struct timeval timeout = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) < 0) goto fail;
     if (bind(fd, address, length) < 0) goto fail;
     return fd;
 fail: {

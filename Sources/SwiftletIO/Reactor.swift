@@ -25,8 +25,14 @@ public final class Reactor: TaskExecutor, @unchecked Sendable {
 
     /// Why a reactor or one of its sockets could not be made.
     public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-        init(_ call: String) { self.description = "\(call): \(String(cString: strerror(errno)))" }
+        /// The system call that failed, and its errno.
+        public var call: String
+        public var code: Int32
+        public var description: String { "\(self.call): \(String(cString: strerror(self.code)))" }
+        init(_ call: String, code: Int32 = errno) {
+            self.call = call
+            self.code = code
+        }
     }
 
     public init() throws {

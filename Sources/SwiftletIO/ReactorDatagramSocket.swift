@@ -23,7 +23,7 @@ public final class ReactorDatagramSocket {
         reactor: Reactor,
         received: @escaping (UnsafeRawBufferPointer) -> Void,
         foreign: @escaping () -> Void,
-        failed: @escaping (_ errno: Int32) -> Void
+        failed: @escaping (Reactor.Failure) -> Void
     ) throws {
         let fd = swiftlet_udp_server_socket(server, length, connected ? 1 : 0)
         guard fd >= 0 else { throw Reactor.Failure("socket") }
@@ -55,7 +55,7 @@ public final class ReactorDatagramSocket {
                 let error = errno
                 if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return }
                 // Reading the error consumed it; what is queued behind it is read at the next readiness.
-                failed(error)
+                failed(Reactor.Failure("recv", code: error))
             }
         } catch {
             Glibc.close(fd)
@@ -64,14 +64,15 @@ public final class ReactorDatagramSocket {
         }
     }
 
-    /// Sends `bytes` to the server; false when the kernel refused it (errno tells why).
-    public func send(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if self.connected {
-            return Glibc.send(self.fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT)) == bytes.count
+    /// Sends `packet` to the server.
+    public func send(_ packet: [UInt8]) throws(Reactor.Failure) {
+        let sent = packet.withUnsafeBytes { bytes in
+            if self.connected { return Glibc.send(self.fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT)) }
+            return self.server.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(self.fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, self.serverLength)
+            }
         }
-        return self.server.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            sendto(self.fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, self.serverLength) == bytes.count
-        }
+        guard sent == packet.count else { throw Reactor.Failure("send") }
     }
 
     /// Stops watching and closes the socket; call on the reactor's thread.

@@ -34,9 +34,9 @@ void swiftlet_batch_set_reply(swiftlet_batch *batch, unsigned index, unsigned pe
 /// Sends the first `count` replies; returns how many were sent, or -1 with errno.
 int swiftlet_batch_send(int fd, swiftlet_batch *batch, unsigned count);
 
-/// A UDP socket bound to `address` with SO_REUSEPORT (and IPV6_V6ONLY for IPv6), a receive timeout of
-/// `timeout_ms` and buffers of `buffer_bytes`; returns the fd or -1 with errno.
-int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int timeout_ms, int buffer_bytes);
+/// A UDP socket bound to `address` with SO_REUSEPORT (and IPV6_V6ONLY for IPv6) and buffers of `buffer_bytes`;
+/// returns the fd or -1 with errno. It is read without waiting, after the worker's reactor polled it.
+int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int buffer_bytes);
 
 /// epoll for a UDP worker's reactor (Swift cannot portably lay out the packed epoll_event): a level-triggered
 /// watch for input on `fd`, its removal, and a wait that writes the ready descriptors to `fds` (at most `max`) and

@@ -54,7 +54,7 @@ final class UDPWorker: @unchecked Sendable {
         var (storage, length) = SocketAddresses.make(address)
         let fd = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                swiftlet_udp_socket($0, length, 200, 4 << 20)
+                swiftlet_udp_socket($0, length, 4 << 20)
             }
         }
         guard fd >= 0 else {

@@ -43,7 +43,7 @@ final class ReactorUDPPool: ReactorResource {
                     reactor: self.reactor,
                     received: { [unowned self] in self.received($0, on: index) },
                     foreign: self.rejected,
-                    failed: { [unowned self] in self.fail(index, reason: String(cString: strerror($0))) }
+                    failed: { [unowned self] in self.fail(index, reason: "\($0)") }
                 )
             }
             self.sockets[index] = socket
@@ -67,12 +67,10 @@ final class ReactorUDPPool: ReactorResource {
                 continuation.resume(throwing: UpstreamError.connection("ID in use"))
                 return
             }
-            guard packet.withUnsafeBytes({ socket.send($0) }) else {
-                let reason = String(cString: strerror(errno))
+            do { try socket.send(packet) } catch {
                 self.reactor.cancel(timer)
                 _ = self.waiting[index].remove(id: id)
-                continuation.resume(throwing: UpstreamError.connection(reason))
-                return
+                continuation.resume(throwing: UpstreamError.connection("\(error)"))
             }
         }
     }

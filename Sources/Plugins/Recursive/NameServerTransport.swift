@@ -96,16 +96,14 @@ struct NameServerTransport: Sendable {
                             query.finish(.success(bytes))
                         },
                         foreign: rejected,
-                        failed: { query.finish(.failure(UpstreamError.connection(String(cString: strerror($0))))) }
+                        failed: { query.finish(.failure(UpstreamError.connection("\($0)"))) }
                     )
                 }
                 query.socket = socket
                 query.timer = reactor.schedule(after: timeout.nanoseconds) {
                     query.finish(.failure(UpstreamError.timeout))
                 }
-                if !packet.withUnsafeBytes({ socket.send($0) }) {
-                    query.finish(.failure(UpstreamError.connection(String(cString: strerror(errno)))))
-                }
+                try socket.send(packet)
             } catch {
                 query.finish(.failure(UpstreamError.connection("\(error)")))
             }
