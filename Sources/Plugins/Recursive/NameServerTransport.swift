@@ -31,7 +31,7 @@ struct NameServerTransport: Sendable {
             return try await self.udp(packet, to: remote, id: id, question: question, timeout: timeout, on: reactor)
         }
         let local = address.isIPv6 ? SocketAddress.anyIPv6 : SocketAddress.anyIPv4
-        // The loop this task runs on (suspended queries run on the server's loops), so nothing hops threads.
+        // The loop this task runs on (a suspended TCP query runs on its connection's loop), so nothing hops threads.
         let loop = self.group.any()
         let promise = loop.makePromise(of: [UInt8].self)
         let handler = AnswerCatcher(
