@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 struct swiftlet_batch {
@@ -167,6 +168,23 @@ void swiftlet_eventfd_signal(int fd) {
 void swiftlet_eventfd_drain(int fd) {
     uint64_t value;
     ssize_t ignored = read(fd, &value, sizeof(value));
+    (void)ignored;
+}
+
+int swiftlet_timerfd_create(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+
+int swiftlet_timerfd_arm(int fd, uint64_t deadline_ns) {
+    // An all-zero it_value would disarm the timer: the earliest time that arms it is 1 ns.
+    if (deadline_ns == 0) deadline_ns = 1;
+    struct itimerspec value = {0};
+    value.it_value.tv_sec = (time_t)(deadline_ns / 1000000000u);
+    value.it_value.tv_nsec = (long)(deadline_ns % 1000000000u);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &value, NULL);
+}
+
+void swiftlet_timerfd_drain(int fd) {
+    uint64_t expirations;
+    ssize_t ignored = read(fd, &expirations, sizeof(expirations));
     (void)ignored;
 }
 

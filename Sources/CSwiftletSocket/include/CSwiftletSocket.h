@@ -51,6 +51,12 @@ int swiftlet_eventfd_create(void);
 void swiftlet_eventfd_signal(int fd);
 void swiftlet_eventfd_drain(int fd);
 
+/// A non-blocking CLOCK_MONOTONIC timerfd; its arming for the absolute time `deadline_ns` (a time already past fires
+/// at once), returning 0 or -1 with errno; and its reset (the expiry count read).
+int swiftlet_timerfd_create(void);
+int swiftlet_timerfd_arm(int fd, uint64_t deadline_ns);
+void swiftlet_timerfd_drain(int fd);
+
 /// A non-blocking UDP socket for talking to `server`, on a kernel-chosen random port: connected to it when `connect_it`
 /// (the kernel then drops datagrams from anyone else, and reports ICMP errors), else bound to the wildcard address
 /// (datagrams from anyone arrive, to be checked). Returns the fd or -1 with errno.

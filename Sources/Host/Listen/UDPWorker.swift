@@ -124,7 +124,7 @@ final class UDPWorker: @unchecked Sendable {
             self.processor.logger.critical("UDP worker could not poll its socket: \(error)")
             return
         }
-        while self.running.load(ordering: .acquiring) { self.reactor.turn(maxWait: 200) }
+        while self.running.load(ordering: .acquiring) { self.reactor.turn(maxWait: -1) }
     }
 
     /// Reads one batch of queries, answers what can be answered at once, and sends those replies in one batch.
