@@ -218,10 +218,10 @@ final class QueryProcessor: Sendable {
             }
             let target = sink()
             let owned = query
-            // On a UDP worker the task stays on its thread (its reactor polls the upstream sockets too); from TCP it
-            // runs on the event loop it came from.
-            let executor: any TaskExecutor = Reactor.current ?? self.loopExecutors.next()
-            Task(executorPreference: executor) {
+            // On a UDP worker the task stays on its thread (its reactor polls the upstream sockets too) and starts at
+            // once, so the upstream query leaves before the worker reads its next packet; from TCP it runs on the
+            // event loop it came from.
+            let work: @Sendable () async -> Void = {
                 var query = owned
                 // A handler may have left a fallback for a slow chain (serve-stale's client timeout, RFC 8767 §5):
                 // it goes to the client after its delay unless the chain finished first; the chain completes anyway.
@@ -243,6 +243,11 @@ final class QueryProcessor: Sendable {
                 let replies = self.complete(&query, block: block, stop: final)
                 if late?.claim() != false { for bytes in replies { target.send(bytes) } }
                 query.runAfterReply()
+            }
+            if let reactor = Reactor.current {
+                Task.immediate(executorPreference: reactor, operation: work)
+            } else {
+                Task(executorPreference: self.loopExecutors.next(), operation: work)
             }
             return .pending
         }
