@@ -253,6 +253,8 @@ final class ForwardHandler: QueryHandler {
 
     /// Healthy upstreams in the policy's order; empty when every upstream is down.
     func order() -> [Upstream] {
+        // One upstream (the common case): its own array, shared rather than filtered into a new one per query.
+        if self.upstreams.count == 1 { return self.upstreams[0].isDown ? [] : self.upstreams }
         let healthy = self.upstreams.filter { !$0.isDown }
         guard !healthy.isEmpty else { return [] }
         switch self.policy {
