@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "CSwiftletSocket.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,23 @@ fail: {
     errno = saved;
     return -1;
 }
+}
+
+int swiftlet_free_udp_port(const struct sockaddr *address, socklen_t length) {
+    int fd = socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_storage bound;
+    socklen_t bound_length = sizeof(bound);
+    int port = -1;
+    // Without SO_REUSEPORT, the kernel picks a port no socket is bound to.
+    if (bind(fd, address, length) == 0 && getsockname(fd, (struct sockaddr *)&bound, &bound_length) == 0) {
+        port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return port;
 }
 
 int swiftlet_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }

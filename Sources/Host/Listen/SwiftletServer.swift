@@ -75,12 +75,15 @@ public final class SwiftletServer: @unchecked Sendable {
                         loopExecutors: self.loopExecutors
                     )
                 )
+                // Registered before anything can fail, so that stop() below closes whatever was opened: a worker
+                // left running would go on answering on its port.
+                self.listeners[address] = listeners
                 let blockConfigs = self.configuration.servers.filter { $0.listen.contains(address) }
                 let workerCount = blockConfigs.compactMap(\.workers).max() ?? System.coreCount
                 var bound = address
+                if bound.port == 0 { bound.port = try UDPWorker.freePort(on: address) }
                 for index in 0..<workerCount {
                     let worker = try UDPWorker(address: bound, processor: listeners.udp)
-                    if bound.port == 0 { bound.port = worker.boundPort }
                     listeners.workers.append(worker)
                     worker.start(name: "swiftlet-udp-\(address)-\(index)")
                 }
@@ -93,7 +96,6 @@ public final class SwiftletServer: @unchecked Sendable {
                     maxConnections: first.maxTCPConnections,
                     maxInFlight: first.maxTCPQueriesPerConnection
                 )
-                self.listeners[address] = listeners
                 self.logger.info("listening on \(bound) (udp ×\(workerCount), tcp)")
             }
             if let admin = self.configuration.admin {

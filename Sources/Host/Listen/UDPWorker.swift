@@ -68,7 +68,20 @@ final class UDPWorker: @unchecked Sendable {
         self.processor = processor
     }
 
-    /// The port the socket is bound to (useful with port 0 in tests).
+    /// A port on `address`'s IP that no socket holds, for a listener configured with port 0 (tests): the workers' own
+    /// SO_REUSEPORT sockets, asking for port 0, could be given one that another server's workers hold and share it.
+    static func freePort(on address: ListenAddress) throws -> UInt16 {
+        var (storage, length) = SocketAddresses.make(address)
+        let port = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { swiftlet_free_udp_port($0, length) }
+        }
+        guard port > 0 else {
+            throw ListenError(address: address, transport: "udp", reason: String(cString: strerror(errno)))
+        }
+        return UInt16(port)
+    }
+
+    /// The port the socket is bound to.
     var boundPort: UInt16 {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
