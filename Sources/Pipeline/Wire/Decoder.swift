@@ -26,10 +26,9 @@ extension Message {
     static func decode(from reader: inout WireReader) throws(WireError) -> Message {
         let id = try reader.readUInt16()
         let flags = try reader.readUInt16()
-        let counts = [
-            Int(try reader.readUInt16()), Int(try reader.readUInt16()), Int(try reader.readUInt16()),
-            Int(try reader.readUInt16()),
-        ]
+        // QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT (no array per message decoded).
+        var counts = InlineArray<4, Int>(repeating: 0)
+        for index in 0..<4 { counts[index] = Int(try reader.readUInt16()) }
         var message = Message(header: Header(id: id, flags: flags))
         guard counts[0] * Message.minimumQuestionSize <= reader.remaining else {
             throw .countBeyondPacket(section: .question, count: counts[0], offset: reader.offset)
@@ -41,8 +40,8 @@ extension Message {
             let recordClass = RecordClass(try reader.readUInt16())
             message.questions.append(Question(name: name, type: type, recordClass: recordClass))
         }
-        let sections: [MessageSection] = [.answer, .authority, .additional]
-        for (index, section) in sections.enumerated() {
+        for index in 0..<3 {
+            let section: MessageSection = index == 0 ? .answer : index == 1 ? .authority : .additional
             let count = counts[index + 1]
             guard count * Message.minimumRecordSize <= reader.remaining else {
                 throw .countBeyondPacket(section: section, count: count, offset: reader.offset)

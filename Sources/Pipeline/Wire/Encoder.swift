@@ -26,7 +26,10 @@ extension Message {
         writer.writeUInt16(self.header.id)
         writer.writeUInt16(self.header.flags)
         writer.writeUInt16(UInt16(self.questions.count))
-        writer.writeBytes([0, 0, 0, 0, 0, 0])
+        // ANCOUNT, NSCOUNT and ARCOUNT, set once the records are written.
+        writer.writeUInt16(0)
+        writer.writeUInt16(0)
+        writer.writeUInt16(0)
         for question in self.questions {
             writer.writeName(question.name, compress: true)
             writer.writeUInt16(question.type.rawValue)
@@ -35,10 +38,13 @@ extension Message {
         let budget = maxSize - (self.edns?.wireSize ?? 0)
         var truncated = false
         var full = false
-        var counts: [UInt16] = [0, 0, 0]
+        // No array per call for the counts or the sections: this runs for every answer the chain builds.
+        var counts = InlineArray<3, UInt16>(repeating: 0)
         var ttlOffsets: [Int] = []
+        ttlOffsets.reserveCapacity(self.answers.count + self.authorities.count + self.additionals.count)
         var minimumTTL: UInt32? = nil
-        for (index, records) in [self.answers, self.authorities, self.additionals].enumerated() where !full {
+        for index in 0..<3 where !full {
+            let records = index == 0 ? self.answers : index == 1 ? self.authorities : self.additionals
             var start = 0
             while start < records.count {
                 var end = start + 1

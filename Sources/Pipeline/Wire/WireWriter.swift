@@ -11,6 +11,8 @@ public struct WireWriter: Sendable {
     public init(capacity: Int = 512) {
         self.bytes = []
         self.bytes.reserveCapacity(capacity)
+        // Room for the label starts of a typical answer's names at once, instead of growing from nothing.
+        self.targets.reserveCapacity(16)
     }
 
     @inlinable public var count: Int { self.bytes.count }
