@@ -89,6 +89,78 @@ import Testing
         }
     }
 
+    @Test func answersToCheckingDisabledQueriesAreNotServedToValidatingOnes() async throws {
+        let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{}")) { server in
+            var checkingDisabled = query("www.example.org.", .a)
+            checkingDisabled.header.checkingDisabled = true
+            _ = try await server.ask(checkingDisabled)
+            _ = try await server.ask(checkingDisabled)
+            #expect(upstream.queries.udp == 1)
+            // Unvalidated data (CD=1) stays in the message cache under its own key; a CD=0 query asks the upstream.
+            server.server.cache.removeAll()
+            let validated = try await server.ask(query("www.example.org.", .a))
+            #expect(!validated.header.checkingDisabled && validated.answers.count == 2)
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
+    @Test func negativeAnswersWithoutAnSOAAreNotCached() async throws {
+        let upstream = try FakeUpstream { _, _ in .reply(answer()) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{}")) { server in
+            for _ in 0..<3 {
+                let reply = try await server.ask(query("empty.example.org.", .a))
+                #expect(reply.responseCode == .noError && reply.answers.isEmpty && reply.authorities.isEmpty)
+            }
+            // RFC 2308 §5: nothing bounds how long such an answer may live, so every query asks again.
+            #expect(upstream.queries.udp == 3)
+        }
+    }
+
+    @Test func minAndMaxTTLBoundTheTTLsGivenAndCached() async throws {
+        let upstream = try FakeUpstream { query, _ in
+            query.questions[0].name == name("short.example.org.")
+                ? .reply(answer("short.example.org. 5 IN A 192.0.2.1"))
+                : .reply(answer("long.example.org. 999999 IN A 192.0.2.2"))
+        }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{ min_ttl: 60, max_ttl: 3600 }")) { server in
+            #expect(try await server.ask(query("short.example.org.", .a)).answers.map(\.ttl) == [60])
+            #expect(try await server.ask(query("long.example.org.", .a)).answers.map(\.ttl) == [3600])
+            // The same bounds in the RRset cache.
+            server.server.cache.removeAll()
+            let short = try await server.ask(query("short.example.org.", .a)).answers.map(\.ttl)
+            let long = try await server.ask(query("long.example.org.", .a)).answers.map(\.ttl)
+            #expect(short.count == 1 && short[0] <= 60 && short[0] >= 58)
+            #expect(long.count == 1 && long[0] <= 3600 && long[0] >= 3598)
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
+    @Test func staleDataIsNotServedPastTheStaleWindow() async throws {
+        let alive = Atomic_Bool(true)
+        let upstream = try FakeUpstream { _, _ in
+            alive.value ? .reply(answer("www.example.org. 1 IN A 192.0.2.1")) : .drop
+        }
+        defer { upstream.stop() }
+        let plugins = self.forward(upstream, cache: "{ serve_stale: 3s }", options: ", timeout: 200ms, deadline: 300ms")
+        try await withServer(plugins: plugins) { server in
+            #expect(try await server.ask(query("www.example.org.", .a)).answers.count == 1)
+            alive.value = false
+            // Expired after 1 s, servable stale until 4 s.
+            try await Task.sleep(for: .milliseconds(1500))
+            let stale = try await server.ask(query("www.example.org.", .a))
+            #expect(stale.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1))])
+            // The 30 s recheck interval that answer started does not stretch the window: past 4 s there is nothing.
+            try await Task.sleep(for: .milliseconds(3000))
+            server.server.cache.removeAll()
+            let after = try await server.ask(query("www.example.org.", .a))
+            #expect(after.responseCode == .servFail && after.answers.isEmpty)
+        }
+    }
+
     @Test func identicalConcurrentMissesShareOneUpstreamQuery() async throws {
         let upstream = try FakeUpstream { _, _ in .delay(0.5, ForwardCacheTests.www) }
         defer { upstream.stop() }

@@ -11,6 +11,8 @@ public struct CachedAnswer: Sendable, Equatable {
     public var minimumTTL: UInt32
     /// True when some of it is past its TTL (served under RFC 8767 only).
     public var stale: Bool
+    /// When the stale window of the first of its RRsets to leave it ends (nanoseconds; `UInt64.max` when empty).
+    public var staleUntil: UInt64 = .max
     /// The final RRset's lookup: for the prefetch decision.
     public var finalHit: RRsetCacheHit?
     /// Where the cache ran out: the target of the last CNAME followed, whose data is not cached. Nil when the answer
@@ -33,8 +35,14 @@ extension RRsetCache {
         var answers: [Record] = []
         var minimum = UInt32.max
         var stale = false
+        var staleUntil = UInt64.max
         var name = question.name
         func usable(_ hit: RRsetCacheHit) -> Bool { allowStale || !hit.isStale }
+        /// Notes that `hit` is part of the answer.
+        func uses(_ hit: RRsetCacheHit) {
+            stale = stale || hit.isStale
+            staleUntil = min(staleUntil, hit.staleUntil)
+        }
         /// The chain so far, ending in `soa`'s negative answer, `finalHit`'s records or (`pending`) nothing yet.
         func finished(
             _ code: ResponseCode,
@@ -48,6 +56,7 @@ extension RRsetCache {
                 authorities: soa.map { [$0] } ?? [],
                 minimumTTL: min(minimum, soa?.ttl ?? .max),
                 stale: stale,
+                staleUntil: staleUntil,
                 finalHit: finalHit,
                 pending: pending
             )
@@ -56,12 +65,12 @@ extension RRsetCache {
         for _ in 0...maximumChain {
             let nameKey = Key(name: name, type: RecordType(0), recordClass: question.recordClass)
             if let nx = self.lookup(nameKey, now: now), usable(nx), case .nxDomain(let soa) = nx.content {
-                stale = stale || nx.isStale
+                uses(nx)
                 return finished(.nxDomain, soa: soa)
             }
-            let key = Key(name: name, type: question.type, recordClass: question.recordClass)
+            let key = nameKey.with(type: question.type)
             if let hit = self.lookup(key, now: now), usable(hit), hit.trust >= .answerNonAuthoritative {
-                stale = stale || hit.isStale
+                uses(hit)
                 switch hit.content {
                 case .records(let records, let signatures):
                     if dnssecOK && signatures == nil { return partial() }
@@ -89,13 +98,13 @@ extension RRsetCache {
                 }
             }
             guard question.type != .cname,
-                let hit = self.lookup(Key(name: name, type: .cname, recordClass: question.recordClass), now: now),
+                let hit = self.lookup(nameKey.with(type: .cname), now: now),
                 usable(hit), hit.trust >= .answerNonAuthoritative,
                 case .records(let records, let signatures) = hit.content,
                 let cname = records.first, case .cname(let target) = cname.rdata
             else { return partial() }
             if dnssecOK && signatures == nil { return partial() }
-            stale = stale || hit.isStale
+            uses(hit)
             var renamed = cname
             renamed.name = name
             answers.append(renamed)

@@ -43,6 +43,9 @@ public struct RRsetCacheHit: Sendable, Equatable {
     public var originalTTL: UInt32
     /// How many lookups found it (this one included).
     public var hits: Int
+    /// When its stale window ends, in nanoseconds of the clock it was stored by: a refresh that stores the same
+    /// data again (serve-stale's recheck interval) must not move this (RFC 8767 §5, the maximum stale timer).
+    public var staleUntil: UInt64
 }
 
 /// The second cache level (the message cache is the first): RRsets and negative answers, shared by `cache` and, later,
@@ -51,14 +54,39 @@ public struct RRsetCacheHit: Sendable, Equatable {
 /// - Complexity: lookup and store are O(1) expected; eviction sweeps at most a shard's slots.
 public final class RRsetCache: Sendable {
     public struct Key: Hashable, Sendable {
-        public var name: DomainName
-        public var type: RecordType
-        public var recordClass: RecordClass
+        public let name: DomainName
+        public let type: RecordType
+        public let recordClass: RecordClass
+        /// The name's (seeded, case-blind) hash, computed once: a lookup hashes the key for its shard and again in
+        /// the shard's table, and an answer asks for three keys of one name (NXDOMAIN, the type, CNAME).
+        let nameHash: Int
+
         public init(name: DomainName, type: RecordType, recordClass: RecordClass = .in) {
             // DomainName hashes and compares without regard to case: no lower-cased copy per key.
+            self.init(name: name, nameHash: name.hashValue, type: type, recordClass: recordClass)
+        }
+
+        private init(name: DomainName, nameHash: Int, type: RecordType, recordClass: RecordClass) {
             self.name = name
+            self.nameHash = nameHash
             self.type = type
             self.recordClass = recordClass
+        }
+
+        /// The key of `type` at the same name and class, the name not hashed again.
+        public func with(type: RecordType) -> Key {
+            Key(name: self.name, nameHash: self.nameHash, type: type, recordClass: self.recordClass)
+        }
+
+        public static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.type == rhs.type && lhs.recordClass == rhs.recordClass && lhs.nameHash == rhs.nameHash
+                && lhs.name == rhs.name
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(self.nameHash)
+            hasher.combine(self.type.rawValue)
+            hasher.combine(self.recordClass.rawValue)
         }
     }
 
@@ -209,7 +237,8 @@ public final class RRsetCache: Sendable {
     }
 
     private func shard(_ key: Key) -> ShardBox {
-        self.shards[Int(UInt(bitPattern: key.hashValue) % UInt(self.shards.count))]
+        // By name: all of a name's RRsets share a shard, and the name's hash is already known.
+        self.shards[Int(UInt(bitPattern: key.nameHash) % UInt(self.shards.count))]
     }
 
     /// Runs `body` on the shard of `key` under its lock, keeping `bytesHeld` in step with the shard's bytes.
@@ -241,7 +270,8 @@ public final class RRsetCache: Sendable {
                 isStale: stale,
                 remaining: remaining,
                 originalTTL: UInt32((entry.expiresAt &- entry.storedAt) / 1_000_000_000),
-                hits: entry.hits
+                hits: entry.hits,
+                staleUntil: entry.staleUntil
             )
         }
     }

@@ -48,14 +48,15 @@ final class CacheHandler: QueryHandler {
             allowStale: false,
             maximumChain: CacheHandler.maximumChain
         )
-        if cached?.responseCode == .servFail {
+        // A remembered failure may be a validation failure upstream, which a CD=1 client asked to get past.
+        if cached?.responseCode == .servFail && !query.request.header.checkingDisabled {
             self.hits.increment()
             query.response = Message.response(to: query.request, responseCode: .servFail)
             query.response?.header.recursionAvailable = true
             query.answeredBy = CachePlugin.name
             return .answered
         }
-        guard let assembled = cached, assembled.pending == nil else {
+        guard let assembled = cached, assembled.pending == nil, assembled.responseCode != .servFail else {
             self.misses.increment()
             if self.options.serveStale.nanoseconds > 0,
                 var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)
@@ -127,14 +128,27 @@ final class CacheHandler: QueryHandler {
         let now = Clock.nanoseconds()
         let question = query.question
         let dnssecOK = query.request.edns?.dnssecOK ?? false
+        // With CD=1 the upstream did not validate (RFC 4035 §3.2.2): its answer may hold data a validating upstream
+        // would refuse, so its RRsets (and failures) are not kept where CD=0 queries read them. The message cache
+        // keeps CD=1 answers apart by its key.
+        let unvalidated = query.request.header.checkingDisabled
         switch response.responseCode {
         case .noError, .nxDomain:
+            // RFC 2308 §5: a negative answer without an SOA is not cached at all (nothing bounds its lifetime).
+            if response.answers.isEmpty && !response.authorities.contains(where: { $0.type == .soa }) {
+                query.cacheability = .never
+                return
+            }
+            // `response` is then the only holder of the records, so clamping their TTLs rewrites them in place.
+            query.response = nil
             self.cache.clampTTLs(&response)
             // The RRsets go in once the client has its reply: the reply is already final.
             let stored = response
-            query.afterReply.append {
-                self.store(stored, question: question, dnssecOK: dnssecOK, now: now)
-                self.memory.record(self.cache.bytes)
+            if !unvalidated {
+                query.afterReply.append {
+                    self.store(stored, question: question, dnssecOK: dnssecOK, now: now)
+                    self.memory.record(self.cache.bytes)
+                }
             }
             query.response = response
             // Now the fast path may hold it: for the smallest TTL in it (the encoder takes the minimum).
@@ -162,6 +176,7 @@ final class CacheHandler: QueryHandler {
                 query.answeredBy = "\(CachePlugin.name) (stale)"
                 return
             }
+            guard !unvalidated else { return }
             self.cache.store(
                 RRsetCache.Key(name: question.name, type: question.type, recordClass: question.recordClass),
                 .serverFailure,
@@ -183,12 +198,26 @@ final class CacheHandler: QueryHandler {
     }
 
     /// Keeps stale data servable as fresh for 30 s, so failing upstreams are asked at most every 30 s (RFC 8767 §5).
+    /// The stale window still ends where it did: the data is stored again for 30 s or what is left of the window if
+    /// less, with the rest of the window after that, so a long outage cannot keep stale data alive past
+    /// `serve_stale`.
     private func refreshStale(_ stale: CachedAnswer, question: Question, dnssecOK: Bool, now: UInt64) {
+        let left = stale.staleUntil > now ? (stale.staleUntil - now) / 1_000_000_000 : 0
+        guard left > 0 else { return }
+        let ttl = UInt32(min(left, UInt64(CacheHandler.staleTTL)))
+        func bounded(_ record: Record) -> Record {
+            var record = record
+            record.ttl = min(record.ttl, ttl)
+            return record
+        }
         var response = Message(questions: [question])
-        response.answers = stale.answers
-        response.authorities = stale.authorities
+        response.answers = stale.answers.map(bounded)
+        response.authorities = stale.authorities.map(bounded)
         response.responseCode = stale.responseCode
-        self.store(response, question: question, dnssecOK: dnssecOK, now: now)
+        let window = UInt32(min(left - UInt64(ttl), UInt64(UInt32.max)))
+        if self.cache.store(response, question: question, dnssecOK: dnssecOK, staleWindow: window, now: now) {
+            self.stores.increment()
+        }
     }
 
     /// Stores the RRsets of `response` and, for a negative answer, the proof.
