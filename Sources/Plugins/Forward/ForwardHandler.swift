@@ -11,6 +11,9 @@ enum ForwardResult: Sendable {
     case answer(Message)
     /// No upstream answered within the deadline (or all are down): SERVFAIL with this Extended DNS Error.
     case failure(ExtendedError)
+    /// `max_concurrent` resolutions were in flight: REFUSED (DESIGN §4: past a bound the server sheds), for the
+    /// query that found the bound reached and every identical one that joined it.
+    case shed
 }
 
 /// Counters of one forward instance.
@@ -127,15 +130,9 @@ final class ForwardHandler: QueryHandler {
             result = shared
         case .leader:
             guard self.inFlight.enter() else {
-                self.finishCoalescing(
-                    key,
-                    with: .failure(ExtendedError(infoCode: .other, extraText: "max_concurrent reached"))
-                )
-                self.metrics.shed.increment()
-                query.response = Message.response(to: request, responseCode: .refused)
-                query.answeredBy = ForwardPlugin.name
-                query.logNote = "forward: max_concurrent reached"
-                return .answered
+                result = .shed
+                self.finishCoalescing(key, with: result)
+                break
             }
             // The leader resolves on its own task (keeping the server's executor); followers wait for its result.
             result = await self.resolve(request)
@@ -151,6 +148,11 @@ final class ForwardHandler: QueryHandler {
             response.header.recursionAvailable = true
             response.edns?.options = [.extendedError(error)]
             query.response = response
+        case .shed:
+            // REFUSED, which the cache does not store: the next query finds the bound free again.
+            self.metrics.shed.increment()
+            query.response = Message.response(to: request, responseCode: .refused)
+            query.logNote = "forward: max_concurrent reached"
         }
         query.answeredBy = ForwardPlugin.name
         // The cache plugin, when present, decides what may be stored; forward alone caches nothing.
@@ -238,9 +240,16 @@ final class ForwardHandler: QueryHandler {
         } else {
             bytes = try await upstream.exchangeOverUDP(packet, id: id, question: question, timeout: timeout)
             if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
-                // TC: the same question again over TCP (RFC 7766 §5).
+                // TC: the same question again over TCP (RFC 7766 §5), in what is left of this try's timeout.
                 self.metrics.truncatedRetries.increment()
-                bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
+                let left = timeout.nanoseconds - Int64(Clock.nanoseconds() &- started)
+                guard left > 0 else { throw UpstreamError.timeout }
+                bytes = try await upstream.connection.exchange(
+                    packet,
+                    id: id,
+                    question: question,
+                    timeout: .nanoseconds(left)
+                )
             }
         }
         guard let message = try? Message(wire: bytes) else {

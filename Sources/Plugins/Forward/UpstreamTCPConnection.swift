@@ -31,14 +31,14 @@ final class UpstreamTCPConnection: Sendable {
         self.serverName = serverName
     }
 
-    /// The connection, opened if needed.
-    private func channel() async throws -> any Channel {
+    /// The connection, opened if needed (the connection attempt gives up after `timeout`, 2 s at the most).
+    private func channel(timeout: TimeAmount) async throws -> any Channel {
         let future: EventLoopFuture<any Channel> = self.state.withLock { state in
             if let channel = state.channel, channel.isActive { return channel.eventLoop.makeSucceededFuture(channel) }
             if let connecting = state.connecting { return connecting }
             let connecting = ClientBootstrap(group: self.group)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-                .connectTimeout(.seconds(2))
+                .connectTimeout(min(timeout, .seconds(2)))
                 .channelInitializer { [tls = self.tls, serverName = self.serverName] channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls {
@@ -76,14 +76,19 @@ final class UpstreamTCPConnection: Sendable {
         timeout: TimeAmount,
         exactCase: Bool = false
     ) async throws -> [UInt8] {
-        let channel = try await self.channel()
+        // The try's timeout covers opening the connection (or the TLS handshake) too: a dead `tcp://` upstream must not
+        // hold a query past its timeout and deadline.
+        let started = NIODeadline.now()
+        let channel = try await self.channel(timeout: timeout)
+        let remaining = timeout - (NIODeadline.now() - started)
+        guard remaining > .zero else { throw UpstreamError.timeout }
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let added = self.state.withLock { $0.pending.add(id: id, question: question, exactCase: exactCase, promise) }
         if !added {
             promise.fail(UpstreamError.connection("ID in use"))
             throw UpstreamError.connection("ID in use")
         }
-        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+        let timer = channel.eventLoop.scheduleTask(in: remaining) {
             self.state.withLock { _ = $0.pending.remove(id: id) }
             promise.fail(UpstreamError.timeout)
         }

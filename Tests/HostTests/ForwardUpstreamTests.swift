@@ -1,0 +1,174 @@
+// ForwardUpstreamTests: how forward picks, asks, sheds and recovers its upstreams (scripted upstreams on loopback).
+
+import Foundation
+import Pipeline
+import Plugins
+import Synchronization
+import SwiftletTestSupport
+import Testing
+
+@testable import Host
+
+@Suite(.serialized) struct ForwardUpstreamTests {
+    /// Each name answers with one address.
+    static func reply(_ query: Message) -> FakeAction {
+        .reply(answer("\(query.questions[0].name) 300 IN A 192.0.2.1"))
+    }
+
+    func forward(_ upstreams: [FakeUpstream], options: String = "") -> String {
+        let to = upstreams.map { "\"\($0.address)\"" }.joined(separator: ", ")
+        return "      - forward: { to: [\(to)]\(options) }"
+    }
+
+    /// The value of the forward counter `name` on the admin listener's /metrics.
+    func counter(_ server: TestServer, _ name: String) async throws -> String? {
+        let metrics = try await blocking { try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics") }
+        let prefix = "swiftlet_forward_\(name){server=\"0\"} "
+        return metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
+
+    @Test func queriesSentUpstreamCarryOurEDNSSizeAndTheClientsDOAndCD() async throws {
+        let seen = Mutex<[Message]>([])
+        let upstream = try FakeUpstream { query, _ in
+            seen.withLock { $0.append(query) }
+            return ForwardUpstreamTests.reply(query)
+        }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward([upstream])) { server in
+            var asked = query("www.example.org.", .a, dnssecOK: true)
+            asked.header.checkingDisabled = true
+            asked.edns?.udpPayloadSize = 4096
+            _ = try await server.ask(asked)
+            _ = try await server.ask(query("plain.example.org.", .a, edns: false))
+            let sent = seen.withLock { $0 }
+            #expect(sent.count == 2)
+            guard sent.count == 2 else { return }
+            // RD always; our payload size (RFC 6891, 1232 whatever the client's), and DO and CD as the client set them.
+            #expect(sent[0].header.recursionDesired && sent[0].header.checkingDisabled)
+            #expect(sent[0].edns?.udpPayloadSize == 1232 && sent[0].edns?.dnssecOK == true)
+            #expect(sent[1].header.recursionDesired && !sent[1].header.checkingDisabled)
+            #expect(sent[1].edns?.udpPayloadSize == 1232 && sent[1].edns?.dnssecOK == false)
+            // Fresh random IDs (RFC 5452), not the client's 0x1234 (both equal to it by chance: 2^-32).
+            #expect(!(sent[0].header.id == 0x1234 && sent[1].header.id == 0x1234))
+        }
+    }
+
+    @Test func sequentialPolicyAsksTheFirstUpstreamWhileItAnswers() async throws {
+        let first = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        let second = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { first.stop(); second.stop() }
+        try await withServer(plugins: self.forward([first, second], options: ", policy: sequential")) { server in
+            for index in 0..<6 { _ = try await server.ask(query("n\(index).example.org.", .a)) }
+            #expect(first.queries.udp == 6 && second.queries.udp == 0)
+        }
+    }
+
+    @Test func roundRobinPolicyTakesTurns() async throws {
+        let first = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        let second = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { first.stop(); second.stop() }
+        try await withServer(plugins: self.forward([first, second], options: ", policy: round_robin")) { server in
+            for index in 0..<6 { _ = try await server.ask(query("n\(index).example.org.", .a)) }
+            #expect(first.queries.udp == 3 && second.queries.udp == 3)
+        }
+    }
+
+    @Test func randomPolicyUsesEveryUpstream() async throws {
+        let first = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        let second = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { first.stop(); second.stop() }
+        try await withServer(plugins: self.forward([first, second], options: ", policy: random")) { server in
+            // 40 questions all going to one of two upstreams by chance: 2^-39.
+            for index in 0..<40 { _ = try await server.ask(query("n\(index).example.org.", .a)) }
+            #expect(first.queries.udp + second.queries.udp == 40)
+            #expect(first.queries.udp > 0 && second.queries.udp > 0)
+        }
+    }
+
+    @Test func fastestPolicyPrefersTheUpstreamWithTheLowerSmoothedRTT() async throws {
+        let slow = try FakeUpstream { query, _ in
+            .delay(0.15, answer("\(query.questions[0].name) 300 IN A 192.0.2.1"))
+        }
+        let fast = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { slow.stop(); fast.stop() }
+        try await withServer(plugins: self.forward([slow, fast], options: ", policy: fastest")) { server in
+            for index in 0..<20 { _ = try await server.ask(query("n\(index).example.org.", .a)) }
+            // One query in twenty explores the other upstream; the rest go to the faster one once both are measured.
+            #expect(slow.queries.udp + fast.queries.udp == 20)
+            #expect(fast.queries.udp >= 15)
+        }
+    }
+
+    @Test func anUpstreamThatDoesNotAnswerIsFollowedByTheNext() async throws {
+        let dead = try FakeUpstream { _, _ in .drop }
+        let alive = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { dead.stop(); alive.stop() }
+        let options = ", policy: sequential, timeout: 200ms, deadline: 1500ms, health_check: 1h"
+        try await withServer(plugins: self.forward([dead, alive], options: options)) { server in
+            let started = Clock.nanoseconds()
+            let reply = try await server.ask(query("www.example.org.", .a))
+            let elapsed = Double(Clock.nanoseconds() - started) / 1e9
+            #expect(reply.responseCode == .noError && reply.answers.count == 1)
+            // One try's timeout on the dead one, then the next answered.
+            #expect(elapsed >= 0.2 && elapsed < 1.5)
+            #expect(dead.queries.udp == 1 && alive.queries.udp == 1)
+        }
+    }
+
+    @Test func tcpUpstreamsAreAskedOverTCPOnly() async throws {
+        let upstream = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { upstream.stop() }
+        let plugins = "      - forward: { to: [\"tcp://\(upstream.address)\"] }"
+        try await withServer(plugins: plugins) { server in
+            for index in 0..<3 {
+                let reply = try await server.ask(query("n\(index).example.org.", .a))
+                #expect(reply.answers.map(\.name) == [name("n\(index).example.org.")])
+            }
+            #expect(upstream.queries == (0, 3))
+        }
+    }
+
+    @Test func maxConcurrentRefusesWhatIsOverTheBoundAndCountsIt() async throws {
+        let upstream = try FakeUpstream { query, _ in
+            .delay(0.5, answer("\(query.questions[0].name) 300 IN A 192.0.2.1"))
+        }
+        defer { upstream.stop() }
+        let plugins = "      - cache: {}\n" + self.forward([upstream], options: ", max_concurrent: 1")
+        try await withServer(plugins: plugins, admin: true) { server in
+            async let first = server.ask(query("one.example.org.", .a))
+            try await Task.sleep(for: .milliseconds(100))
+            async let second = server.ask(query("two.example.org.", .a))
+            let (one, two) = try await (first, second)
+            #expect(one.responseCode == .noError && one.answers.count == 1)
+            #expect(two.responseCode == .refused && two.answers.isEmpty)
+            #expect(try await self.counter(server, "shed_total") == "1")
+            // REFUSED is not remembered: with the bound free again, the same question is resolved.
+            let again = try await server.ask(query("two.example.org.", .a))
+            #expect(again.responseCode == .noError && again.answers.count == 1)
+            #expect(upstream.queries.udp == 2)
+        }
+    }
+
+    @Test func aDownUpstreamIsUpAgainOnceAHealthCheckIsAnswered() async throws {
+        let alive = Atomic_Bool(false)
+        let upstream = try FakeUpstream { query, _ in alive.value ? ForwardUpstreamTests.reply(query) : .drop }
+        defer { upstream.stop() }
+        let options = ", timeout: 100ms, deadline: 200ms, max_fails: 1, health_check: 200ms"
+        try await withServer(plugins: self.forward([upstream], options: options), admin: true) { server in
+            #expect(try await server.ask(query("a.example.org.", .a)).responseCode == .servFail)
+            #expect(try await self.counter(server, "upstreams_marked_down_total") == "1")
+            // Down: answered at once, without a try, as having no reachable upstream.
+            let down = try await server.ask(query("b.example.org.", .a))
+            #expect(down.responseCode == .servFail)
+            #expect(down.edns?.options.first == .extendedError(ExtendedError(infoCode: .noReachableAuthority, extraText: "all upstreams are down")))
+            alive.value = true
+            // The `. NS` probe every 200 ms finds it answering again.
+            var recovered = false
+            for _ in 0..<20 where !recovered {
+                try await Task.sleep(for: .milliseconds(100))
+                recovered = try await server.ask(query("c.example.org.", .a)).responseCode == .noError
+            }
+            #expect(recovered)
+        }
+    }
+}
