@@ -72,6 +72,67 @@ import Testing
         }
     }
 
+    @Test func negativeAnswersLiveForTheSOAsMinimumAndThenAreAskedAgain() async throws {
+        // TTL 3600 but MINIMUM 1: the negative TTL is the smaller (RFC 2308 §5), below max_negative_ttl's default.
+        let soa = "example.org. 3600 IN SOA ns.example.org. h.example.org. 1 2 3 4 1"
+        let upstream = try FakeUpstream { query, _ in
+            query.questions[0].name == name("nx.example.org.")
+                ? .reply(answer(code: .nxDomain, authority: [soa])) : .reply(answer(authority: [soa]))
+        }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{}")) { server in
+            let nx = try await server.ask(query("nx.example.org.", .a))
+            let nodata = try await server.ask(query("www.example.org.", .aaaa))
+            #expect(nx.responseCode == .nxDomain && nx.authorities.map(\.ttl) == [1])
+            #expect(nodata.responseCode == .noError && nodata.answers.isEmpty && nodata.authorities.map(\.ttl) == [1])
+            _ = try await server.ask(query("nx.example.org.", .a))
+            _ = try await server.ask(query("www.example.org.", .aaaa))
+            #expect(upstream.queries.udp == 2)
+            // Once that second has passed, both are asked again.
+            try await Task.sleep(for: .milliseconds(1300))
+            _ = try await server.ask(query("nx.example.org.", .a))
+            _ = try await server.ask(query("www.example.org.", .aaaa))
+            #expect(upstream.queries.udp == 4)
+        }
+    }
+
+    @Test func severalForwardEntriesSendEachZoneToItsOwnUpstreams() async throws {
+        let inside = try FakeUpstream { _, _ in .reply(answer("www.corp.example. 300 IN A 10.0.0.1")) }
+        let outside = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
+        defer { inside.stop(); outside.stop() }
+        let plugins = """
+                  - cache: {}
+                  - forward: { to: ["\(inside.address)"], zones: [corp.example.] }
+                  - forward: { to: ["\(outside.address)"] }
+            """
+        try await withServer(plugins: plugins) { server in
+            let corp = try await server.ask(query("www.corp.example.", .a))
+            let org = try await server.ask(query("www.example.org.", .a))
+            #expect(corp.answers.map(\.rdata) == [.a(IPv4Address(10, 0, 0, 1))] && org.answers.count == 2)
+            #expect(inside.queries.udp == 1 && outside.queries.udp == 1)
+        }
+    }
+
+    @Test func theCachesMemoryIsReported() async throws {
+        let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{}"), admin: true) { server in
+            _ = try await server.ask(query("www.example.org.", .a))
+            // The RRset store runs after the reply: poll briefly for the gauge.
+            var bytes = 0.0
+            for _ in 0..<20 where bytes == 0 {
+                let metrics = try await blocking {
+                    try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics")
+                }
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix("swiftlet_cache_memory_bytes{") }
+                bytes = line.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? 0
+                if bytes == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            // One RRset of two A records: more than their wire size, less than a page.
+            #expect(bytes > 2 * 31 && bytes < 4096)
+        }
+    }
+
     @Test func dnssecOKQueriesAreKeptApart() async throws {
         let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
         defer { upstream.stop() }
@@ -286,7 +347,8 @@ import Testing
         }
         defer { upstream.stop() }
         let plugins = self.forward(upstream, cache: "{ prefetch: { min_hits: 1, before_expiry: 50 } }")
-        try await withServer(plugins: plugins) { server in
+        try await withServer(plugins: plugins, admin: true) { server in
+            let started = Clock.nanoseconds()
             let first = try await server.ask(query("hot.example.org.", .a))
             #expect(first.answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1))])
             // Inside the last half of the TTL (3 s of 6): the old answer at once, and a refresh behind it.
@@ -298,9 +360,14 @@ import Testing
                 try await Task.sleep(for: .milliseconds(100))
                 refreshed = try await server.ask(query("hot.example.org.", .a)).answers.map(\.rdata)
             }
-            // The new data arrived before the old expired, through exactly one more upstream query.
+            // The new data arrived before the old expired (6 s), through exactly one more upstream query: the prefetch.
             #expect(refreshed == [.a(IPv4Address(192, 0, 2, 2))])
+            #expect(Double(Clock.nanoseconds() - started) / 1e9 < 5.5)
             #expect(upstream.queries.udp == 2)
+            let metrics = try await blocking {
+                try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics")
+            }
+            #expect(metrics.split(separator: "\n").contains("swiftlet_cache_prefetches_total{server=\"0\"} 1"))
         }
     }
 

@@ -128,6 +128,38 @@ import Testing
         }
     }
 
+    @Test func tcpUpstreamConnectionsAreReusedAndPipelined() async throws {
+        let upstream = try FakeUpstream { query, _ in
+            // The first question's answer is held back: the others' answers overtake it on the same connection.
+            let name = query.questions[0].name
+            let reply = answer("\(name) 300 IN A 192.0.2.1")
+            return name == SwiftletTestSupport.name("slow.example.org.") ? .delay(0.3, reply) : .reply(reply)
+        }
+        defer { upstream.stop() }
+        let plugins = "      - forward: { to: [\"tcp://\(upstream.address)\"] }"
+        try await withServer(plugins: plugins) { server in
+            // The connection first, so the three below find it open.
+            _ = try await server.ask(query("first.example.org.", .a))
+            // The labels in the order their answers arrived.
+            let finished = try await withThrowingTaskGroup(of: String.self) { group in
+                for label in ["slow", "quick", "brisk"] {
+                    group.addTask {
+                        let reply = try await server.ask(query("\(label).example.org.", .a))
+                        #expect(reply.answers.map(\.name) == [name("\(label).example.org.")])
+                        return label
+                    }
+                    if label == "slow" { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                var order: [String] = []
+                for try await label in group { order.append(label) }
+                return order
+            }
+            #expect(finished.count == 3 && finished.last == "slow")
+            #expect(upstream.queries == (0, 4))
+            #expect(upstream.connections == 1)
+        }
+    }
+
     @Test func maxConcurrentRefusesWhatIsOverTheBoundAndCountsIt() async throws {
         let upstream = try FakeUpstream { query, _ in
             .delay(0.5, answer("\(query.questions[0].name) 300 IN A 192.0.2.1"))

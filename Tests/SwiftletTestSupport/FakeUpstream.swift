@@ -102,6 +102,10 @@ public final class FakeUpstream: @unchecked Sendable {
     /// Queries received so far over UDP and over TCP.
     public var queries: (udp: Int, tcp: Int) { self.counts.withLock { $0 } }
 
+    private let accepted = Atomic<Int>(0)
+    /// TCP connections accepted so far.
+    public var connections: Int { self.accepted.load(ordering: .acquiring) }
+
     /// The address as `forward`'s `to:` takes it.
     public var address: String { "\(self.host):\(self.port)" }
 
@@ -183,6 +187,7 @@ public final class FakeUpstream: @unchecked Sendable {
         while self.running.load(ordering: .acquiring) {
             let connection = accept(self.tcp, nil, nil)
             guard connection >= 0 else { continue }
+            self.accepted.add(1, ordering: .releasing)
             var timeout = timeval(tv_sec: 2, tv_usec: 0)
             setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             Thread { [self] in
