@@ -130,6 +130,14 @@ import Testing
             }
             // One RRset of two A records: more than their wire size, less than a page.
             #expect(bytes > 2 * 31 && bytes < 4096)
+            // The message cache holds the one answer too, under its bound.
+            let metrics = try await blocking { try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics") }
+            let lines = metrics.split(separator: "\n")
+            let entries = lines.first { $0.hasPrefix("swiftlet_message_cache_entries ") }
+            let held = lines.first { $0.hasPrefix("swiftlet_message_cache_bytes ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            #expect(entries == "swiftlet_message_cache_entries 1.0")
+            #expect((held ?? 0) > 40 && (held ?? 0) < 4096)
+            #expect(lines.contains { $0.hasPrefix("swiftlet_message_cache_max_bytes ") })
         }
     }
 

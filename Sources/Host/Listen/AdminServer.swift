@@ -15,9 +15,13 @@ final class AdminState: Sendable {
     /// The plugins' API endpoints of the serving chains (replaced on reload).
     let routes = Mutex<[AdminRoute]>([])
     let token: Mutex<String?>
-    init(registry: PrometheusCollectorRegistry, token: String? = nil) {
+    /// Brings the gauges of state read only when scraped (the message cache's size) up to date before /metrics.
+    let beforeMetrics: @Sendable () -> Void
+
+    init(registry: PrometheusCollectorRegistry, token: String? = nil, beforeMetrics: @escaping @Sendable () -> Void = {}) {
         self.registry = registry
         self.token = Mutex(token)
+        self.beforeMetrics = beforeMetrics
     }
 }
 
@@ -152,6 +156,7 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             return self.state.ready.load(ordering: .acquiring)
                 ? (.ok, "text/plain", "ready\n") : (.serviceUnavailable, "text/plain", "starting\n")
         case "/metrics":
+            self.state.beforeMetrics()
             var output: [UInt8] = []
             self.state.registry.emit(into: &output)
             return (.ok, "text/plain; version=0.0.4", String(decoding: output, as: UTF8.self))

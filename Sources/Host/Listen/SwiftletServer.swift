@@ -42,7 +42,22 @@ public final class SwiftletServer: @unchecked Sendable {
         self.cache = MessageCache()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(2, System.coreCount)))
         self.loopExecutors = EventLoopTaskExecutors(group: self.group)
-        self.admin = AdminState(registry: MetricsBootstrap.registry, token: configuration.admin?.token)
+        let cache = self.cache
+        self.admin = AdminState(registry: MetricsBootstrap.registry, token: configuration.admin?.token) {
+            // The fast path counts nothing per answer beyond its hits; its size is read from the shards when scraped.
+            let statistics = cache.statistics
+            let registry = MetricsBootstrap.registry
+            registry.makeGauge(name: "swiftlet_message_cache_bytes", help: "Bytes held by the message cache (estimate)")
+                .set(Int64(statistics.bytes))
+            registry.makeGauge(name: "swiftlet_message_cache_max_bytes", help: "The message cache's byte bound")
+                .set(Int64(cache.maxBytes))
+            registry.makeGauge(name: "swiftlet_message_cache_entries", help: "Answers held by the message cache")
+                .set(Int64(statistics.entries))
+            registry.makeGauge(
+                name: "swiftlet_message_cache_evictions",
+                help: "Answers the message cache evicted under its byte bound since it started"
+            ).set(Int64(statistics.evictions))
+        }
     }
 
     /// Builds the chains and binds every listener. Nothing serves until all succeeded.
