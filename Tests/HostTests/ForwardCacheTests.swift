@@ -289,7 +289,7 @@ import Testing
             fromElsewhere.questions = query.questions
             return .sequence([
                 .raw(wrongID.wire), .raw(wrongQuestion.wire), .fromOtherPort(fromElsewhere.wire),
-                .delay(0.2, ForwardCacheTests.www),
+                .fromOtherAddress(fromElsewhere.wire), .delay(0.2, ForwardCacheTests.www),
             ])
         }
         defer { upstream.stop() }
@@ -299,9 +299,9 @@ import Testing
             let metrics = try await blocking {
                 try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics")
             }
-            // Wrong ID, wrong question and wrong source port: all three seen and rejected.
+            // Wrong ID, wrong question, wrong source port and wrong source address: all four seen and rejected.
             let line = metrics.split(separator: "\n").first { $0.hasPrefix("swiftlet_forward_rejected_replies_total") }
-            #expect(line == "swiftlet_forward_rejected_replies_total{server=\"0\"} 3")
+            #expect(line == "swiftlet_forward_rejected_replies_total{server=\"0\"} 4")
         }
     }
 

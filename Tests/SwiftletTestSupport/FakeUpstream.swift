@@ -19,6 +19,8 @@ public enum FakeAction: Sendable {
     case drop
     /// Send this octet string from another socket (a wrong source port).
     case fromOtherPort([UInt8])
+    /// Send this octet string from another loopback address with the upstream's own port (a wrong source address).
+    case fromOtherAddress([UInt8])
 }
 
 /// A per-test upstream on an ephemeral loopback port. `script` decides each answer from the query and the transport;
@@ -28,6 +30,7 @@ public final class FakeUpstream: @unchecked Sendable {
     private let udp: Int32
     private let tcp: Int32
     private let other: Int32
+    private let stranger: Int32
     private let script: @Sendable (Message, Transport) -> FakeAction
     private let running = Atomic<Bool>(true)
     private let counts = Mutex<(udp: Int, tcp: Int)>((0, 0))
@@ -49,6 +52,8 @@ public final class FakeUpstream: @unchecked Sendable {
         self.tcp = tcp
         let other = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.other = other
+        let stranger = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        self.stranger = stranger
         var one: Int32 = 1
         setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -65,6 +70,7 @@ public final class FakeUpstream: @unchecked Sendable {
             close(udp)
             close(tcp)
             close(other)
+            close(stranger)
             throw DNSFakeError.bind
         }
         _ = withUnsafeMutablePointer(to: &address) {
@@ -78,6 +84,7 @@ public final class FakeUpstream: @unchecked Sendable {
             close(udp)
             close(tcp)
             close(other)
+            close(stranger)
             throw DNSFakeError.bind
         }
         // The other socket (wrong-port answers) on the same address.
@@ -85,6 +92,18 @@ public final class FakeUpstream: @unchecked Sendable {
         otherAddress.sin_port = 0
         _ = withUnsafePointer(to: &otherAddress) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(other, $0, length) }
+        }
+        // The stranger (wrong-address answers): the same port on another loopback address, or any port there.
+        var strangerAddress = address
+        strangerAddress.sin_addr.s_addr = (v4.rawValue == 0x7F00_0002 ? UInt32(0x7F00_0003) : 0x7F00_0002).bigEndian
+        let strangerBound = withUnsafePointer(to: &strangerAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stranger, $0, length) }
+        }
+        if strangerBound != 0 {
+            strangerAddress.sin_port = 0
+            _ = withUnsafePointer(to: &strangerAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stranger, $0, length) }
+            }
         }
         listen(self.tcp, 64)
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
@@ -113,11 +132,12 @@ public final class FakeUpstream: @unchecked Sendable {
     /// off the caller's thread, so async tests do not block a cooperative thread.
     public func stop() {
         self.running.store(false, ordering: .releasing)
-        let (udp, tcp, other) = (self.udp, self.tcp, self.other)
+        let (udp, tcp, other, stranger) = (self.udp, self.tcp, self.other, self.stranger)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
             close(udp)
             close(tcp)
             close(other)
+            close(stranger)
         }
     }
 
@@ -161,15 +181,21 @@ public final class FakeUpstream: @unchecked Sendable {
                     }
                 }
             }
-            self.perform(action, query: query) { bytes, otherPort in send(bytes, otherPort ? self.other : -1) }
+            self.perform(action, query: query) { bytes, from in
+                send(bytes, from == .otherPort ? self.other : from == .otherAddress ? self.stranger : -1)
+            }
         }
     }
 
-    private func perform(_ action: FakeAction, query: Message, send: @escaping @Sendable ([UInt8], Bool) -> Void) {
+    /// Which socket an answer leaves from.
+    enum Source { case own, otherPort, otherAddress }
+
+    private func perform(_ action: FakeAction, query: Message, send: @escaping @Sendable ([UInt8], Source) -> Void) {
         switch action {
-        case .reply(let message): send(FakeUpstream.bytes(message, for: query), false)
-        case .raw(let bytes): send(bytes, false)
-        case .fromOtherPort(let bytes): send(bytes, true)
+        case .reply(let message): send(FakeUpstream.bytes(message, for: query), .own)
+        case .raw(let bytes): send(bytes, .own)
+        case .fromOtherPort(let bytes): send(bytes, .otherPort)
+        case .fromOtherAddress(let bytes): send(bytes, .otherAddress)
         case .sequence(let actions): for item in actions { self.perform(item, query: query, send: send) }
         case .drop: break
         case .delay(let seconds, let message):
@@ -178,7 +204,7 @@ public final class FakeUpstream: @unchecked Sendable {
             // held a delayed answer there past the timeout it was meant to beat.
             Thread {
                 usleep(UInt32(seconds * 1_000_000))
-                send(bytes, false)
+                send(bytes, .own)
             }.start()
         }
     }
