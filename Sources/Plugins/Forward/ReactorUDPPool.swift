@@ -57,16 +57,18 @@ final class ReactorUDPPool: ReactorResource {
     func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
         let index = Int(self.reactor.randomUInt16() % UInt16(ReactorUDPPool.size))
         let socket = try self.socket(index)
+        guard let free = self.waiting[index].unusedID(preferring: id, random: { self.reactor.randomUInt16() }) else {
+            throw UpstreamError.connection("no free query ID")
+        }
+        var packet = packet
+        if free != id { packet.setMessageID(free) }
+        let id = free
         return try await withCheckedThrowingContinuation { continuation in
             let timer = self.reactor.schedule(after: timeout.nanoseconds) { [unowned self] in
                 self.waiting[index].remove(id: id)?.continuation.resume(throwing: UpstreamError.timeout)
             }
             let waiting = Waiting(continuation: continuation, timer: timer)
-            guard self.waiting[index].add(id: id, question: question, waiting) else {
-                self.reactor.cancel(timer)
-                continuation.resume(throwing: UpstreamError.connection("ID in use"))
-                return
-            }
+            _ = self.waiting[index].add(id: id, question: question, waiting)
             do { try socket.send(packet) } catch {
                 self.reactor.cancel(timer)
                 _ = self.waiting[index].remove(id: id)

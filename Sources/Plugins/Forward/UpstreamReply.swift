@@ -32,6 +32,18 @@ func isReply(_ reply: [UInt8], id: UInt16, question: Question, exactCase: Bool =
 struct PendingReplies<Waiter> {
     private var waiting: [UInt16: (question: Question, exactCase: Bool, waiter: Waiter)] = [:]
 
+    /// `preferred` when no query with that ID is waiting, else another random ID that none has (two queries in flight
+    /// on one socket drew the same ID: likely with hundreds in flight, and not the upstream's fault); nil when 16
+    /// draws in a row were taken.
+    func unusedID(preferring preferred: UInt16, random: () -> UInt16) -> UInt16? {
+        var id = preferred
+        for _ in 0..<16 {
+            if self.waiting[id] == nil { return id }
+            id = random()
+        }
+        return nil
+    }
+
     /// Registers a query; false (nothing registered) when a query with its ID is already waiting.
     mutating func add(id: UInt16, question: Question, exactCase: Bool = false, _ waiter: Waiter) -> Bool {
         guard self.waiting[id] == nil else { return false }
@@ -56,6 +68,14 @@ struct PendingReplies<Waiter> {
     mutating func removeAll() -> [Waiter] {
         defer { self.waiting.removeAll() }
         return self.waiting.values.map(\.waiter)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Writes `id` into a DNS message's first two octets.
+    mutating func setMessageID(_ id: UInt16) {
+        self[0] = UInt8(id >> 8)
+        self[1] = UInt8(truncatingIfNeeded: id)
     }
 }
 
