@@ -141,6 +141,22 @@ import Testing
         }
     }
 
+    @Test func maxSizeBoundsBothCacheLevels() async throws {
+        let upstream = try FakeUpstream { query, _ in .reply(answer("\(query.questions[0].name) 300 IN A 192.0.2.1")) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward(upstream, cache: "{ max_size: 65536 }"), admin: true) { server in
+            #expect(server.server.cache.maxBytes == 65536)
+            // About 1,500 answers' worth of both levels into 64 KiB each: both must evict to stay under it.
+            for index in 0..<1500 { _ = try await server.ask(query("n\(index).example.org.", .a)) }
+            let statistics = server.server.cache.statistics
+            #expect(statistics.bytes <= 65536 && statistics.evictions > 0 && statistics.entries > 100)
+            let metrics = try await blocking { try ServerTests.httpGet(port: server.server.adminPort!, path: "/metrics") }
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("swiftlet_cache_memory_bytes{") }
+            let rrsets = line.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? 0
+            #expect(rrsets > 16384 && rrsets <= 65536)
+        }
+    }
+
     @Test func dnssecOKQueriesAreKeptApart() async throws {
         let upstream = try FakeUpstream { _, _ in .reply(ForwardCacheTests.www) }
         defer { upstream.stop() }
@@ -342,6 +358,13 @@ import Testing
             #expect(stale.responseCode == .noError)
             #expect(stale.answers.map(\.ttl) == [30])
             #expect(stale.edns?.options == [.extendedError(ExtendedError(infoCode: .staleAnswer))])
+            // RFC 8767 §5: the failed upstream is not asked again for 30 s; the stale data answers meanwhile.
+            let asked = upstream.queries.udp
+            for _ in 0..<3 {
+                server.server.cache.removeAll()
+                #expect(try await server.ask(query("www.example.org.", .a)).answers.map(\.rdata) == [.a(IPv4Address(192, 0, 2, 1))])
+            }
+            #expect(upstream.queries.udp == asked)
         }
     }
 
