@@ -26,6 +26,8 @@ bash "$shared/servers.sh" prepare >&2
 cc -O2 -o "$BENCH_BIN/forwarder" "$here/forwarder.c"
 cc -O2 -o "$BENCH_BIN/latency" "$here/latency.c"
 zones=$BENCH_OUT/zones
+# The zone's names as queries, made by servers.sh's bench_queries on first use (auth.sh makes the same file).
+(source "$shared/servers.sh" && bench_queries 100000 >/dev/null)
 # Two disjoint sets of cold names: the first LATENCY for the latency probe, the next COLD for the dnsperf run.
 shuf -n "$((LATENCY + COLD))" --random-source=<(yes) "$zones/queries-100000.txt" > "$out/names.txt"
 head -n "$LATENCY" "$out/names.txt" > "$out/probe.txt"
