@@ -53,23 +53,17 @@ import Testing
         }
     }
 
-    @Test func sequentialPolicyAsksTheFirstUpstreamWhileItAnswers() async throws {
+    /// sequential: the first while it answers; round_robin: each in turn.
+    @Test(arguments: [("sequential", 6, 0), ("round_robin", 3, 3)])
+    func orderedPoliciesShareQueriesAsTheySay(policy: String, first expectedFirst: Int, second expectedSecond: Int)
+        async throws
+    {
         let first = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
         let second = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
         defer { first.stop(); second.stop() }
-        try await withServer(plugins: self.forward([first, second], options: ", policy: sequential")) { server in
+        try await withServer(plugins: self.forward([first, second], options: ", policy: \(policy)")) { server in
             for index in 0..<6 { _ = try await server.ask(query("n\(index).example.org.", .a)) }
-            #expect(first.queries.udp == 6 && second.queries.udp == 0)
-        }
-    }
-
-    @Test func roundRobinPolicyTakesTurns() async throws {
-        let first = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
-        let second = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
-        defer { first.stop(); second.stop() }
-        try await withServer(plugins: self.forward([first, second], options: ", policy: round_robin")) { server in
-            for index in 0..<6 { _ = try await server.ask(query("n\(index).example.org.", .a)) }
-            #expect(first.queries.udp == 3 && second.queries.udp == 3)
+            #expect(first.queries.udp == expectedFirst && second.queries.udp == expectedSecond)
         }
     }
 

@@ -44,6 +44,22 @@ struct PendingReplies<Waiter> {
         return nil
     }
 
+    /// Registers the query `packet` under its own ID or, when that is taken, a fresh one (`unusedID`) written into
+    /// it; returns the ID, or nil (nothing registered) when no free one was drawn.
+    mutating func register(
+        _ packet: inout [UInt8],
+        question: Question,
+        exactCase: Bool = false,
+        _ waiter: Waiter,
+        random: () -> UInt16
+    ) -> UInt16? {
+        let own = UInt16(packet[0]) << 8 | UInt16(packet[1])
+        guard let id = self.unusedID(preferring: own, random: random) else { return nil }
+        _ = self.add(id: id, question: question, exactCase: exactCase, waiter)
+        if id != own { packet.setMessageID(id) }
+        return id
+    }
+
     /// Registers a query; false (nothing registered) when a query with its ID is already waiting.
     mutating func add(id: UInt16, question: Question, exactCase: Bool = false, _ waiter: Waiter) -> Bool {
         guard self.waiting[id] == nil else { return false }

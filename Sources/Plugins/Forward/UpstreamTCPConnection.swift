@@ -83,19 +83,16 @@ final class UpstreamTCPConnection: Sendable {
         let remaining = timeout - (NIODeadline.now() - started)
         guard remaining > .zero else { throw UpstreamError.timeout }
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
-        let added = self.state.withLock { state -> UInt16? in
-            guard let id = state.pending.unusedID(preferring: id, random: { UInt16.random(in: 0...UInt16.max) }) else {
-                return nil
+        var packet = packet
+        let added = self.state.withLock { state in
+            state.pending.register(&packet, question: question, exactCase: exactCase, promise) {
+                UInt16.random(in: 0...UInt16.max)
             }
-            _ = state.pending.add(id: id, question: question, exactCase: exactCase, promise)
-            return id
         }
         guard let id = added else {
             promise.fail(UpstreamError.connection("no free query ID"))
             throw UpstreamError.connection("no free query ID")
         }
-        var packet = packet
-        if id != UInt16(packet[0]) << 8 | UInt16(packet[1]) { packet.setMessageID(id) }
         let timer = channel.eventLoop.scheduleTask(in: remaining) {
             self.state.withLock { _ = $0.pending.remove(id: id) }
             promise.fail(UpstreamError.timeout)

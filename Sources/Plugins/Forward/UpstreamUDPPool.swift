@@ -69,19 +69,14 @@ final class UpstreamUDPPool: Sendable {
         let index = loop * UpstreamUDPPool.perLoop + Int.random(in: 0..<UpstreamUDPPool.perLoop)
         let channel = try await self.channel(index)
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
-        let registered = self.slots[index].state.withLock { slot -> UInt16? in
-            guard let id = slot.pending.unusedID(preferring: id, random: { UInt16.random(in: 0...UInt16.max) }) else {
-                return nil
-            }
-            _ = slot.pending.add(id: id, question: question, promise)
-            return id
+        var packet = packet
+        let registered = self.slots[index].state.withLock { slot in
+            slot.pending.register(&packet, question: question, promise) { UInt16.random(in: 0...UInt16.max) }
         }
         guard let id = registered else {
             promise.fail(UpstreamError.connection("no free query ID"))
             throw UpstreamError.connection("no free query ID")
         }
-        var packet = packet
-        if id != UInt16(packet[0]) << 8 | UInt16(packet[1]) { packet.setMessageID(id) }
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
             self.slots[index].state.withLock { _ = $0.pending.remove(id: id) }
             promise.fail(UpstreamError.timeout)

@@ -28,6 +28,12 @@ import Testing
         #expect(fresh == 9)
         // Sixteen taken draws in a row: nothing.
         #expect(pending.unusedID(preferring: 7, random: { 7 }) == nil)
+        // Registering a query whose ID is taken writes the fresh one into its packet.
+        var packet = query("www.example.org.", .a, id: 7).wire
+        let registered = pending.register(&packet, question: PendingRepliesTests.question, 2) { 0x0A0B }
+        #expect(registered == 0x0A0B && packet[0] == 0x0A && packet[1] == 0x0B)
+        let answered = pending.take(answeredBy: PendingRepliesTests.reply(0x0A0B))
+        #expect(answered == 2)
     }
 
     @Test func onlyOurIDAndQuestionTakeAWaiter() {
