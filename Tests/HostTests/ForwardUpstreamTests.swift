@@ -122,6 +122,40 @@ import Testing
         }
     }
 
+    @Test func aTCPUpstreamThatNeverAcceptsIsBoundedByTheTimeout() async throws {
+        // A listener whose accept queue is full: the kernel drops further SYNs, so connecting hangs (a dead host).
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        listen(listener, 0)
+        var fillers: [Int32] = []
+        for _ in 0..<3 {
+            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) }
+            }
+            fillers.append(filler)
+        }
+        defer { for fd in fillers + [listener] { close(fd) } }
+        let port = UInt16(bigEndian: address.sin_port)
+        let plugins =
+            "      - forward: { to: [\"tcp://127.0.0.1:\(port)\"], timeout: 300ms, deadline: 600ms, health_check: 1h }"
+        try await withServer(plugins: plugins) { server in
+            let started = Clock.nanoseconds()
+            let reply = try await server.ask(query("www.example.org.", .a))
+            let elapsed = Double(Clock.nanoseconds() - started) / 1e9
+            // SERVFAIL once the try's 300 ms are up (connecting included), well before the old fixed 2 s connect.
+            #expect(reply.responseCode == .servFail)
+            #expect(elapsed < 1.2)
+        }
+    }
+
     @Test func tcpUpstreamConnectionsAreReusedAndPipelined() async throws {
         let upstream = try FakeUpstream { query, _ in
             // The first question's answer is held back: the others' answers overtake it on the same connection.

@@ -75,7 +75,8 @@ enum ChainFactory {
                 chain: chain,
                 observers: builder.observers,
                 maxUDPSize: blockConfiguration.maxUDPSize,
-                maxInFlight: blockConfiguration.maxInFlight
+                maxInFlight: blockConfiguration.maxInFlight,
+                rrsetCache: builder.rrsetCache
             )
             built.append(BuiltBlock(block: block, services: services.items, routes: services.routes))
         }

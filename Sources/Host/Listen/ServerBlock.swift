@@ -13,6 +13,9 @@ final class ServerBlock: Sendable {
     let maxUDPSize: Int
     /// Suspended queries at once (`max_in_flight`).
     let inFlight: InFlightLimit
+    /// The RRset cache its `cache` (or `recursive`) plugin set up, if any: its figures are the block's, where the
+    /// metrics registry's gauge is the process's.
+    let rrsetCache: RRsetCache?
     /// Background services of this block's plugins; cancelled when the block is replaced.
     let services: Mutex<[Task<Void, Never>]> = Mutex([])
 
@@ -23,7 +26,8 @@ final class ServerBlock: Sendable {
         chain: Chain,
         observers: [any FastPathObserver],
         maxUDPSize: Int,
-        maxInFlight: Int
+        maxInFlight: Int,
+        rrsetCache: RRsetCache? = nil
     ) {
         self.index = index
         self.zones = zones
@@ -32,6 +36,7 @@ final class ServerBlock: Sendable {
         self.observers = observers
         self.maxUDPSize = maxUDPSize
         self.inFlight = InFlightLimit(maximum: maxInFlight)
+        self.rrsetCache = rrsetCache
     }
 
     /// The message-cache view of a query this block handles: the guards' view, kept apart per block, because every

@@ -20,6 +20,8 @@ public final class SwiftletServer: @unchecked Sendable {
     private var configuration: Configuration
     private var listeners: [ListenAddress: AddressListeners] = [:]
     private var blocks: [ServerBlock] = []
+    /// The serving blocks' RRset caches, in block order (blocks without one left out).
+    var rrsetCaches: [RRsetCache] { self.blocks.compactMap(\.rrsetCache) }
     private var adminServer: AdminServer?
     private let reloadLock = NSLock()
 
