@@ -41,22 +41,26 @@ final class CacheHandler: QueryHandler {
         guard !question.type.isMetaType else { return .next }
         let now = Clock.nanoseconds()
         let dnssecOK = query.request.edns?.dnssecOK ?? false
-        let cached = self.cache.answer(
+        var cached = self.cache.answer(
             question,
             dnssecOK: dnssecOK,
             now: now,
             allowStale: false,
             maximumChain: CacheHandler.maximumChain
         )
-        // A remembered failure may be a validation failure upstream, which a CD=1 client asked to get past.
-        if cached?.responseCode == .servFail && !query.request.header.checkingDisabled {
-            self.hits.increment()
-            query.response = Message.response(to: query.request, responseCode: .servFail)
-            query.response?.header.recursionAvailable = true
-            query.answeredBy = CachePlugin.name
-            return .answered
+        if cached?.responseCode == .servFail {
+            // A remembered failure may be a validation failure upstream, which a CD=1 client asked to get past: for
+            // it, a miss.
+            guard query.request.header.checkingDisabled else {
+                self.hits.increment()
+                query.response = Message.response(to: query.request, responseCode: .servFail)
+                query.response?.header.recursionAvailable = true
+                query.answeredBy = CachePlugin.name
+                return .answered
+            }
+            cached = nil
         }
-        guard let assembled = cached, assembled.pending == nil, assembled.responseCode != .servFail else {
+        guard let assembled = cached, assembled.pending == nil else {
             self.misses.increment()
             if self.options.serveStale.nanoseconds > 0,
                 var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)
@@ -215,14 +219,13 @@ final class CacheHandler: QueryHandler {
         response.authorities = stale.authorities.map(bounded)
         response.responseCode = stale.responseCode
         let window = UInt32(min(left - UInt64(ttl), UInt64(UInt32.max)))
-        if self.cache.store(response, question: question, dnssecOK: dnssecOK, staleWindow: window, now: now) {
-            self.stores.increment()
-        }
+        self.store(response, question: question, dnssecOK: dnssecOK, staleWindow: window, now: now)
     }
 
-    /// Stores the RRsets of `response` and, for a negative answer, the proof.
-    func store(_ response: Message, question: Question, dnssecOK: Bool, now: UInt64) {
-        let stale = UInt32(min(self.options.serveStale.seconds, Double(UInt32.max)))
+    /// Stores the RRsets of `response` and, for a negative answer, the proof, servable stale for `staleWindow`
+    /// seconds past their TTLs (`serve_stale` when nil).
+    func store(_ response: Message, question: Question, dnssecOK: Bool, staleWindow: UInt32? = nil, now: UInt64) {
+        let stale = staleWindow ?? UInt32(min(self.options.serveStale.seconds, Double(UInt32.max)))
         if self.cache.store(response, question: question, dnssecOK: dnssecOK, staleWindow: stale, now: now) {
             self.stores.increment()
         }
