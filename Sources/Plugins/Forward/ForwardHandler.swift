@@ -231,25 +231,19 @@ final class ForwardHandler: QueryHandler {
     func exchange(_ query: Message, with upstream: Upstream, timeout: TimeAmount) async throws -> Message {
         let packet = query.wire
         let question = query.questions[0]
-        let id = query.header.id
         let started = Clock.nanoseconds()
         self.metrics.upstreamQueries.increment()
         var bytes: [UInt8]
         if upstream.transport != .udp {
-            bytes = try await upstream.connection.exchange(packet, id: id, question: question, timeout: timeout)
+            bytes = try await upstream.connection.exchange(packet, question: question, timeout: timeout)
         } else {
-            bytes = try await upstream.exchangeOverUDP(packet, id: id, question: question, timeout: timeout)
+            bytes = try await upstream.exchangeOverUDP(packet, question: question, timeout: timeout)
             if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
                 // TC: the same question again over TCP (RFC 7766 §5), in what is left of this try's timeout.
                 self.metrics.truncatedRetries.increment()
                 let left = timeout.nanoseconds - Int64(Clock.nanoseconds() &- started)
                 guard left > 0 else { throw UpstreamError.timeout }
-                bytes = try await upstream.connection.exchange(
-                    packet,
-                    id: id,
-                    question: question,
-                    timeout: .nanoseconds(left)
-                )
+                bytes = try await upstream.connection.exchange(packet, question: question, timeout: .nanoseconds(left))
             }
         }
         guard let message = try? Message(wire: bytes) else {

@@ -53,16 +53,16 @@ final class ReactorUDPPool: ReactorResource {
         }
     }
 
-    /// Sends `packet` (whose ID is `id`) on a random socket and waits at most `timeout` for the answer.
-    func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
+    /// Sends `packet` on a random socket (under another ID if its own is taken there) and waits at most `timeout` for
+    /// the answer.
+    func exchange(_ packet: [UInt8], question: Question, timeout: TimeAmount) async throws -> [UInt8] {
         let index = Int(self.reactor.randomUInt16() % UInt16(ReactorUDPPool.size))
         let socket = try self.socket(index)
-        guard let free = self.waiting[index].unusedID(preferring: id, random: { self.reactor.randomUInt16() }) else {
+        var packet = packet
+        // The timer below needs the ID before the waiter (which holds the timer) is registered.
+        guard let id = self.waiting[index].freeID(for: &packet, random: { self.reactor.randomUInt16() }) else {
             throw UpstreamError.connection("no free query ID")
         }
-        var packet = packet
-        if free != id { packet.setMessageID(free) }
-        let id = free
         return try await withCheckedThrowingContinuation { continuation in
             let timer = self.reactor.schedule(after: timeout.nanoseconds) { [unowned self] in
                 self.waiting[index].remove(id: id)?.continuation.resume(throwing: UpstreamError.timeout)

@@ -71,19 +71,18 @@ final class Upstream: Sendable {
     /// worker's own sockets to this upstream (read by its reactor), elsewhere through the event-loop pool.
     func exchangeOverUDP(
         _ packet: [UInt8],
-        id: UInt16,
         question: Question,
         timeout: TimeAmount
     ) async throws
         -> [UInt8]
     {
         guard let reactor = Reactor.current else {
-            return try await self.datagrams.exchange(packet, id: id, question: question, timeout: timeout)
+            return try await self.datagrams.exchange(packet, question: question, timeout: timeout)
         }
         let pool = reactor.resource(for: self) {
             ReactorUDPPool(upstream: self.address, reactor: reactor, rejected: self.rejected)
         }
-        return try await pool.exchange(packet, id: id, question: question, timeout: timeout)
+        return try await pool.exchange(packet, question: question, timeout: timeout)
     }
 
     /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).

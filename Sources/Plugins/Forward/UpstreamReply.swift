@@ -44,8 +44,15 @@ struct PendingReplies<Waiter> {
         return nil
     }
 
-    /// Registers the query `packet` under its own ID or, when that is taken, a fresh one (`unusedID`) written into
-    /// it; returns the ID, or nil (nothing registered) when no free one was drawn.
+    /// The query `packet`'s own ID when free, else a fresh one (`unusedID`) written into it; nil when none was drawn.
+    func freeID(for packet: inout [UInt8], random: () -> UInt16) -> UInt16? {
+        let own = UInt16(packet[0]) << 8 | UInt16(packet[1])
+        guard let id = self.unusedID(preferring: own, random: random) else { return nil }
+        if id != own { packet.setMessageID(id) }
+        return id
+    }
+
+    /// Registers the query `packet` under its `freeID`; returns the ID, or nil (nothing registered) when none was drawn.
     mutating func register(
         _ packet: inout [UInt8],
         question: Question,
@@ -53,10 +60,8 @@ struct PendingReplies<Waiter> {
         _ waiter: Waiter,
         random: () -> UInt16
     ) -> UInt16? {
-        let own = UInt16(packet[0]) << 8 | UInt16(packet[1])
-        guard let id = self.unusedID(preferring: own, random: random) else { return nil }
+        guard let id = self.freeID(for: &packet, random: random) else { return nil }
         _ = self.add(id: id, question: question, exactCase: exactCase, waiter)
-        if id != own { packet.setMessageID(id) }
         return id
     }
 

@@ -68,10 +68,10 @@ final class UpstreamTCPConnection: Sendable {
         }
     }
 
-    /// Sends `packet` and waits at most `timeout` for the answer with its ID.
+    /// Sends `packet` (under another ID if its own is in flight on the connection) and waits at most `timeout` for the
+    /// answer.
     func exchange(
         _ packet: [UInt8],
-        id: UInt16,
         question: Question,
         timeout: TimeAmount,
         exactCase: Bool = false

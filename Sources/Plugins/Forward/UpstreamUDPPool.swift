@@ -63,8 +63,9 @@ final class UpstreamUDPPool: Sendable {
         }
     }
 
-    /// Sends `packet` (whose ID is `id`) on a random socket of the pool and waits at most `timeout` for the answer.
-    func exchange(_ packet: [UInt8], id: UInt16, question: Question, timeout: TimeAmount) async throws -> [UInt8] {
+    /// Sends `packet` on a random socket of the pool (under another ID if its own is taken there) and waits at most
+    /// `timeout` for the answer.
+    func exchange(_ packet: [UInt8], question: Question, timeout: TimeAmount) async throws -> [UInt8] {
         let loop = self.loops.firstIndex { $0.inEventLoop } ?? Int.random(in: 0..<self.loops.count)
         let index = loop * UpstreamUDPPool.perLoop + Int.random(in: 0..<UpstreamUDPPool.perLoop)
         let channel = try await self.channel(index)

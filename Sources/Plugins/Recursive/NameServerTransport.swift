@@ -114,13 +114,12 @@ struct NameServerTransport: Sendable {
     func tcp(
         _ packet: [UInt8],
         to address: IPAddress,
-        id: UInt16,
         question: Question,
         timeout: TimeAmount
     ) async throws -> [UInt8] {
         let connection = UpstreamTCPConnection(address: try self.socketAddress(address), group: self.group)
         defer { connection.close() }
-        return try await connection.exchange(packet, id: id, question: question, timeout: timeout, exactCase: true)
+        return try await connection.exchange(packet, question: question, timeout: timeout, exactCase: true)
     }
 
     private func socketAddress(_ address: IPAddress) throws -> SocketAddress {

@@ -691,7 +691,6 @@ final class Resolver: Sendable {
             bytes = try await self.transport.tcp(
                 query.wire,
                 to: address,
-                id: id,
                 question: sentQuestion,
                 timeout: tcpTimeout
             )
