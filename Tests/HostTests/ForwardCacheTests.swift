@@ -11,6 +11,11 @@ import Testing
 @Suite(.serialized) struct ForwardCacheTests {
     static let www = answer("www.example.org. 300 IN A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.2")
 
+    /// An upstream that answers `www.example.org.` with a 1 s TTL while `alive`, and then nothing (the serve-stale tests).
+    static func upstream(while alive: Atomic_Bool) throws -> FakeUpstream {
+        try FakeUpstream { _, _ in alive.value ? .reply(answer("www.example.org. 1 IN A 192.0.2.1")) : .drop }
+    }
+
     func forward(_ upstream: FakeUpstream, cache: String? = nil, options: String = "") -> String {
         var lines = ""
         if let cache { lines += "      - cache: \(cache)\n" }
@@ -223,9 +228,7 @@ import Testing
 
     @Test func staleDataIsNotServedPastTheStaleWindow() async throws {
         let alive = Atomic_Bool(true)
-        let upstream = try FakeUpstream { _, _ in
-            alive.value ? .reply(answer("www.example.org. 1 IN A 192.0.2.1")) : .drop
-        }
+        let upstream = try ForwardCacheTests.upstream(while: alive)
         defer { upstream.stop() }
         let plugins = self.forward(upstream, cache: "{ serve_stale: 3s }", options: ", timeout: 200ms, deadline: 300ms")
         try await withServer(plugins: plugins) { server in
@@ -339,9 +342,7 @@ import Testing
 
     @Test func staleDataIsServedWhenUpstreamsFail() async throws {
         let alive = Atomic_Bool(true)
-        let upstream = try FakeUpstream { _, _ in
-            alive.value ? .reply(answer("www.example.org. 1 IN A 192.0.2.1")) : .drop
-        }
+        let upstream = try ForwardCacheTests.upstream(while: alive)
         defer { upstream.stop() }
         let plugins = self.forward(upstream, cache: "{ serve_stale: 1h }", options: ", timeout: 200ms, deadline: 400ms")
         try await withServer(plugins: plugins) { server in
