@@ -23,11 +23,11 @@ swiftc="${SWIFTC:-swiftc}"
 
 mkdir -p "$out" "$corpus" "$artifacts"
 
-# --- Build: every Pipeline source (Wire/, Chain/, Cache/, …), recursive's ReplyScrubber (it uses only Pipeline types)
-# and the target, as one module, on one core.
+# --- Build: every Pipeline source (Wire/, Chain/, Cache/ with the ReplyScrubber, …) and the target, as one module,
+# on one core.
 sources=()
 while IFS= read -r -d '' file; do sources+=("$file"); done \
-    < <(find Sources/Pipeline Fuzz/DecodeMessage Sources/Plugins/Recursive/ReplyScrubber.swift -name '*.swift' -print0 \
+    < <(find Sources/Pipeline Fuzz/DecodeMessage -name '*.swift' -print0 \
         | sort -z)
 # Rebuilt when missing or older than any source or this script.
 if [[ ! -x "$binary" ]] || [[ -n "$(find "${sources[@]}" "$0" -newer "$binary" -print -quit)" ]]; then

@@ -8,8 +8,8 @@
 //     of each section, and exceed the limit only when no record was written.
 //  4. `description` must not crash; each record's RDATA presentation must parse back to the same RDATA, and its whole
 //     presentation line (`Record.description`) back to the same record.
-//  5. Scrubbing the packet as a reply about its question from a server of each zone above the name (the recursive
-//     plugin's ReplyScrubber) must not crash and must keep only what that zone may speak for.
+//  5. Scrubbing the packet as a reply about its question from a server of each zone above the name (the
+//     ReplyScrubber that recursive and cache share) must not crash and must keep only what that zone may speak for.
 //
 // A property that fails calls `fatalError` with what differed, so libFuzzer saves the input as a crash artifact.
 

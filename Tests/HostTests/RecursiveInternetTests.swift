@@ -418,3 +418,81 @@ extension RecursiveInternetTests {
         }
     }
 }
+
+// On the fake Internet's addresses, so in its serialized suite.
+extension RecursiveInternetTests {
+    /// A hostile upstream for `corp.example.` tries to take over recursion for `test.` (an NS set and glue in its
+    /// authority and additional sections), to plant an out-of-zone CNAME target's address, and to deny a real zone
+    /// through a CNAME into it with NXDOMAIN. None of it is stored: afterwards `recursive` resolves those names from
+    /// the real tree, the attacker's server is never asked, and the planted records are never served for their names.
+    @Test(.enabled(if: KnotServer.available)) func aForwarderCannotPoisonTheCacheForRecursion() async throws {
+        let evil = try FakeUpstream(host: "\(FakeInternet.prefix).66", port: 53) { query, _ in
+            .reply(answer("\(query.questions[0].name) 86400 IN A 6.6.6.6"))
+        }
+        defer { evil.stop() }
+        let corp = try FakeUpstream { query, _ in
+            let name = query.questions[0].name.description
+            var reply: Message
+            switch name {
+            case "a.corp.example.":
+                reply = answer("a.corp.example. 60 IN A 10.0.0.1", authority: ["test. 86400 IN NS ns.evil.corp.example."])
+                reply.additionals = [
+                    rr("ns.evil.corp.example. 86400 IN A \(FakeInternet.prefix).66"),
+                    rr("ns.nic.test. 86400 IN A \(FakeInternet.prefix).66"),
+                    rr("a.root-servers.net. 86400 IN A \(FakeInternet.prefix).66"),
+                ]
+            case "b.corp.example.":
+                reply = answer("b.corp.example. 60 IN CNAME h1.s1.test.", "h1.s1.test. 86400 IN A 6.6.6.6")
+            case "c.corp.example.":
+                reply = answer(
+                    "c.corp.example. 60 IN CNAME s2.test.",
+                    code: .nxDomain,
+                    authority: ["test. 3600 IN SOA ns.nic.test. hostmaster.test. 1 3600 900 604800 3600"]
+                )
+            default:
+                reply = answer(code: .nxDomain)
+            }
+            return .reply(reply)
+        }
+        defer { corp.stop() }
+        try await FakeInternet.with { net in
+            try await withServer(
+                plugins: """
+                          - cache: {}
+                          - forward: { to: ["\(corp.address)"], zones: [corp.example.] }
+                          - recursive: { root_hints: \(net.hints), allow_loopback: true, ipv6: off }
+                    """
+            ) { server in
+                // The attacker's replies come first, into an empty cache.
+                let first = try await server.ask(query("a.corp.example.", .a))
+                #expect(first.answers.map(brief) == ["a.corp.example. a 10.0.0.1"])
+                // The client is not handed the foreign delegation or glue either.
+                #expect(first.authorities.isEmpty && first.additionals.isEmpty)
+                let alias = try await server.ask(query("b.corp.example.", .a))
+                #expect(alias.answers.map(brief) == ["b.corp.example. cname h1.s1.test.", "h1.s1.test. a 6.6.6.6"])
+                #expect(try await server.ask(query("c.corp.example.", .a)).responseCode == .nxDomain)
+                #expect(corp.queries.udp == 3)
+                // Now the real tree: test.'s names from test.'s real servers.
+                let h1 = try await server.ask(query("h1.s1.test.", .a))
+                #expect(h1.responseCode == .noError && h1.answers.map(brief) == ["h1.s1.test. a 198.18.1.1"])
+                let h3 = try await server.ask(query("h3.s0.test.", .a))
+                #expect(h3.answers.map(brief) == ["h3.s0.test. a 198.18.0.3"])
+                let apex = try await server.ask(query("s2.test.", .soa))
+                #expect(apex.responseCode == .noError && apex.answers.map(\.type) == [.soa])
+                let inside = try await server.ask(query("h0.s2.test.", .a))
+                #expect(inside.answers.map(brief) == ["h0.s2.test. a 198.18.2.0"])
+                #expect(evil.queries.udp == 0 && evil.queries.tcp == 0)
+                // The RRset cache holds none of the planted data.
+                let cache = server.server.rrsetCaches[0]
+                let now = Clock.nanoseconds()
+                if let ns = cache.lookup(RRsetCache.Key(name: name("test."), type: .ns), now: now),
+                    case .records(let records, _) = ns.content
+                {
+                    #expect(records.map(brief) == ["test. ns ns.nic.test."])
+                }
+                #expect(cache.lookup(RRsetCache.Key(name: name("ns.evil.corp.example."), type: .a), now: now) == nil)
+                #expect(cache.lookup(RRsetCache.Key(name: name("s2.test."), type: RecordType(0)), now: now) == nil)
+            }
+        }
+    }
+}

@@ -155,18 +155,37 @@ extension Array where Element == Record {
 }
 
 extension RRsetCache {
+    /// CNAME and DNAME links a stored reply's answer chain may have, at most (the recursive limits: 11).
+    public static let maximumStoredChain = 11
+
     /// Stores what `response` (to `question`) says, by section and trust (RFC 2181 §5.4.1): answer RRsets, the
     /// authority's NS and DS sets, the additional section's addresses as glue, and for a negative answer the SOA
     /// under the name at the end of the CNAME chain (RFC 2308 §5). RRSIGs are kept with the RRsets they cover when
     /// `dnssecOK`. Returns whether anything was stored.
+    ///
+    /// With `bailiwick`, the reply was relayed by a server that speaks only for that zone (a forwarder): it is
+    /// scrubbed for the zone first (`ReplyScrubber`: the answer chain inside it, nothing else), its delegations and
+    /// glue are not stored at all (a resolver must never start from a forwarder's NS set), and a negative answer is
+    /// stored only for a name inside the zone.
     @discardableResult
     public func store(
         _ response: Message,
         question: Question,
         dnssecOK: Bool,
         staleWindow: UInt32 = 0,
-        now: UInt64
+        now: UInt64,
+        bailiwick: DomainName? = nil
     ) -> Bool {
+        var response = response
+        if let bailiwick {
+            response =
+                ReplyScrubber(
+                    zone: bailiwick,
+                    name: question.name,
+                    type: question.type,
+                    maximumChain: RRsetCache.maximumStoredChain
+                ).scrub(response).message
+        }
         let authoritative = response.header.isAuthoritative
         var storedAny = false
         func signatures(for owner: DomainName, _ type: RecordType, in records: [Record]) -> [Record]? {
@@ -191,24 +210,29 @@ extension RRsetCache {
             }
         }
         storeSets(response.answers, trust: authoritative ? .answerAuthoritative : .answerNonAuthoritative)
-        storeSets(
-            response.authorities.filter { $0.type == .ns || $0.type == .ds },
-            trust: authoritative ? .authorityAuthoritative : .authorityNonAuthoritative
-        )
-        storeSets(response.additionals.filter { $0.type == .a || $0.type == .aaaa }, trust: .additional)
+        if bailiwick == nil {
+            storeSets(
+                response.authorities.filter { $0.type == .ns || $0.type == .ds },
+                trust: authoritative ? .authorityAuthoritative : .authorityNonAuthoritative
+            )
+            storeSets(response.additionals.filter { $0.type == .a || $0.type == .aaaa }, trust: .additional)
+        }
         // The name the negative answer is about: the end of the CNAME chain in the answer.
         var last = question.name
         for record in response.answers {
             if record.name == last, case .cname(let target) = record.rdata { last = target }
         }
         let hasData = response.answers.contains { $0.name == last && $0.type == question.type }
-        if !hasData, let soa = response.authorities.first(where: { $0.type == .soa }) {
-            let trust: Trust = authoritative ? .authorityAuthoritative : .authorityNonAuthoritative
+        if !hasData, bailiwick.map({ last.isSubdomain(of: $0) }) ?? true,
+            let soa = response.authorities.first(where: { $0.type == .soa })
+        {
+            // The trust the reply earns: authoritative only when the server said so (AA), so a forwarder's or a
+            // non-authoritative server's denial never outranks the zone's own data.
             if response.responseCode == .nxDomain {
                 self.store(
                     Key(name: last, type: RecordType(0), recordClass: question.recordClass),
                     .nxDomain(soa: soa),
-                    trust: .answerAuthoritative,
+                    trust: authoritative ? .answerAuthoritative : .answerNonAuthoritative,
                     ttl: soa.ttl,
                     staleWindow: staleWindow,
                     now: now
@@ -217,7 +241,7 @@ extension RRsetCache {
                 self.store(
                     Key(name: last, type: question.type, recordClass: question.recordClass),
                     .noData(soa: soa),
-                    trust: max(trust, .answerNonAuthoritative),
+                    trust: authoritative ? .authorityAuthoritative : .answerNonAuthoritative,
                     ttl: soa.ttl,
                     staleWindow: staleWindow,
                     now: now

@@ -43,6 +43,11 @@ public struct Query: Sendable {
     public var cacheability: Cacheability = .never
     /// The name of the plugin that answered, for logs and metrics.
     public var answeredBy: String?
+    /// Set by a handler that relays a response from a server outside this process which speaks only for one zone
+    /// (`forward`: the zone of its entry that matched). Whatever stores the response keeps only what that zone's
+    /// servers may say (`ReplyScrubber`), and never their delegations or glue: a forwarder must not be able to plant
+    /// records for names it does not serve. Nil for answers made here (zone, hosts, filter) or already scrubbed.
+    public var bailiwick: DomainName?
     /// Free text a handler adds for the query log (e.g. the rule that matched).
     public var logNote: String?
     /// Set by a handler that answered from stored data which should be refreshed (cache prefetch): after replying,

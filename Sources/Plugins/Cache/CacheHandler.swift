@@ -148,9 +148,10 @@ final class CacheHandler: QueryHandler {
             self.cache.clampTTLs(&response)
             // The RRsets go in once the client has its reply: the reply is already final.
             let stored = response
+            let bailiwick = query.bailiwick
             if !unvalidated {
                 query.afterReply.append {
-                    self.store(stored, question: question, dnssecOK: dnssecOK, now: now)
+                    self.store(stored, question: question, dnssecOK: dnssecOK, now: now, bailiwick: bailiwick)
                     self.memory.record(self.cache.bytes)
                 }
             }
@@ -223,10 +224,25 @@ final class CacheHandler: QueryHandler {
     }
 
     /// Stores the RRsets of `response` and, for a negative answer, the proof, servable stale for `staleWindow`
-    /// seconds past their TTLs (`serve_stale` when nil).
-    func store(_ response: Message, question: Question, dnssecOK: Bool, staleWindow: UInt32? = nil, now: UInt64) {
+    /// seconds past their TTLs (`serve_stale` when nil); only what `bailiwick` may speak for when a forwarder relayed
+    /// it (`Query.bailiwick`).
+    func store(
+        _ response: Message,
+        question: Question,
+        dnssecOK: Bool,
+        staleWindow: UInt32? = nil,
+        now: UInt64,
+        bailiwick: DomainName? = nil
+    ) {
         let stale = staleWindow ?? UInt32(min(self.options.serveStale.seconds, Double(UInt32.max)))
-        if self.cache.store(response, question: question, dnssecOK: dnssecOK, staleWindow: stale, now: now) {
+        if self.cache.store(
+            response,
+            question: question,
+            dnssecOK: dnssecOK,
+            staleWindow: stale,
+            now: now,
+            bailiwick: bailiwick
+        ) {
             self.stores.increment()
         }
     }

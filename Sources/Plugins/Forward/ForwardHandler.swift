@@ -107,10 +107,21 @@ final class ForwardHandler: QueryHandler {
 
     func handle(_ query: inout Query) -> Verdict {
         let name = query.question.name
-        guard self.zones.contains(where: { name.isSubdomain(of: $0) }),
-            !self.except.contains(where: { name.isSubdomain(of: $0) })
-        else { return .next }
+        guard let zone = self.zone(of: name), !self.except.contains(where: { name.isSubdomain(of: $0) }) else {
+            return .next
+        }
+        // The upstreams speak for this zone only: the cache keeps nothing of their reply outside it.
+        query.bailiwick = zone
         return .suspend
+    }
+
+    /// The most specific of this entry's zones that holds `name`, or nil when none does.
+    func zone(of name: DomainName) -> DomainName? {
+        var best: DomainName? = nil
+        for zone in self.zones where name.isSubdomain(of: zone) {
+            if best == nil || zone.labelCount > best!.labelCount { best = zone }
+        }
+        return best
     }
 
     func resume(_ query: inout Query) async -> Verdict {
@@ -141,7 +152,7 @@ final class ForwardHandler: QueryHandler {
         }
         switch result {
         case .answer(let upstream):
-            query.response = ForwardHandler.clientResponse(from: upstream, to: request)
+            query.response = ForwardHandler.clientResponse(from: upstream, to: request, zone: query.bailiwick ?? .root)
         case .failure(let error):
             self.metrics.failures.increment()
             var response = Message.response(to: request, responseCode: .servFail)
@@ -161,9 +172,23 @@ final class ForwardHandler: QueryHandler {
     }
 
     /// The upstream's answer addressed to our client: its ID, its question spelling, its RD and CD, and our OPT
-    /// (payload size, the client's DO) keeping only the upstream's Extended DNS Errors.
-    static func clientResponse(from upstream: Message, to request: Message) -> Message {
+    /// (payload size, the client's DO) keeping only the upstream's Extended DNS Errors. For a `zone` below the root,
+    /// the authority and additional sections keep only what the zone's servers may say (`ReplyScrubber`), so a
+    /// downstream resolver cannot be handed another zone's delegation through us; the answer section is the
+    /// upstream's, for the question it was asked (the cache stores only its part inside the zone).
+    static func clientResponse(from upstream: Message, to request: Message, zone: DomainName = .root) -> Message {
         var response = upstream
+        if !zone.isRoot {
+            let question = request.questions[0]
+            let scrubbed = ReplyScrubber(
+                zone: zone,
+                name: question.name,
+                type: question.type,
+                maximumChain: RRsetCache.maximumStoredChain
+            ).scrub(upstream).message
+            response.authorities = scrubbed.authorities
+            response.additionals = scrubbed.additionals
+        }
         response.header.id = request.header.id
         response.header.recursionDesired = request.header.recursionDesired
         response.header.checkingDisabled = request.header.checkingDisabled

@@ -1,30 +1,37 @@
-// ReplyScrubber: what an authoritative server may speak for, kept; everything else dropped before caching.
-
-// Fuzz/run.sh compiles this file into its one-module fuzz target together with the Pipeline sources.
-#if canImport(Pipeline)
-import Pipeline
-#endif
+// ReplyScrubber: what a server may speak for, kept; everything else dropped before caching.
 
 /// Bailiwick scrubbing (RFC 5452 §6, Unbound's scrubber): a server asked about `name` as a server of `zone` may only
 /// tell us about names in `zone`. The answer keeps the RRsets on `name`'s CNAME/DNAME chain; the authority keeps an SOA
 /// above the name and NS sets between the zone and the name; the additional section keeps the addresses of those NS
 /// names, when they lie in the zone (glue). Everything else is dropped and counted.
-struct ReplyScrubber {
-    let zone: DomainName
-    let name: DomainName
-    let type: RecordType
-    let maximumChain: Int
+///
+/// One scrubber serves both sources of outside data: `recursive` scrubs each authoritative server's reply for the zone
+/// it asked that server as, and `cache` scrubs a forwarded reply for the zone its `forward` entry serves
+/// (`Query.bailiwick`) before any of it is stored, so neither can plant records for names their source does not
+/// speak for.
+public struct ReplyScrubber: Sendable {
+    public let zone: DomainName
+    public let name: DomainName
+    public let type: RecordType
+    public let maximumChain: Int
 
-    struct Result {
-        var message: Message
-        /// The names on the chain from `name`, in order (the first is `name`).
-        var chain: [DomainName]
-        /// The DNAMEs and CNAMEs (the server's or synthesised) that make the chain, in its order.
-        var aliases: [Record]
-        var dropped: Int
+    public init(zone: DomainName, name: DomainName, type: RecordType, maximumChain: Int) {
+        self.zone = zone
+        self.name = name
+        self.type = type
+        self.maximumChain = maximumChain
     }
 
-    func scrub(_ reply: Message) -> Result {
+    public struct Result: Sendable {
+        public var message: Message
+        /// The names on the chain from `name`, in order (the first is `name`).
+        public var chain: [DomainName]
+        /// The DNAMEs and CNAMEs (the server's or synthesised) that make the chain, in its order.
+        public var aliases: [Record]
+        public var dropped: Int
+    }
+
+    public func scrub(_ reply: Message) -> Result {
         var message = reply
         var dropped = 0
         // The answer: the chain of names from `name` through DNAMEs (which take precedence over the CNAMEs synthesised
