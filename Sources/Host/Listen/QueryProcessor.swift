@@ -108,6 +108,13 @@ final class QueryProcessor: Sendable {
                 self.metrics.dropped.increment()
                 return .none
             }
+            // An opcode we do not implement is NOTIMP even without a question (RFC 8906 §8, the EDNS compliance
+            // tests' header-only `opcode` check, as Knot and BIND answer); a QUERY we cannot read is FORMERR.
+            let opcode = packet.count >= Header.wireSize ? (packet[2] >> 3) & 0x0F : 0
+            if opcode != Opcode.query.rawValue {
+                self.metrics.notImplemented.increment()
+                return self.headerOnlyError(packet, .notImp, reply: reply)
+            }
             return self.headerOnlyError(packet, .formErr, reply: reply)
         }
         // Never answer a response: that is how reflection loops start.
