@@ -64,7 +64,9 @@ func checkView(_ view: RequestView, against message: Message, packet: UnsafeRawB
 // MARK: 2. Wire round trip
 
 func checkRoundTrip(_ message: Message) {
-    let encoded = message.encode()
+    // A decoded RDATA can grow past RDLENGTH's 65,535 octets once its compressed names are written out: the encoder
+    // says so (EncodingError) instead of trapping, and there is nothing to compare.
+    guard let encoded = try? message.encode() else { return }
     // Decoding expands compressed names and the encoder compresses only where RFC 3597 §4 allows, so a large
     // message may grow past 65535 octets; then records are dropped by design and there is nothing to compare.
     if encoded.truncated { return }
@@ -84,7 +86,7 @@ func checkRoundTrip(_ message: Message) {
 // MARK: 3. Encoding under a size limit
 
 func checkSmallEncoding(_ message: Message) {
-    let encoded = message.encode(maxSize: smallLimit)
+    guard let encoded = try? message.encode(maxSize: smallLimit) else { return }
     let small: Message
     do {
         small = try Message(wire: encoded.bytes)
@@ -92,7 +94,7 @@ func checkSmallEncoding(_ message: Message) {
         fail("message encoded in \(smallLimit) octets does not decode: \(error)\nencoded: \(hex(encoded.bytes))", message)
     }
     let records = small.answers.count + small.authorities.count + small.additionals.count
-    let full = message.encode()
+    guard let full = try? message.encode() else { return }
     var problems: [String] = []
     if small.questions != message.questions { problems.append("questions changed") }
     if small.edns != message.edns { problems.append("EDNS changed") }

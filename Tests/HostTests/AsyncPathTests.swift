@@ -61,7 +61,7 @@ import Testing
                 // The slow query first, then a hosts name: the fast one must come back first.
                 var stream: [UInt8] = []
                 for (id, text) in [(1, "slow.example.net."), (2, "www.example.org.")] {
-                    stream += TestServer.framed(query(text, .a, id: UInt16(id)).wire)
+                    stream += TestServer.framed(try query(text, .a, id: UInt16(id)).wire)
                 }
                 try DNSClient.sendAll(fd, stream)
                 return try (0..<2).map { _ in try TestServer.readFramed(fd).header.id }
@@ -102,7 +102,7 @@ import Testing
                     sockets.append(server.connectTCP(timeout: 2))
                     usleep(50_000)
                 }
-                let framed = TestServer.framed(query("www.example.org.", .a).wire)
+                let framed = TestServer.framed(try query("www.example.org.", .a).wire)
                 var answers: [Int] = []
                 for fd in sockets.prefix(2) {
                     try DNSClient.sendAll(fd, framed)

@@ -3,6 +3,7 @@
 
 import Foundation
 import Pipeline
+import Plugins
 import SwiftletTestSupport
 import Testing
 
@@ -97,6 +98,24 @@ import Testing
             let reply = try await server.ask(withQuestion)
             #expect(reply.responseCode == .notImp && reply.header.opcode == Opcode(15))
             #expect(reply.questions == withQuestion.questions && reply.answers.isEmpty)
+        }
+    }
+
+    @Test func aResponseTooLargeForTheWireIsSERVFAILNotACrash() async throws {
+        try await withServer(
+            plugins: "      - oversize: {}",
+            admin: true,
+            types: Registry.builtIn + [OversizePlugin.self]
+        ) { server in
+            let counter = "swiftlet_unencodable_responses_total"
+            let before = try await server.counter(counter, labels: "transport=\"udp\"")
+            for tcp in [false, false, true] {
+                let reply = try await server.ask(query("big.example.org.", .txt), tcp: tcp)
+                #expect(reply.responseCode == .servFail && reply.answers.isEmpty)
+                #expect(reply.questions == [Question(name: name("big.example.org."), type: .txt)])
+            }
+            #expect(try await server.counter(counter, labels: "transport=\"udp\"") == before + 2)
+            // Nothing was cached: the next one is built (and refused by the encoder) again.
         }
     }
 }

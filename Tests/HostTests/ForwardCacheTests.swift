@@ -304,8 +304,9 @@ import Testing
             fromElsewhere.header.id = query.header.id
             fromElsewhere.questions = query.questions
             return .sequence([
-                .raw(wrongID.wire), .raw(wrongQuestion.wire), .fromOtherPort(fromElsewhere.wire),
-                .fromOtherAddress(fromElsewhere.wire), .delay(0.2, ForwardCacheTests.www),
+                .raw(wrongID.encodeReply().encoded.bytes), .raw(wrongQuestion.encodeReply().encoded.bytes),
+                .fromOtherPort(fromElsewhere.encodeReply().encoded.bytes),
+                .fromOtherAddress(fromElsewhere.encodeReply().encoded.bytes), .delay(0.2, ForwardCacheTests.www),
             ])
         }
         defer { upstream.stop() }

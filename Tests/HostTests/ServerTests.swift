@@ -27,7 +27,7 @@ import Testing
 
     @Test func secondAnswerComesFromTheFastPathIdentically() async throws {
         try await withServer(plugins: ServerTests.hosts) { server in
-            let packet = query("Www.Example.Org.", .aaaa, id: 9).wire
+            let packet = try query("Www.Example.Org.", .aaaa, id: 9).wire
             let first = try await server.raw(packet)
             let hitsBefore = server.server.cache.statistics.hits
             let second = try await server.raw(packet)
@@ -98,7 +98,7 @@ import Testing
                 #expect(connected == 0)
                 var stream: [UInt8] = []
                 for id in 1...5 {
-                    let packet = query(id % 2 == 0 ? "www.example.org." : "mail.example.org.", .a, id: UInt16(id)).wire
+                    let packet = try query(id % 2 == 0 ? "www.example.org." : "mail.example.org.", .a, id: UInt16(id)).wire
                     stream += [UInt8(packet.count >> 8), UInt8(packet.count & 0xFF)] + packet
                 }
                 // All five in one write: the server must split the stream into five queries.
@@ -125,7 +125,7 @@ import Testing
             let reply = try await server.raw(cut)
             #expect(reply == hex("abcd 8101 0000 0000 0000 0000"))
             // A bad OPT after a good question: FORMERR echoing the question, no OPT.
-            var packet = query("www.example.org.", .a, id: 0x0102).wire
+            var packet = try query("www.example.org.", .a, id: 0x0102).wire
             packet[packet.count - 1] = 0x08  // RDLENGTH 8 with no data
             let formerr = try Message(wire: try await server.raw(packet))
             #expect(formerr.responseCode == .formErr && formerr.edns == nil)

@@ -143,10 +143,11 @@ func buildError(_ yaml: String, base: String = fixturesDirectory.path) -> String
 extension TestServer {
     /// The value of the counter `name` of block 0 on the admin listener's /metrics (0 before its first count). Every
     /// test server in the process shares the metrics registry, so a test compares a count before and after.
-    func counter(_ name: String) async throws -> Int {
+    /// `labels` as they stand between the braces (`transport="udp"` for the front door's counters).
+    func counter(_ name: String, labels: String = "server=\"0\"") async throws -> Int {
         let port = self.server.adminPort!
         let metrics = try await blocking { try ServerTests.httpGet(port: port, path: "/metrics") }
-        let prefix = "\(name){server=\"0\"} "
+        let prefix = "\(name){\(labels)} "
         let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
         return line.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
     }

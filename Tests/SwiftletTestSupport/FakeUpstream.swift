@@ -147,7 +147,8 @@ public final class FakeUpstream: @unchecked Sendable {
         reply.header.id = query.header.id
         reply.header.isResponse = true
         if reply.questions.isEmpty { reply.questions = query.questions }
-        return reply.wire
+        // A script's message that cannot be encoded goes out as SERVFAIL, which the test then sees.
+        return reply.encodeReply().encoded.bytes
     }
 
     private func serveUDP() {

@@ -7,10 +7,10 @@ import Benchmark
 import Pipeline
 
 /// `www.example.org A` with EDNS, as dig sends it (without the cookie: the cache ignores it either way).
-func queryPacket() -> [UInt8] {
+func queryPacket() throws -> [UInt8] {
     var query = Message.query(DomainName("www.example.org."), .a, id: 0x4a5b)
     query.header.authenticData = true
-    return query.wire
+    return try query.wire
 }
 
 /// A chain step that only passes the query on.
@@ -45,12 +45,12 @@ let benchmarks: @Sendable () -> Void = {
         "MessageCache.hit",
         configuration: .init(thresholds: [.wallClock: wallClockTolerance, .mallocCountTotal: noMallocTolerance])
     ) { benchmark in
-        let packet = queryPacket()
+        let packet = try queryPacket()
         let request = try Message(wire: packet)
         var response = Message.response(to: request)
         response.header.isAuthoritative = true
         for host in 1...5 { response.answers.append(try Record("www.example.org. 300 IN A 192.0.2.\(host)")) }
-        let encoded = response.encode(maxSize: 1232)
+        let encoded = try response.encode(maxSize: 1232)
         let cache = MessageCache()
         cache.store(
             request: request, view: 0, response: encoded.bytes, ttlOffsets: encoded.ttlOffsets,

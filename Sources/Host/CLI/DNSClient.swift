@@ -10,6 +10,8 @@ public enum DNSClientError: Error, Equatable, CustomStringConvertible {
     case timeout
     case closed
     case malformed(WireError)
+    /// The query itself cannot be put on the wire.
+    case unencodable(EncodingError)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum DNSClientError: Error, Equatable, CustomStringConvertible {
         case .timeout: return "timed out"
         case .closed: return "connection closed"
         case .malformed(let error): return "malformed reply: \(error)"
+        case .unencodable(let error): return "cannot encode the query: \(error)"
         }
     }
 }
@@ -37,7 +40,9 @@ public struct DNSClient: Sendable {
 
     /// Sends `query` and returns the decoded reply.
     public func exchange(_ query: Message, tcp: Bool = false) throws(DNSClientError) -> Message {
-        let bytes = try self.exchangeRaw(query.wire, tcp: tcp)
+        let packet: [UInt8]
+        do { packet = try query.wire } catch { throw .unencodable(error) }
+        let bytes = try self.exchangeRaw(packet, tcp: tcp)
         do { return try Message(wire: bytes) } catch { throw .malformed(error) }
     }
 

@@ -107,7 +107,7 @@ struct QueryCommand: ParsableCommand {
             print("")
             print(";; Query time: \(elapsed) msec")
             print(";; SERVER: \(request.server)(\(usedTCP ? "TCP" : "UDP"))")
-            print(";; MSG SIZE  rcvd: \(reply.wire.count)")
+            print(";; MSG SIZE  rcvd: \(reply.encodeReply().encoded.bytes.count)")
         } catch {
             FileHandle.standardError.write(Data(";; communications error to \(request.server): \(error)\n".utf8))
             throw ExitCode(9)

@@ -209,7 +209,7 @@ final class QueryProcessor: Sendable {
             var response = Message.response(to: message)
             response.edns?.version = 0
             response.responseCode = .badVers
-            return self.write(response.encode(maxSize: limit).bytes, into: reply)
+            return self.write(self.encodeReply(response, maxSize: limit).bytes, into: reply)
         }
         var query = Query(request: message, client: client, receivedAt: now, maxResponseSize: limit)
         query.requestSize = packet.count
@@ -238,7 +238,7 @@ final class QueryProcessor: Sendable {
                 if let fallback = query.lateFallback {
                     var bytes = fallback.response
                     bytes.header.id = query.request.header.id
-                    let encoded = bytes.encode(maxSize: query.maxResponseSize).bytes
+                    let encoded = self.encodeReply(bytes, maxSize: query.maxResponseSize).bytes
                     timer = Task(executorPreference: ServerExecutor.shared) {
                         try? await Task.sleep(for: fallback.after)
                         if !Task.isCancelled && late?.claim() != false { target.send(encoded) }
@@ -285,7 +285,7 @@ final class QueryProcessor: Sendable {
             self.refresh(query, block: block, from: stop.index)
         }
         guard self.transport == .tcp, !query.additionalResponses.isEmpty else { return first.isEmpty ? [] : [first] }
-        return [first] + query.additionalResponses.map { $0.encode(maxSize: Message.maximumSize).bytes }
+        return [first] + query.additionalResponses.map { self.encodeReply($0, maxSize: Message.maximumSize).bytes }
     }
 
     /// Runs the handlers after `index` again for `answered`'s question in the background (cache prefetch), then
@@ -312,7 +312,7 @@ final class QueryProcessor: Sendable {
 
     private func encode(_ query: inout Query, block: ServerBlock, verdict: Verdict) -> [UInt8] {
         guard let response = query.response else { return [] }
-        let encoded = response.encode(maxSize: query.maxResponseSize)
+        let encoded = self.encodeReply(response, maxSize: query.maxResponseSize)
         if !query.isRefresh { self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F)) }
         if case .upTo(let seconds) = query.cacheability, !encoded.truncated {
             // After the reply, like the handlers' stores.
@@ -330,6 +330,17 @@ final class QueryProcessor: Sendable {
             }
         }
         return encoded.bytes
+    }
+
+    /// `message` encoded, or a SERVFAIL in its place when it cannot be (a plugin built a record too large for the
+    /// wire): logged and counted, never a trap.
+    private func encodeReply(_ message: Message, maxSize: Int) -> Message.Encoded {
+        let (encoded, failure) = message.encodeReply(maxSize: maxSize)
+        if let failure {
+            self.metrics.unencodable.increment()
+            self.logger.error("cannot encode the response to \(message.questions.first?.name.description ?? "?"): \(failure); sent SERVFAIL")
+        }
+        return encoded
     }
 
     private func write(_ bytes: [UInt8], into reply: UnsafeMutableRawBufferPointer) -> ProcessOutcome {

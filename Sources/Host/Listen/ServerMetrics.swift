@@ -10,6 +10,8 @@ struct ServerMetrics: Sendable {
     let dropped: Counter
     let shed: Counter
     let notImplemented: Counter
+    /// Responses a plugin built that the wire format cannot carry (answered SERVFAIL instead).
+    let unencodable: Counter
     /// Responses by RCODE (index = the low 4 bits; 16 for everything extended).
     let responses: [Counter]
 
@@ -21,6 +23,7 @@ struct ServerMetrics: Sendable {
         self.dropped = Counter(label: "swiftlet_dropped_queries_total", dimensions: dimensions)
         self.shed = Counter(label: "swiftlet_shed_queries_total", dimensions: dimensions)
         self.notImplemented = Counter(label: "swiftlet_not_implemented_total", dimensions: dimensions)
+        self.unencodable = Counter(label: "swiftlet_unencodable_responses_total", dimensions: dimensions)
         let names = [
             "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
             "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15", "EXTENDED",

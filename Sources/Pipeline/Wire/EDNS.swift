@@ -63,6 +63,18 @@ public struct EDNS: Hashable, Sendable {
         writer.setUInt16(UInt16(writer.count - lengthAt - 2), at: lengthAt)
     }
 
+    /// Throws when an option, or the options together, are longer than a 16-bit length can say.
+    func checkEncodable() throws(EncodingError) {
+        var total = 0
+        for option in self.options {
+            guard option.dataLength <= Int(UInt16.max) else {
+                throw .optionTooLong(code: option.code.rawValue, length: option.dataLength)
+            }
+            total += 4 + option.dataLength
+        }
+        guard total <= Int(UInt16.max) else { throw .optionTooLong(code: 0, length: total) }
+    }
+
     /// The encoded size of the OPT record.
     var wireSize: Int { 11 + self.options.reduce(0) { $0 + 4 + $1.dataLength } }
 }

@@ -114,7 +114,8 @@ public struct SVCB: RDataFields {
         writer.writeName(self.target, compress: false)
         for parameter in self.parameters {
             writer.writeUInt16(parameter.key.rawValue)
-            writer.writeUInt16(UInt16(parameter.value.count))
+            // A value over 65,535 octets makes the RDATA too long as well: the encoder rejects the record.
+            writer.writeUInt16(UInt16(truncatingIfNeeded: parameter.value.count))
             writer.writeBytes(parameter.value)
         }
     }

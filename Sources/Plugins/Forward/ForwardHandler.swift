@@ -254,7 +254,7 @@ final class ForwardHandler: QueryHandler {
 
     /// One try with one upstream: UDP first (TCP after a truncated answer), or TCP for `tcp://` upstreams.
     func exchange(_ query: Message, with upstream: Upstream, timeout: TimeAmount) async throws -> Message {
-        let packet = query.wire
+        let packet = try query.wire
         let question = query.questions[0]
         let started = Clock.nanoseconds()
         self.metrics.upstreamQueries.increment()

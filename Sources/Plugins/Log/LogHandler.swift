@@ -29,7 +29,7 @@ struct LogHandler: QueryHandler, FastPathObserver {
             bufferSize: Int(query.request.edns?.udpPayloadSize ?? 512),
             rcode: response.map { $0.responseCode.description } ?? "-",
             responseFlags: response.map { $0.header.flagNames.joined(separator: ",") } ?? "-",
-            responseSize: response.map { $0.encode(maxSize: query.maxResponseSize).bytes.count } ?? 0,
+            responseSize: response.map { $0.encodeReply(maxSize: query.maxResponseSize).encoded.bytes.count } ?? 0,
             durationSeconds: Double(Clock.nanoseconds() &- query.receivedAt) / 1e9,
             answeredBy: query.answeredBy ?? "-",
             note: query.logNote ?? "-"

@@ -672,7 +672,7 @@ final class Resolver: Sendable {
         var bytes: [UInt8]
         do {
             bytes = try await self.transport.udp(
-                query.wire,
+                try query.wire,
                 to: address,
                 id: id,
                 question: sentQuestion,
@@ -689,7 +689,7 @@ final class Resolver: Sendable {
             self.metrics.tcpRetries.increment()
             let tcpTimeout = TimeAmount.nanoseconds(Int64(max(milliseconds, 1000) * 1e6))
             bytes = try await self.transport.tcp(
-                query.wire,
+                try query.wire,
                 to: address,
                 question: sentQuestion,
                 timeout: tcpTimeout

@@ -243,9 +243,24 @@ extension ZoneFile {
         context: Context
     ) throws(ZoneFileError) -> RData {
         var fields = PresentationFields(tokens, origin: context.origin)
-        do { return try RData(type: type, fields: &fields) } catch {
+        let rdata: RData
+        do { rdata = try RData(type: type, fields: &fields) } catch {
             throw context.error(error, after: tokens.last ?? typeToken)
         }
+        // RDLENGTH is 16 bits (RFC 1035 §3.2.1): a record whose RDATA is longer could never be sent. Its wire form is
+        // at most twice its text (a one-letter TXT word takes two octets) plus its names' origins, so only long
+        // records are measured.
+        let text = tokens.reduce(0) { $0 + $1.text.count + 1 }
+        if text * 2 + 1024 > Int(UInt16.max) {
+            let length = rdata.wireBytes.count
+            guard length <= Int(UInt16.max) else {
+                throw context.error(
+                    "\(type) RDATA of \(length) octets is longer than a record can carry (65535)",
+                    at: typeToken
+                )
+            }
+        }
+        return rdata
     }
 }
 

@@ -16,7 +16,7 @@ import Testing
 
     @Test func namesAreCompressedAgainstTheQuestion() throws {
         let message = self.bigResponse(answers: 1, edns: false)
-        let bytes = message.wire
+        let bytes = try message.wire
         // Header 12 + question 21 + answer (pointer 2 + 10 + 4) + NS (2 + 10 + 6: "ns1" + pointer)
         // + glue (2 + "ns1"... pointer to the NS target 2 + 10 + 4) = 12 + 21 + 16 + 18 + 16.
         #expect(bytes.count == 83)
@@ -27,24 +27,47 @@ import Testing
     @Test func compressionMatchesWithoutRegardToCase() throws {
         var message = Message.response(to: query("WWW.Example.ORG.", .a, edns: false))
         message.answers = [rr("www.example.org. 300 IN A 192.0.2.1")]
-        let bytes = message.wire
+        let bytes = try message.wire
         #expect(Array(bytes[33..<35]) == [0xC0, 0x0C])
         let decoded = try Message(wire: bytes)
         // The owner is spelled as the question was: the pointer shares its octets.
         #expect(decoded.answers[0].name.isIdentical(to: name("WWW.Example.ORG.")))
     }
 
-    @Test func srvTargetIsNotCompressed() {
+    @Test func whatTheWireCannotCarryIsAnErrorNotATrap() throws {
+        // 300 character-strings of 255 octets: 76,800 octets of RDATA, more than RDLENGTH can say.
+        let long = RData.txt(Array(repeating: Array(repeating: UInt8(ascii: "a"), count: 255), count: 300))
+        var message = Message.response(to: query("big.example.org.", .txt))
+        message.answers = [Record(name: name("big.example.org."), ttl: 300, rdata: long)]
+        #expect(throws: EncodingError.rdataTooLong(owner: name("big.example.org."), type: .txt, length: 76800)) {
+            try message.encode()
+        }
+        // A reply is SERVFAIL in its place: the header, the question and an OPT without options, no records.
+        let (encoded, failure) = message.encodeReply(maxSize: 1232)
+        #expect(failure == .rdataTooLong(owner: name("big.example.org."), type: .txt, length: 76800))
+        let reply = try Message(wire: encoded.bytes)
+        #expect(reply.responseCode == .servFail && reply.header.id == message.header.id)
+        #expect(reply.questions == message.questions && reply.answers.isEmpty && reply.edns?.options == [])
+        // An EDNS option over 65,535 octets.
+        var option = Message.response(to: query("www.example.org.", .a))
+        option.edns?.options = [.padding(70000)]
+        #expect(throws: EncodingError.optionTooLong(code: 12, length: 70000)) { try option.encode() }
+        // A record that fits next to one that does not: still an error, never a silently shorter answer.
+        message.answers.insert(rr("big.example.org. 300 IN TXT ok"), at: 0)
+        #expect(throws: EncodingError.self) { try message.encode(maxSize: 512) }
+    }
+
+    @Test func srvTargetIsNotCompressed() throws {
         var message = Message.response(to: query("_sip._tcp.example.org.", .srv, edns: false))
         message.answers = [rr("_sip._tcp.example.org. 300 IN SRV 1 1 5060 example.org.")]
-        let bytes = message.wire
+        let bytes = try message.wire
         // The target is written in full (13 octets) although example.org. appears in the question.
         #expect(bytes.suffix(13) == ArraySlice([7] + Array("example".utf8) + [3] + Array("org".utf8) + [0]))
     }
 
     @Test func answerThatDoesNotFitIsCutByWholeRRsetWithTC() throws {
         let message = self.bigResponse(answers: 40)
-        let encoded = message.encode(maxSize: 512)
+        let encoded = try message.encode(maxSize: 512)
         #expect(encoded.truncated)
         #expect(encoded.bytes.count <= 512)
         let decoded = try Message(wire: encoded.bytes)
@@ -69,7 +92,7 @@ import Testing
     @Test func additionalIsDroppedWithoutTC() throws {
         var message = self.bigResponse(answers: 1)
         message.additionals = (0..<40).map { rr("ns1.example.org. 300 IN AAAA 2001:db8::\($0 + 1)") }
-        let encoded = message.encode(maxSize: 512)
+        let encoded = try message.encode(maxSize: 512)
         #expect(!encoded.truncated)
         let decoded = try Message(wire: encoded.bytes)
         #expect(!decoded.header.isTruncated)
@@ -80,10 +103,10 @@ import Testing
 
     @Test func everythingFitsAtTheLimitExactly() throws {
         let message = self.bigResponse(answers: 5)
-        let size = message.wire.count
-        let exact = message.encode(maxSize: size)
+        let size = try message.wire.count
+        let exact = try message.encode(maxSize: size)
         #expect(!exact.truncated && exact.bytes.count == size)
-        let short = message.encode(maxSize: size - 1)
+        let short = try message.encode(maxSize: size - 1)
         // The glue is the last RRset: it goes quietly.
         #expect(!short.truncated)
         #expect(try Message(wire: short.bytes).additionals.isEmpty)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct RequestViewTests {
     func view(_ message: Message) throws -> RequestView {
-        let bytes = message.wire
+        let bytes = try message.wire
         return try bytes.withUnsafeBytes { try RequestView(packet: $0) }
     }
 

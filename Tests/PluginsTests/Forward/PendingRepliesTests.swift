@@ -10,14 +10,14 @@ import Testing
     static let question = Question(name: name("www.example.org."), type: .a)
 
     /// A reply to `question` with `id`.
-    static func reply(_ id: UInt16, _ text: String = "www.example.org.") -> [UInt8] {
+    static func reply(_ id: UInt16, _ text: String = "www.example.org.") throws -> [UInt8] {
         var message = answer("\(text) 300 IN A 192.0.2.1")
         message.header.id = id
         message.questions = [Question(name: name(text), type: .a)]
-        return message.wire
+        return try message.wire
     }
 
-    @Test func aTakenIDGivesWayToAFreshOne() {
+    @Test func aTakenIDGivesWayToAFreshOne() throws {
         var pending = PendingReplies<Int>()
         let added = pending.add(id: 7, question: PendingRepliesTests.question, 1)
         #expect(added)
@@ -29,24 +29,24 @@ import Testing
         // Sixteen taken draws in a row: nothing.
         #expect(pending.unusedID(preferring: 7, random: { 7 }) == nil)
         // Registering a query whose ID is taken writes the fresh one into its packet.
-        var packet = query("www.example.org.", .a, id: 7).wire
+        var packet = try query("www.example.org.", .a, id: 7).wire
         let registered = pending.register(&packet, question: PendingRepliesTests.question, 2) { 0x0A0B }
         #expect(registered == 0x0A0B && packet[0] == 0x0A && packet[1] == 0x0B)
-        let answered = pending.take(answeredBy: PendingRepliesTests.reply(0x0A0B))
+        let answered = try pending.take(answeredBy: PendingRepliesTests.reply(0x0A0B))
         #expect(answered == 2)
     }
 
-    @Test func onlyOurIDAndQuestionTakeAWaiter() {
+    @Test func onlyOurIDAndQuestionTakeAWaiter() throws {
         var pending = PendingReplies<Int>()
         let first = pending.add(id: 7, question: PendingRepliesTests.question, 1)
         let second = pending.add(id: 7, question: PendingRepliesTests.question, 2)
         #expect(first && !second)
-        let otherID = pending.take(answeredBy: PendingRepliesTests.reply(8))
-        let otherQuestion = pending.take(answeredBy: PendingRepliesTests.reply(7, "evil.example.net."))
+        let otherID = try pending.take(answeredBy: PendingRepliesTests.reply(8))
+        let otherQuestion = try pending.take(answeredBy: PendingRepliesTests.reply(7, "evil.example.net."))
         // The question is compared without regard to case (forward does not randomise it).
-        let ours = pending.take(answeredBy: PendingRepliesTests.reply(7, "WWW.example.ORG."))
+        let ours = try pending.take(answeredBy: PendingRepliesTests.reply(7, "WWW.example.ORG."))
         // Taken once: the same answer again finds nothing.
-        let again = pending.take(answeredBy: PendingRepliesTests.reply(7))
+        let again = try pending.take(answeredBy: PendingRepliesTests.reply(7))
         #expect(otherID == nil && otherQuestion == nil && ours == 1 && again == nil)
     }
 }

@@ -464,6 +464,29 @@ struct ZoneFileErrorCase: Sendable, CustomStringConvertible {
     // MARK: Errors
 
     static let errorCases: [ZoneFileErrorCase] = [
+        // RDLENGTH is 16 bits: 300 strings of 255 octets take 76,800.
+        ZoneFileErrorCase(
+            description: "TXT longer than a record can carry",
+            text: "$TTL 300\nwww TXT " + String(repeating: "\"" + String(repeating: "a", count: 255) + "\" ", count: 300)
+                + "\n",
+            line: 2,
+            column: 5,
+            message: "TXT RDATA of 76800 octets is longer than a record can carry (65535)"
+        ),
+        ZoneFileErrorCase(
+            description: "RFC 3597 RDATA longer than a record can carry",
+            text: "$TTL 300\nwww TYPE65280 \\# 70000 " + String(repeating: "ab", count: 70000) + "\n",
+            line: 2,
+            column: 5,
+            message: "TYPE65280 RDATA of 70000 octets is longer than a record can carry (65535)"
+        ),
+        ZoneFileErrorCase(
+            description: "SVCB longer than a record can carry",
+            text: "$TTL 300\nsvc HTTPS 1 . key65000=\"" + String(repeating: "x", count: 66000) + "\"\n",
+            line: 2,
+            column: 5,
+            message: "HTTPS RDATA of 66007 octets is longer than a record can carry (65535)"
+        ),
         ZoneFileErrorCase(
             description: "bad address",
             text: "$TTL 300\nwww A 192.0.2\n",
