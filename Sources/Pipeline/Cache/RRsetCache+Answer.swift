@@ -224,7 +224,8 @@ extension RRsetCache {
         }
         let hasData = response.answers.contains { $0.name == last && $0.type == question.type }
         if !hasData, bailiwick.map({ last.isSubdomain(of: $0) }) ?? true,
-            let soa = response.authorities.first(where: { $0.type == .soa })
+            // The SOA of a zone that holds the name: another zone's SOA proves nothing about it.
+            let soa = response.authorities.first(where: { $0.type == .soa && last.isSubdomain(of: $0.name) })
         {
             // The trust the reply earns: authoritative only when the server said so (AA), so a forwarder's or a
             // non-authoritative server's denial never outranks the zone's own data.

@@ -75,13 +75,21 @@ public struct ReplyScrubber: Sendable {
         for alias in keptAliases where !message.answers.contains(alias) { message.answers.append(alias) }
         dropped +=
             reply.answers.count - message.answers.count + keptAliases.filter { !reply.answers.contains($0) }.count
-        // The authority: an SOA for the end of the chain, NS sets between the zone and the name, DNSSEC proofs.
+        // The authority: an SOA for the end of the chain, the zone's own NS set when the server is authoritative for
+        // it, a child's NS set only in a referral, DNSSEC proofs. An NS set riding along with an answer never
+        // becomes a delegation (Unbound's scrubber: only a referral from the parent, or the zone's own authoritative
+        // answer, may set one); an SOA above the name but not above the chain's end would deny a name the server
+        // does not speak for.
         let last = current
+        let isReferral =
+            message.answers.isEmpty && reply.responseCode == .noError && !reply.authorities.contains { $0.type == .soa }
         message.authorities = reply.authorities.filter { record in
             guard record.name.isSubdomain(of: self.zone) else { return false }
             switch record.type {
-            case .soa: return last.isSubdomain(of: record.name) || self.name.isSubdomain(of: record.name)
-            case .ns: return self.name.isSubdomain(of: record.name)
+            case .soa: return last.isSubdomain(of: record.name)
+            case .ns:
+                guard self.name.isSubdomain(of: record.name) else { return false }
+                return record.name == self.zone ? reply.header.isAuthoritative : isReferral
             case .ds, .nsec, .nsec3, .rrsig: return true
             default: return false
             }

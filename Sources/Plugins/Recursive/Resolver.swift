@@ -84,6 +84,9 @@ final class Resolver: Sendable {
 
     /// NS names of one delegation whose addresses are looked up, at most (Unbound and BIND use 13 or fewer).
     static let maximumServerNames = 13
+    /// Addresses used per NS name and type, at most: a hostile zone can give a name thousands, and every one
+    /// would be a target to order and try (Unbound bounds its target list the same way).
+    static let maximumAddressesPerServerName = 8
     /// NXDOMAIN answers tolerated while looking up one delegation's NS names (NXNSAttack, Unbound's MAX_TARGET_NX).
     static let maximumMissingServerNames = 5
     /// NS names looked up at once.
@@ -302,9 +305,16 @@ final class Resolver: Sendable {
                 isMinimised
                 ? Question(name: name.suffix(labels: exposed), type: .a, recordClass: question.recordClass) : question
             let reply: Message
-            switch await self.ask(asked, of: delegation, sent: &sent, context: context) {
+            switch await self.ask(asked, of: delegation, minimised: isMinimised, sent: &sent, context: context) {
             case .reply(let message): reply = message
-            case .failed(let resolution): return .failure(resolution)
+            case .failed(let resolution):
+                // RFC 9156 §3 (relaxed): a server that fails the minimised question may still answer the full one
+                // (or refer it), as Unbound falls back on any failure; a limit met ends the resolution either way.
+                if isMinimised && self.options.qnameMinimisation == .relaxed && resolution.error?.infoCode != .other {
+                    minimise = false
+                    continue
+                }
+                return .failure(resolution)
             }
             let scrubbed = ReplyScrubber(
                 zone: delegation.zone,
@@ -317,7 +327,10 @@ final class Resolver: Sendable {
             self.cache.clampTTLs(&message)
             let remember = { _ = self.cache.store(message, question: asked, dnssecOK: false, now: self.clock()) }
             if let cut = Resolver.referral(in: message, zone: delegation.zone, name: asked.name) {
-                remember()
+                // A referral's NS set is the parent's word, at referral trust even when AA was (wrongly) set, so the
+                // child's own authoritative NS set can still replace it.
+                message.header.isAuthoritative = false
+                _ = self.cache.store(message, question: asked, dnssecOK: false, now: self.clock())
                 delegation = cut
                 exposed = cut.zone.labelCount + 1
                 continue
@@ -355,9 +368,12 @@ final class Resolver: Sendable {
     }
 
     /// The delegation below `zone` towards `name` in a (scrubbed) reply: an NS set whose owner is under `zone` and at
-    /// or above `name`, in a reply that is not an authoritative answer.
+    /// or above `name`, in a reply with no answer and no SOA. Whatever AA says: some servers set it on referrals, and
+    /// taking one for an empty authoritative answer would deny every name below the cut.
     static func referral(in message: Message, zone: DomainName, name: DomainName) -> Delegation? {
-        guard !message.header.isAuthoritative, message.answers.isEmpty, message.responseCode == .noError else {
+        guard message.answers.isEmpty, message.responseCode == .noError,
+            !message.authorities.contains(where: { $0.type == .soa })
+        else {
             return nil
         }
         let cuts = message.authorities.filter { $0.type == .ns && $0.name != zone && name.isSubdomain(of: $0.name) }
@@ -447,7 +463,9 @@ final class Resolver: Sendable {
                 guard let hit = self.cache.lookup(RRsetCache.Key(name: server, type: type), now: now), !hit.isStale
                 else { continue }
                 known = true
-                if case .records(let records, _) = hit.content { found += records.compactMap(\.rdata.address) }
+                if case .records(let records, _) = hit.content {
+                    found += records.lazy.compactMap(\.rdata.address).prefix(Resolver.maximumAddressesPerServerName)
+                }
             }
             if !known,
                 self.cache.lookup(RRsetCache.Key(name: server, type: RecordType(0)), now: now) == nil
@@ -458,8 +476,9 @@ final class Resolver: Sendable {
         let usable = found.filter { address in
             self.mayQuery(address) && !self.infrastructure.isLame(address, zone: delegation.zone, now: now)
         }
-        var unique: [IPAddress] = []
-        for address in usable where !unique.contains(address) { unique.append(address) }
+        // Linear, whatever the zone sends (a set, not a search of what is kept so far).
+        var seen: Set<IPAddress> = []
+        let unique = usable.filter { seen.insert($0).inserted }
         return (self.infrastructure.order(unique, now: now), unknown)
     }
 
@@ -489,10 +508,12 @@ final class Resolver: Sendable {
     }
 
     /// Asks the delegation's servers, best first, until one gives a usable reply; looks up the addresses of NS names
-    /// without any known when the known ones are exhausted.
+    /// without any known when the known ones are exhausted. A `minimised` question's refusal says nothing about the
+    /// zone (the server may just mishandle the shortened name): it is not remembered as lameness.
     func ask(
         _ question: Question,
         of delegation: Delegation,
+        minimised: Bool = false,
         sent: inout Int,
         context: FetchContext
     ) async
@@ -537,7 +558,7 @@ final class Resolver: Sendable {
                 if let problem = Resolver.unusable(reply, zone: delegation.zone, name: question.name) {
                     lastProblem = "\(address) \(problem.reason) for \(delegation.zone)"
                     // Try the next server; remember lameness only when the server said it does not serve the zone.
-                    guard problem.isLame else {
+                    guard problem.isLame, !minimised else {
                         questionFailed = true
                         continue
                     }

@@ -22,7 +22,8 @@ import Testing
 ///   match *.test. [A]                  an entry: the query name (or `*.suffix.`: at or below it) and type (any)
 ///   aa | tc | drop | rcode NXDOMAIN    flags of the reply; `tc`: truncated over UDP, whole over TCP; `drop`: none
 ///   answer|authority|additional RR     a record of the reply's section
-///   repeat N authority RR-with-$       N records, `$` replaced by 0…N-1
+///   repeat N authority RR-with-$       N records, `$` replaced by 0…N-1 (`$hi`, `$lo`: by its quotient and
+///                                      remainder by 256, for addresses)
 ///   reply-case lower                   echo the question in lower case (breaks 0x20)
 ///   no-edns                            FORMERR (without OPT) to queries with EDNS
 /// query www.test. A                    a client query; the expectations follow:
@@ -90,6 +91,11 @@ struct Scenario {
             let words = trimmed.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             let rest = words.dropFirst().joined(separator: " ")
             func bad() -> ScenarioError { ScenarioError("\(file):\(line): cannot read '\(trimmed)'") }
+            /// A whole number of at least 1: a limit of 0 (or a word that is not a number) is a typo, not a setting.
+            func number(_ word: String) throws -> Int {
+                guard let value = Int(word), value > 0 else { throw bad() }
+                return value
+            }
             switch words[0] {
             case "config":
                 guard words.count == 3 else { throw bad() }
@@ -97,12 +103,16 @@ struct Scenario {
                 case "qname_minimisation":
                     guard let mode = QNameMinimisation(rawValue: words[2]) else { throw bad() }
                     self.options.qnameMinimisation = mode
-                case "use_0x20": self.options.use0x20 = words[2] == "true"
-                case "depth": self.options.limits.depth = Int(words[2]) ?? 0
-                case "queries_per_fetch": self.options.limits.queriesPerFetch = Int(words[2]) ?? 0
-                case "queries_per_request": self.options.limits.queriesPerRequest = Int(words[2]) ?? 0
-                case "cname_chain": self.options.limits.cnameChain = Int(words[2]) ?? 0
-                case "timeout": self.options.limits.timeout = OptionDuration(seconds: Double(words[2]) ?? 0)
+                case "use_0x20":
+                    guard let on = Bool(words[2]) else { throw bad() }
+                    self.options.use0x20 = on
+                case "depth": self.options.limits.depth = try number(words[2])
+                case "queries_per_fetch": self.options.limits.queriesPerFetch = try number(words[2])
+                case "queries_per_request": self.options.limits.queriesPerRequest = try number(words[2])
+                case "cname_chain": self.options.limits.cnameChain = try number(words[2])
+                case "timeout":
+                    guard let seconds = Double(words[2]), seconds > 0 else { throw bad() }
+                    self.options.limits.timeout = OptionDuration(seconds: seconds)
                 default: throw bad()
                 }
             case "hint":
@@ -176,7 +186,10 @@ struct Scenario {
                     guard words.count >= 4, let count = Int(words[1]) else { throw bad() }
                     let template = words.dropFirst(3).joined(separator: " ")
                     for number in 0..<count {
-                        let made = try record(template.replacingOccurrences(of: "$", with: "\(number)"), line: line)
+                        let text = template.replacingOccurrences(of: "$hi", with: "\(number / 256)")
+                            .replacingOccurrences(of: "$lo", with: "\(number % 256)")
+                            .replacingOccurrences(of: "$", with: "\(number)")
+                        let made = try record(text, line: line)
                         switch words[2] {
                         case "answer": target.answers.append(made)
                         case "authority": target.authorities.append(made)
