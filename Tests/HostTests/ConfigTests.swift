@@ -48,7 +48,17 @@ import Yams
         (
             "unknown block key",
             "servers:\n  - listen: [\"127.0.0.1:1\"]\n    listne: []\n",
-            "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: listen, max_in_flight, max_tcp_connections, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"
+            "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: listen, max_in_flight, max_tcp_connections, max_tcp_connections_per_client, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"
+        ),
+        (
+            "a TCP bound of 0",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    max_tcp_connections_per_client: 0\n",
+            "test.yaml:3:37: servers[0].max_tcp_connections_per_client: max_tcp_connections_per_client must be between 1 and 1000000, not 0"
+        ),
+        (
+            "a negative in-flight bound",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    max_tcp_queries_per_connection: -1\n",
+            "test.yaml:3:37: servers[0].max_tcp_queries_per_connection: max_tcp_queries_per_connection must be between 1 and 65535, not -1"
         ),
         (
             "bad listen address",

@@ -73,16 +73,9 @@ struct TestServer {
 
     func stop() async { await self.server.stop(grace: 1) }
 
-    /// A connected TCP socket to the server with a receive timeout (blocking; call inside `blocking`).
-    func connectTCP(timeout: Int) -> Int32 {
-        var (address, length) = SocketAddresses.make(self.address)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var time = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
-        }
-        return fd
+    /// A connected TCP socket to the server (see `connectTCP(to:timeout:source:receiveBuffer:)`).
+    func connectTCP(timeout: Int, source: String? = nil, receiveBuffer: Int32? = nil) -> Int32 {
+        HostTests.connectTCP(to: self.address, timeout: timeout, source: source, receiveBuffer: receiveBuffer)
     }
 
     /// A message with its 2-octet TCP length prefix.
@@ -151,4 +144,28 @@ extension TestServer {
         let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
         return line.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
     }
+}
+
+/// A connected TCP socket to `address` with receive and send timeouts (blocking; call inside `blocking`), from `source`
+/// (another loopback address) when given, with a receive buffer of `receiveBuffer` octets when given (set before
+/// connecting, so the window stays that small).
+func connectTCP(to address: ListenAddress, timeout: Int, source: String? = nil, receiveBuffer: Int32? = nil) -> Int32 {
+    var (remote, length) = SocketAddresses.make(address)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var time = timeval(tv_sec: timeout, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+    if var size = receiveBuffer {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+    if let source, let ip = IPAddress(source) {
+        var (from, fromLength) = SocketAddresses.make(ListenAddress(address: ip, port: 0))
+        _ = withUnsafePointer(to: &from) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, fromLength) }
+        }
+    }
+    _ = withUnsafePointer(to: &remote) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+    }
+    return fd
 }

@@ -89,6 +89,28 @@ extension Configuration {
                     path: path + ["max_udp_size"]
                 )
             }
+            // The TCP bounds: each at least 1 (0 would refuse every connection or query without saying why).
+            for (key, value, range) in [
+                ("max_tcp_connections", block.maxTCPConnections, 1...1_000_000),
+                ("max_tcp_connections_per_client", block.maxTCPConnectionsPerClient, 1...1_000_000),
+                ("max_tcp_queries_per_connection", block.maxTCPQueriesPerConnection, 1...65535),
+                ("max_in_flight", block.maxInFlight, 1...10_000_000),
+            ] {
+                if let value, !range.contains(value) {
+                    let node = ConfigDecoder.node(
+                        at: [SimpleKey("servers"), IndexKey(index), SimpleKey(key)],
+                        in: root
+                    )
+                    throw decoder.error(
+                        "\(key) must be between \(range.lowerBound) and \(range.upperBound), not \(value)",
+                        at: node,
+                        path: path + [key]
+                    )
+                }
+            }
+            if let idle = block.tcpIdleTimeout, idle.seconds <= 0 {
+                throw decoder.error("tcp_idle_timeout must be more than 0", at: blockNode, path: path + ["tcp_idle_timeout"])
+            }
             var plugins: [PluginEntry] = []
             let pluginNodes: [Node]
             if case .sequence(let sequence)? = ConfigDecoder.node(
@@ -122,6 +144,7 @@ extension Configuration {
                     maxUDPSize: maxUDPSize,
                     tcpIdleTimeout: block.tcpIdleTimeout?.seconds ?? 10,
                     maxTCPConnections: block.maxTCPConnections ?? 1000,
+                    maxTCPConnectionsPerClient: block.maxTCPConnectionsPerClient ?? 16,
                     maxTCPQueriesPerConnection: block.maxTCPQueriesPerConnection ?? 100,
                     maxInFlight: block.maxInFlight ?? 10000,
                     plugins: plugins,
@@ -167,7 +190,12 @@ extension Configuration {
                 let node = ConfigDecoder.node(at: [SimpleKey("admin"), SimpleKey("token")], in: root)
                 throw decoder.error("the API token must be at least 16 characters", at: node, path: ["admin", "token"])
             }
-            admin = AdminConfiguration(listen: address, token: token)
+            let requestTimeout = adminFile.requestTimeout?.seconds ?? 10
+            guard requestTimeout > 0 else {
+                let node = ConfigDecoder.node(at: [SimpleKey("admin"), SimpleKey("request_timeout")], in: root)
+                throw decoder.error("request_timeout must be more than 0", at: node, path: ["admin", "request_timeout"])
+            }
+            admin = AdminConfiguration(listen: address, token: token, requestTimeout: requestTimeout)
         }
         let level = file.log?.level ?? "info"
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -206,6 +234,7 @@ struct ConfigurationFile: Decodable {
         var maxUDPSize: Int?
         var tcpIdleTimeout: OptionDuration?
         var maxTCPConnections: Int?
+        var maxTCPConnectionsPerClient: Int?
         var maxTCPQueriesPerConnection: Int?
         var maxInFlight: Int?
         /// Checked for shape here; each entry is decoded by its plugin.
@@ -216,6 +245,7 @@ struct ConfigurationFile: Decodable {
             case maxUDPSize = "max_udp_size"
             case tcpIdleTimeout = "tcp_idle_timeout"
             case maxTCPConnections = "max_tcp_connections"
+            case maxTCPConnectionsPerClient = "max_tcp_connections_per_client"
             case maxTCPQueriesPerConnection = "max_tcp_queries_per_connection"
             case maxInFlight = "max_in_flight"
         }
@@ -228,6 +258,10 @@ struct ConfigurationFile: Decodable {
             self.maxUDPSize = try container.decodeIfPresent(Int.self, forKey: .maxUDPSize)
             self.tcpIdleTimeout = try container.decodeIfPresent(OptionDuration.self, forKey: .tcpIdleTimeout)
             self.maxTCPConnections = try container.decodeIfPresent(Int.self, forKey: .maxTCPConnections)
+            self.maxTCPConnectionsPerClient = try container.decodeIfPresent(
+                Int.self,
+                forKey: .maxTCPConnectionsPerClient
+            )
             self.maxTCPQueriesPerConnection = try container.decodeIfPresent(
                 Int.self,
                 forKey: .maxTCPQueriesPerConnection
@@ -251,10 +285,12 @@ struct ConfigurationFile: Decodable {
         var listen: String
         var token: String?
         var tokenFile: String?
+        var requestTimeout: OptionDuration?
 
         enum CodingKeys: String, CodingKey {
             case listen, token
             case tokenFile = "token_file"
+            case requestTimeout = "request_timeout"
         }
     }
 

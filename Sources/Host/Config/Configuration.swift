@@ -27,6 +27,9 @@ public struct ServerBlockConfiguration: Sendable {
     public var tcpIdleTimeout: Double
     /// TCP connections open at once per listen address, at most. Default 1000.
     public var maxTCPConnections: Int
+    /// TCP connections open at once from one client address, at most (Unbound's `tcp-connection-limit` idea), so
+    /// one client cannot take the whole `maxTCPConnections`. Default 16.
+    public var maxTCPConnectionsPerClient: Int
     /// Queries in flight on one TCP connection, at most (RFC 7766 §6.2.1.1 pipelining). Default 100.
     public var maxTCPQueriesPerConnection: Int
     /// Suspended queries (waiting on an upstream) per block, at most; past it the server answers REFUSED. Default 10000.
@@ -51,10 +54,13 @@ public struct AdminConfiguration: Sendable {
     /// The bearer token `/api/` requests must carry (`token`, or read from `token_file`); without one the API
     /// answers 401 to everything but its OpenAPI document.
     public var token: String?
+    /// Seconds a connection has to send one whole request (the listener's defence against slow clients). Default 10.
+    public var requestTimeout: Double
 
-    public init(listen: ListenAddress, token: String? = nil) {
+    public init(listen: ListenAddress, token: String? = nil, requestTimeout: Double = 10) {
         self.listen = listen
         self.token = token
+        self.requestTimeout = requestTimeout
     }
 }
 

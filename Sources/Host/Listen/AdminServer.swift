@@ -1,6 +1,7 @@
 // AdminServer: the admin HTTP listener: /health, /ready, /metrics (Prometheus text format), and /api/ for plugins.
 
 import Foundation
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -33,11 +34,29 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     static let maxBodySize = 65_536
 
     let state: AdminState
+    let requestTimeout: TimeAmount
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    private var deadline: Scheduled<Void>? = nil
 
-    init(state: AdminState) { self.state = state }
+    init(state: AdminState, requestTimeout: TimeAmount) {
+        self.state = state
+        self.requestTimeout = requestTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // One request per connection (every response closes it): the whole request must arrive within the
+        // timeout, so a client trickling header bytes cannot hold a connection.
+        let channel = context.channel
+        self.deadline = context.eventLoop.scheduleTask(in: self.requestTimeout) { channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.deadline?.cancel()
+        context.fireChannelInactive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
@@ -54,6 +73,7 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
+            self.deadline?.cancel()
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
             if path.hasPrefix("/api/") && path != "/api/openapi.json" {
                 let response: AdminResponse
@@ -172,12 +192,49 @@ final class AdminHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 struct AdminServer: Sendable {
     let channel: any Channel
 
-    static func bind(address: ListenAddress, state: AdminState, group: any EventLoopGroup) async throws -> AdminServer {
+    /// Connections open at once, in all and from one client address: the admin API is for a few operators and
+    /// scrapers, and must not be a way to exhaust the process's descriptors.
+    static let maxConnections = 64
+    static let maxConnectionsPerClient = 16
+    /// A request (head and body) must arrive within this after the connection opens.
+    static let requestTimeout = TimeAmount.seconds(10)
+    /// Request headers: 8 KiB a field, 16 KiB in all, 100 fields (nginx's and Hummingbird's order of magnitude; NIO's
+    /// own defaults are 80 KiB and 65,534). Bodies: `AdminHTTPHandler.maxBodySize`.
+    static var headerLimits: NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = 8 * 1024
+        limits.maxHeaderListSize = 16 * 1024
+        limits.maxHeaderFieldCount = 100
+        return limits
+    }
+
+    static func bind(
+        address: ListenAddress,
+        state: AdminState,
+        group: any EventLoopGroup,
+        requestTimeout: TimeAmount = AdminServer.requestTimeout
+    ) async throws -> AdminServer {
+        let connections = TCPListener.ConnectionCount()
+        let refused = Counter(label: "swiftlet_admin_connections_refused_total")
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(AdminHTTPHandler(state: state))
+                let client = channel.remoteAddress.flatMap(DNSTCPHandler.parse)?.0
+                guard
+                    connections.admit(
+                        client,
+                        limit: AdminServer.maxConnections,
+                        perClientLimit: AdminServer.maxConnectionsPerClient
+                    )
+                else {
+                    refused.increment()
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in connections.release(client) }
+                return channel.pipeline.configureHTTPServerPipeline(
+                    withDecoderLimitConfiguration: AdminServer.headerLimits
+                ).flatMap {
+                    channel.pipeline.addHandler(AdminHTTPHandler(state: state, requestTimeout: requestTimeout))
                 }
             }
         do {

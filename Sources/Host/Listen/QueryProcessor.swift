@@ -5,9 +5,11 @@ import Pipeline
 import SwiftletIO
 import Synchronization
 
-/// Where a reply that was not ready at once goes when it is.
+/// Where the replies to a suspended query go when they are ready.
 protocol ReplySink: Sendable {
-    func send(_ reply: [UInt8])
+    /// Called exactly once per suspended query: with its replies in order (one, or a zone transfer's several),
+    /// or with none when the chain dropped it, so a transport can count what it still awaits.
+    func send(_ replies: [[UInt8]])
 }
 
 /// What became of a packet right away.
@@ -241,14 +243,14 @@ final class QueryProcessor: Sendable {
                     let encoded = self.encodeReply(bytes, maxSize: query.maxResponseSize).bytes
                     timer = Task(executorPreference: ServerExecutor.shared) {
                         try? await Task.sleep(for: fallback.after)
-                        if !Task.isCancelled && late?.claim() != false { target.send(encoded) }
+                        if !Task.isCancelled && late?.claim() != false { target.send([encoded]) }
                     }
                 }
                 let final = await block.chain.resume(&query, from: stop)
                 timer?.cancel()
                 block.inFlight.leave()
                 let replies = self.complete(&query, block: block, stop: final)
-                if late?.claim() != false { for bytes in replies { target.send(bytes) } }
+                if late?.claim() != false { target.send(replies) }
                 query.runAfterReply()
             }
             if let reactor = Reactor.current {

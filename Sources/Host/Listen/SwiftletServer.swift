@@ -22,6 +22,8 @@ public final class SwiftletServer: @unchecked Sendable {
     private var blocks: [ServerBlock] = []
     /// The serving blocks' RRset caches, in block order (blocks without one left out).
     var rrsetCaches: [RRsetCache] { self.blocks.compactMap(\.rrsetCache) }
+    /// Suspended queries in flight, over every block.
+    var queriesInFlight: Int { self.blocks.reduce(0) { $0 + $1.inFlight.current } }
     private var adminServer: AdminServer?
     private let reloadLock = NSLock()
 
@@ -111,6 +113,7 @@ public final class SwiftletServer: @unchecked Sendable {
                     group: self.group,
                     idleTimeout: first.tcpIdleTimeout,
                     maxConnections: first.maxTCPConnections,
+                    maxConnectionsPerClient: first.maxTCPConnectionsPerClient,
                     maxInFlight: first.maxTCPQueriesPerConnection
                 )
                 self.logger.info("listening on \(bound) (udp ×\(workerCount), tcp)")
@@ -119,7 +122,8 @@ public final class SwiftletServer: @unchecked Sendable {
                 self.adminServer = try await AdminServer.bind(
                     address: admin.listen,
                     state: self.admin,
-                    group: self.group
+                    group: self.group,
+                    requestTimeout: .milliseconds(Int64(admin.requestTimeout * 1000))
                 )
                 self.logger.info("admin listening on \(admin.listen.address):\(self.adminServer!.boundPort)")
             }
@@ -167,6 +171,11 @@ public final class SwiftletServer: @unchecked Sendable {
     /// The UDP port actually bound for a configured address (differs when the configuration says port 0).
     public func udpPort(_ address: ListenAddress) -> UInt16? { self.listeners[address]?.workers.first?.boundPort }
     public func tcpPort(_ address: ListenAddress) -> UInt16? { self.listeners[address]?.tcpListener?.boundPort }
+
+    /// The open TCP connections of `address`'s listener, in all and per client.
+    func tcpConnections(_ address: ListenAddress) -> TCPListener.ConnectionCount? {
+        self.listeners[address]?.tcpListener?.connections
+    }
     public var adminPort: UInt16? { self.adminServer?.boundPort }
 
     /// Builds new chains from `configuration` off the serving path and swaps them in at once; the fast path's epoch

@@ -15,12 +15,14 @@ struct UDPReplySink: ReplySink {
     let address: sockaddr_storage
     let length: socklen_t
 
-    func send(_ reply: [UInt8]) {
+    func send(_ replies: [[UInt8]]) {
         var address = self.address
-        _ = reply.withUnsafeBytes { bytes in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(self.fd, bytes.baseAddress, bytes.count, 0, $0, self.length)
+        for reply in replies {
+            _ = reply.withUnsafeBytes { bytes in
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(self.fd, bytes.baseAddress, bytes.count, 0, $0, self.length)
+                    }
                 }
             }
         }
