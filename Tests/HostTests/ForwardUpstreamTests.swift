@@ -170,7 +170,8 @@ import Testing
                         #expect(reply.answers.map(\.name) == [name("\(label).example.org.")])
                         return label
                     }
-                    if label == "slow" { try await Task.sleep(for: .milliseconds(50)) }
+                    // The slow one reaches the upstream (held there) before the others are sent.
+                    if label == "slow" { try await ForwardUpstreamTests.wait { upstream.queries.tcp >= 2 } }
                 }
                 var order: [String] = []
                 for try await label in group { order.append(label) }
@@ -191,7 +192,8 @@ import Testing
         try await withServer(plugins: plugins, admin: true) { server in
             let shedBefore = try await server.counter("swiftlet_forward_shed_total")
             async let first = server.ask(query("one.example.org.", .a))
-            try await Task.sleep(for: .milliseconds(100))
+            // The first is in flight (held by the upstream) before the second is sent.
+            try await ForwardUpstreamTests.wait { upstream.queries.udp >= 1 }
             async let second = server.ask(query("two.example.org.", .a))
             let (one, two) = try await (first, second)
             #expect(one.responseCode == .noError && one.answers.count == 1)
@@ -225,6 +227,89 @@ import Testing
                 recovered = try await server.ask(query("c.example.org.", .a)).responseCode == .noError
             }
             #expect(recovered)
+        }
+    }
+}
+
+extension ForwardUpstreamTests {
+    /// Waits until `condition` holds, checking every 2 ms, for at most 5 s; fails the test if it never does.
+    static func wait(_ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(5)
+        while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(condition())
+    }
+
+    /// RFC 5452: over 10,000 upstream queries, the ID and the source port together carry at least 30 bits. The ID's
+    /// entropy is estimated from its collisions (N²/2C estimates the size of a uniform value's range), the port's from
+    /// the spread of the ports used (the kernel picks each new socket's port at random from its ephemeral range; the
+    /// minimum-variance estimate of a uniform range from k samples is (max − min)·(k+1)/(k−1)). Sockets rotate, so
+    /// the ports are many and none carries more than its share of queries.
+    @Test func idAndSourcePortCarryAtLeastThirtyBits() async throws {
+        let upstream = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { upstream.stop() }
+        try await withServer(plugins: self.forward([upstream])) { server in
+            let client = server.client
+            try await blocking {
+                for index in 0..<10_000 {
+                    let reply = try client.exchange(query("n\(index).example.org.", .a, id: UInt16(index & 0xFFFF)))
+                    guard reply.responseCode == .noError else { throw DNSClientError.timeout }
+                }
+            }
+        }
+        let sent = upstream.udpQueries
+        #expect(sent.count == 10_000)
+        var idCounts: [UInt16: Int] = [:]
+        var portCounts: [UInt16: Int] = [:]
+        for query in sent {
+            idCounts[query.id, default: 0] += 1
+            portCounts[query.port, default: 0] += 1
+        }
+        let collisions = idCounts.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
+        let idBits = log2(Double(sent.count * (sent.count - 1)) / 2 / Double(max(collisions, 1)))
+        let ports = portCounts.keys.sorted()
+        let k = Double(ports.count)
+        let portRange = Double(ports.last! - ports.first!) * (k + 1) / (k - 1)
+        let portBits = log2(portRange)
+        #expect(portCounts.values.max()! <= 100, "a socket carried \(portCounts.values.max()!) queries")
+        #expect(ports.count >= 90, "\(ports.count) source ports over 10,000 queries")
+        #expect(idBits + portBits >= 30, "ID \(idBits) bits + port \(portBits) bits")
+        print("entropy over \(sent.count) upstream queries: ID \(idBits) bits + port \(portBits) bits (\(ports.count) ports)")
+    }
+
+    @Test func use0x20SendsRandomCaseAndTakesOnlyAnExactEcho() async throws {
+        // An upstream that echoes the question as asked, and one that flattens it to lower case.
+        let echoing = try FakeUpstream { query, _ in ForwardUpstreamTests.reply(query) }
+        defer { echoing.stop() }
+        let flattening = try FakeUpstream { query, _ in
+            var reply = answer("\(query.questions[0].name.lowercased()) 300 IN A 192.0.2.1")
+            reply.questions = [Question(name: query.questions[0].name.lowercased(), type: query.questions[0].type)]
+            return .reply(reply)
+        }
+        defer { flattening.stop() }
+        let on = ", use_0x20: true, timeout: 200ms, deadline: 300ms"
+        try await withServer(plugins: self.forward([echoing], options: on)) { server in
+            for index in 0..<20 {
+                let reply = try await server.ask(query("www\(index).example.org.", .a))
+                #expect(reply.responseCode == .noError && reply.answers.count == 1)
+                // The client's spelling in the answer, not the one sent upstream.
+                let spelledAsAsked = name("www\(index).example.org.")
+                #expect(reply.answers.first?.name.isIdentical(to: spelledAsAsked) == true)
+            }
+            // What went upstream was the name in random case: 15+ letters, so all lower 20 times is a 2^-300 event.
+            let spelled = echoing.udpQueries.compactMap { $0.name?.description }
+            #expect(spelled.count == 20 && spelled.filter { $0 != $0.lowercased() }.count == 20)
+        }
+        try await withServer(plugins: self.forward([flattening], options: on), admin: true) { server in
+            let rejected = try await server.counter("swiftlet_forward_rejected_replies_total")
+            // The flattened answer is not ours: counted, and the query fails at its deadline.
+            let reply = try await server.ask(query("www.example.org.", .a))
+            #expect(reply.responseCode == .servFail)
+            #expect(try await server.counter("swiftlet_forward_rejected_replies_total") >= rejected + 1)
+        }
+        // Off (the default), the same upstream is fine.
+        try await withServer(plugins: self.forward([flattening])) { server in
+            let reply = try await server.ask(query("www.example.org.", .a))
+            #expect(reply.answers.count == 1)
         }
     }
 }

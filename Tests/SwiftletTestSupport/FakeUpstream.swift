@@ -34,6 +34,10 @@ public final class FakeUpstream: @unchecked Sendable {
     private let script: @Sendable (Message, Transport) -> FakeAction
     private let running = Atomic<Bool>(true)
     private let counts = Mutex<(udp: Int, tcp: Int)>((0, 0))
+    private let received = Mutex<[(port: UInt16, id: UInt16, name: DomainName?)]>([])
+
+    /// The source port, ID and question name of every UDP query received, in order.
+    public var udpQueries: [(port: UInt16, id: UInt16, name: DomainName?)] { self.received.withLock { $0 } }
 
     /// The address it listens on (UDP and TCP).
     public let host: String
@@ -166,8 +170,9 @@ public final class FakeUpstream: @unchecked Sendable {
             guard count > 0, let query = try? Message(wire: Array(buffer[0..<count])) else { continue }
             self.counts.withLock { $0.udp += 1 }
             if peer.ss_family == sa_family_t(AF_INET) {
-                let port = withUnsafeBytes(of: &peer) { $0.load(fromByteOffset: 2, as: UInt16.self) }
-                self.lastPeerPort.store(UInt16(bigEndian: port), ordering: .relaxed)
+                let port = UInt16(bigEndian: withUnsafeBytes(of: &peer) { $0.load(fromByteOffset: 2, as: UInt16.self) })
+                self.lastPeerPort.store(port, ordering: .relaxed)
+                self.received.withLock { $0.append((port, query.header.id, query.questions.first?.name)) }
             }
             let action = self.script(query, .udp)
             let peerCopy = peer

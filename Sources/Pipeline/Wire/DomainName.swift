@@ -248,3 +248,31 @@ extension DomainName {
         return hash
     }
 }
+
+extension DomainName {
+    /// The same name with each letter's case chosen at random (draft-vixie-dnsext-dns0x20): an answer must echo it
+    /// letter for letter, which a forger who does not see the query has to guess (one bit per letter).
+    public func withRandomCase() -> DomainName {
+        var wire = self.wire
+        var generator = SystemRandomNumberGenerator()
+        var bits = generator.next()
+        var used = 0
+        var index = 0
+        while wire[index] != 0 {
+            let length = Int(wire[index])
+            for offset in (index + 1)...(index + length) {
+                let folded = DomainName.fold(wire[offset])
+                guard folded >= 0x61 && folded <= 0x7A else { continue }
+                if used == 64 {
+                    bits = generator.next()
+                    used = 0
+                }
+                wire[offset] = bits & 1 == 0 ? folded : folded - 0x20
+                bits >>= 1
+                used += 1
+            }
+            index += length + 1
+        }
+        return (try? DomainName(wire: wire)) ?? self
+    }
+}

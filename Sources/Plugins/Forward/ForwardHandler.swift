@@ -39,6 +39,8 @@ final class ForwardHandler: QueryHandler {
     let timeout: TimeAmount
     let deadline: UInt64
     let maxFails: Int
+    /// Random letter case in the questions sent, checked in the answers (`use_0x20`).
+    let use0x20: Bool
     let metrics: ForwardMetrics
     /// Upstream resolutions at once (`max_concurrent`).
     let inFlight: InFlightLimit
@@ -101,6 +103,7 @@ final class ForwardHandler: QueryHandler {
         self.timeout = .nanoseconds(Int64(options.timeout.nanoseconds))
         self.deadline = options.deadline.nanoseconds
         self.maxFails = options.maxFails
+        self.use0x20 = options.use0x20
         self.inFlight = InFlightLimit(maximum: options.maxConcurrent)
         self.metrics = metrics
     }
@@ -193,6 +196,11 @@ final class ForwardHandler: QueryHandler {
         response.header.recursionDesired = request.header.recursionDesired
         response.header.checkingDisabled = request.header.checkingDisabled
         response.questions = request.questions
+        // Records owned by the question's name carry the client's spelling, not the one sent upstream (0x20).
+        let asked = request.questions[0].name
+        for index in response.answers.indices where response.answers[index].name == asked {
+            response.answers[index].name = asked
+        }
         let code = upstream.responseCode
         if let clientEDNS = request.edns {
             var edns = EDNS()
@@ -252,23 +260,42 @@ final class ForwardHandler: QueryHandler {
         return .failure(lastError)
     }
 
-    /// One try with one upstream: UDP first (TCP after a truncated answer), or TCP for `tcp://` upstreams.
+    /// One try with one upstream: UDP first (TCP after a truncated answer), or TCP for `tcp://` upstreams. With
+    /// `use_0x20` the question goes out in random letter case and only an answer echoing it exactly is taken.
     func exchange(_ query: Message, with upstream: Upstream, timeout: TimeAmount) async throws -> Message {
+        var query = query
+        let exactCase = self.use0x20
+        if exactCase { query.questions[0].name = query.questions[0].name.withRandomCase() }
         let packet = try query.wire
         let question = query.questions[0]
         let started = Clock.nanoseconds()
         self.metrics.upstreamQueries.increment()
         var bytes: [UInt8]
         if upstream.transport != .udp {
-            bytes = try await upstream.connection.exchange(packet, question: question, timeout: timeout)
+            bytes = try await upstream.connection.exchange(
+                packet,
+                question: question,
+                timeout: timeout,
+                exactCase: exactCase
+            )
         } else {
-            bytes = try await upstream.exchangeOverUDP(packet, question: question, timeout: timeout)
+            bytes = try await upstream.exchangeOverUDP(
+                packet,
+                question: question,
+                exactCase: exactCase,
+                timeout: timeout
+            )
             if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
                 // TC: the same question again over TCP (RFC 7766 §5), in what is left of this try's timeout.
                 self.metrics.truncatedRetries.increment()
                 let left = timeout.nanoseconds - Int64(Clock.nanoseconds() &- started)
                 guard left > 0 else { throw UpstreamError.timeout }
-                bytes = try await upstream.connection.exchange(packet, question: question, timeout: .nanoseconds(left))
+                bytes = try await upstream.connection.exchange(
+                    packet,
+                    question: question,
+                    timeout: .nanoseconds(left),
+                    exactCase: exactCase
+                )
             }
         }
         guard let message = try? Message(wire: bytes) else {

@@ -34,6 +34,9 @@ public struct ForwardOptions: Decodable, Sendable {
     public var healthCheck: OptionDuration
     /// Upstream resolutions in flight at once; past it, REFUSED. Default 1000.
     public var maxConcurrent: Int
+    /// Random letter case in the question sent (0x20), which the answer must echo letter for letter: another ~1 bit
+    /// per letter against forgery. Default off, as Unbound's `use-caps-for-id`: some upstreams flatten the case.
+    public var use0x20: Bool
 
     enum CodingKeys: String, CodingKey {
         case to, zones, except, policy, timeout, deadline
@@ -41,6 +44,7 @@ public struct ForwardOptions: Decodable, Sendable {
         case healthCheck = "health_check"
         case maxConcurrent = "max_concurrent"
         case tlsCA = "tls_ca"
+        case use0x20 = "use_0x20"
     }
 
     public init(to: [String], zones: [String] = ["."], except: [String] = [], policy: ForwardPolicy = .random) {
@@ -54,6 +58,7 @@ public struct ForwardOptions: Decodable, Sendable {
         self.healthCheck = OptionDuration(seconds: 1)
         self.maxConcurrent = 1000
         self.tlsCA = nil
+        self.use0x20 = false
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,5 +73,6 @@ public struct ForwardOptions: Decodable, Sendable {
         self.healthCheck = try container.value(.healthCheck, default: self.healthCheck)
         self.maxConcurrent = try container.value(.maxConcurrent, default: self.maxConcurrent)
         self.tlsCA = try container.decodeIfPresent(String.self, forKey: .tlsCA)
+        self.use0x20 = try container.value(.use0x20, default: self.use0x20)
     }
 }

@@ -18,6 +18,7 @@ public enum ForwardPlugin: Plugin {
         OptionHelp("max_fails", "integer", "2", "failures in a row that mark an upstream down"),
         OptionHelp("health_check", "duration", "1s", "probe interval for down upstreams"),
         OptionHelp("max_concurrent", "integer", "1000", "resolutions in flight; past it REFUSED"),
+        OptionHelp("use_0x20", "bool", "false", "random letter case in queries, echoed exactly in answers"),
     ]
 
     public static func setup(_ options: ForwardOptions, context: PluginContext, into builder: inout ChainBuilder) throws

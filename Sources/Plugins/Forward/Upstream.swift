@@ -72,17 +72,18 @@ final class Upstream: Sendable {
     func exchangeOverUDP(
         _ packet: [UInt8],
         question: Question,
+        exactCase: Bool = false,
         timeout: TimeAmount
     ) async throws
         -> [UInt8]
     {
         guard let reactor = Reactor.current else {
-            return try await self.datagrams.exchange(packet, question: question, timeout: timeout)
+            return try await self.datagrams.exchange(packet, question: question, exactCase: exactCase, timeout: timeout)
         }
         let pool = reactor.resource(for: self) {
             ReactorUDPPool(upstream: self.address, reactor: reactor, rejected: self.rejected)
         }
-        return try await pool.exchange(packet, question: question, timeout: timeout)
+        return try await pool.exchange(packet, question: question, exactCase: exactCase, timeout: timeout)
     }
 
     /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).

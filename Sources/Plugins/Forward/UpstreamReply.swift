@@ -82,6 +82,9 @@ struct PendingReplies<Waiter> {
         return entry.waiter
     }
 
+    /// True when no query waits (a retired socket can then be closed).
+    var isEmpty: Bool { self.waiting.isEmpty }
+
     /// The waiter of `id`, no longer waiting (its timeout).
     mutating func remove(id: UInt16) -> Waiter? { self.waiting.removeValue(forKey: id)?.waiter }
 
@@ -89,6 +92,20 @@ struct PendingReplies<Waiter> {
     mutating func removeAll() -> [Waiter] {
         defer { self.waiting.removeAll() }
         return self.waiting.values.map(\.waiter)
+    }
+}
+
+/// When a pooled UDP socket to an upstream is retired and replaced by one on a new kernel-random port: after
+/// `maximumQueries` queries or `maximumAge` nanoseconds, whichever comes first. A pool of long-lived sockets gives an
+/// off-path attacker who learns their ports (16 of them) only the ID to guess (4 + 16 bits); moving them keeps the
+/// port unknown as well, about 15 more bits from the kernel's ephemeral range (RFC 5452 §4, §10).
+struct PortRotation: Sendable {
+    var maximumQueries = 100
+    var maximumAge: UInt64 = 30_000_000_000
+
+    /// Whether a socket opened at `opened` that has sent `sent` queries is due for retirement at `now`.
+    func isDue(sent: Int, opened: UInt64, now: UInt64) -> Bool {
+        sent >= self.maximumQueries || now &- opened >= self.maximumAge
     }
 }
 

@@ -672,7 +672,7 @@ final class Resolver: Sendable {
     func exchange(_ question: Question, with address: IPAddress, deadline: UInt64) async throws -> Message {
         let now = self.clock()
         let withEDNS = !self.infrastructure.needsNoEDNS(address, now: now)
-        let name = self.options.use0x20 ? Resolver.randomisedCase(question.name) : question.name
+        let name = self.options.use0x20 ? question.name.withRandomCase() : question.name
         let id = UInt16.random(in: 0...UInt16.max)
         var edns: EDNS? = nil
         if withEDNS { edns = EDNS(udpPayloadSize: Resolver.payloadSize) }
@@ -727,29 +727,5 @@ final class Resolver: Sendable {
             return try await self.exchange(question, with: address, deadline: deadline)
         }
         return message
-    }
-
-    /// `name` with each letter's case chosen at random (draft-vixie-dnsext-dns0x20).
-    static func randomisedCase(_ name: DomainName) -> DomainName {
-        var wire = name.wire
-        var bits = UInt64.random(in: 0...UInt64.max)
-        var used = 0
-        var index = 0
-        while wire[index] != 0 {
-            let length = Int(wire[index])
-            for offset in (index + 1)...(index + length) {
-                let folded = DomainName.fold(wire[offset])
-                guard folded >= 0x61 && folded <= 0x7A else { continue }
-                if used == 64 {
-                    bits = UInt64.random(in: 0...UInt64.max)
-                    used = 0
-                }
-                wire[offset] = bits & 1 == 0 ? folded : folded - 0x20
-                bits >>= 1
-                used += 1
-            }
-            index += length + 1
-        }
-        return (try? DomainName(wire: wire)) ?? name
     }
 }

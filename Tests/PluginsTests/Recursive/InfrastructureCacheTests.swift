@@ -69,7 +69,7 @@ import Testing
         let original = name("www.example-with-letters.test.")
         var differed = false
         for _ in 0..<20 {
-            let mixed = Resolver.randomisedCase(original)
+            let mixed = original.withRandomCase()
             #expect(mixed == original)
             #expect(mixed.wire.count == original.wire.count)
             differed = differed || mixed.wire != original.wire
