@@ -17,7 +17,7 @@ if [ ${#need[@]} -gt 0 ]; then
         apt-get update -qq >/dev/null
         apt-get install -y -qq "${need[@]}" >/dev/null
     else
-        echo "note: ${need[*]} not installed; tests that need them are skipped" >&2
+        echo "note: ${need[*]} not installed; tests that need them are skipped (in CI and as root they fail)" >&2
     fi
 fi
 

@@ -9,7 +9,9 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 struct swiftlet_batch {
@@ -250,3 +252,15 @@ ssize_t swiftlet_udp_receive(int fd, void *buffer, size_t size, const struct soc
 }
 
 ssize_t swiftlet_getrandom(void *buffer, size_t length) { return getrandom(buffer, length, 0); }
+
+int swiftlet_sleep_monotonic(unsigned long long nanoseconds) {
+    struct timespec left = { .tv_sec = (time_t)(nanoseconds / 1000000000ULL), .tv_nsec = (long)(nanoseconds % 1000000000ULL) };
+    for (;;) {
+        struct timespec remaining = { 0, 0 };
+        /* The raw call, not the libc wrapper: clock_nanosleep returns the error number, the syscall sets errno. */
+        long result = syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &left, &remaining);
+        if (result == 0) return 0;
+        if (errno != EINTR) return -1;
+        left = remaining;
+    }
+}

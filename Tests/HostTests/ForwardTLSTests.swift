@@ -102,7 +102,8 @@ struct UnboundTLS {
 }
 
 @Suite(.serialized) struct ForwardTLSTests {
-    @Test(.enabled(if: UnboundTLS.available)) func forwardsOverTLSWithAVerifiedCertificate() async throws {
+    @Test(.enabled(if: Tools.gate(UnboundTLS.available))) func forwardsOverTLSWithAVerifiedCertificate() async throws {
+        try Tools.require(UnboundTLS.available, "unbound")
         // openssl and unbound start off the cooperative pool.
         let upstream = try await blocking { try UnboundTLS.start() }
         defer { upstream.stop() }

@@ -256,7 +256,8 @@ struct UnboundResolver {
         "      - cache: {}\n      - recursive: { root_hints: \(net.hints), allow_loopback: true, ipv6: off }"
     }
 
-    @Test(.enabled(if: KnotServer.available)) func resolvesTheTreeAndCachesIt() async throws {
+    @Test(.enabled(if: Tools.gate(KnotServer.available))) func resolvesTheTreeAndCachesIt() async throws {
+        try Tools.require(KnotServer.available, "knotd")
         try await FakeInternet.with { net in try await self.resolvesTheTree(net) }
     }
 
@@ -317,7 +318,8 @@ struct UnboundResolver {
         }
     }
 
-    @Test(.enabled(if: KnotServer.available && UnboundResolver.available)) func answersMatchUnbound() async throws {
+    @Test(.enabled(if: Tools.gate(KnotServer.available && UnboundResolver.available))) func answersMatchUnbound() async throws {
+        try Tools.require(KnotServer.available && UnboundResolver.available, "knotd and unbound")
         try await FakeInternet.with { net in try await self.compareWithUnbound(net) }
     }
 
@@ -396,7 +398,8 @@ struct UnboundResolver {
 // On the fake Internet's addresses, so in its serialized suite.
 extension RecursiveInternetTests {
     /// `forward` for one domain and `recursive` for the rest, in one chain.
-    @Test(.enabled(if: KnotServer.available)) func forwardAndRecursiveShareAChain() async throws {
+    @Test(.enabled(if: Tools.gate(KnotServer.available))) func forwardAndRecursiveShareAChain() async throws {
+        try Tools.require(KnotServer.available, "knotd")
         let upstream = try FakeUpstream { query, _ in
             .reply(answer("\(query.questions[0].name) 60 IN A 192.0.2.53"))
         }
@@ -425,7 +428,8 @@ extension RecursiveInternetTests {
     /// authority and additional sections), to plant an out-of-zone CNAME target's address, and to deny a real zone
     /// through a CNAME into it with NXDOMAIN. None of it is stored: afterwards `recursive` resolves those names from
     /// the real tree, the attacker's server is never asked, and the planted records are never served for their names.
-    @Test(.enabled(if: KnotServer.available)) func aForwarderCannotPoisonTheCacheForRecursion() async throws {
+    @Test(.enabled(if: Tools.gate(KnotServer.available))) func aForwarderCannotPoisonTheCacheForRecursion() async throws {
+        try Tools.require(KnotServer.available, "knotd")
         let evil = try FakeUpstream(host: "\(FakeInternet.prefix).66", port: 53) { query, _ in
             .reply(answer("\(query.questions[0].name) 86400 IN A 6.6.6.6"))
         }

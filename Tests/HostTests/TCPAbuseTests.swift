@@ -52,14 +52,15 @@ import Testing
             let queriesBefore = try await server.counter(queries, labels: "transport=\"tcp\"")
             // 10,000 pipelined queries (8 KiB answers each, 80 MB in all) from a client with a 4 KiB window that
             // never reads: written from a thread of its own until the server stops taking them.
-            let fd = await Task.detached { server.connectTCP(timeout: 5, receiveBuffer: 4096) }.value
+            let fd = try await blocking { server.connectTCP(timeout: 5, receiveBuffer: 4096) }
             defer { close(fd) }
             var stream: [UInt8] = []
             for id in 0..<10_000 {
                 stream += TestServer.framed(try query("big.example.", .txt, id: UInt16(id), edns: false).wire)
             }
             let pipelined = stream
-            let writer = Task.detached { try? DNSClient.sendAll(fd, pipelined) }
+            // On a thread of its own (it blocks until the server gives up on it): never on the cooperative pool.
+            let writer = Task { try? await blocking { try DNSClient.sendAll(fd, pipelined) } }
             // Other clients are answered meanwhile, over UDP and TCP.
             for tcp in [false, true, false, true] {
                 let reply = try await server.ask(query("ns.example.", .a), tcp: tcp)
@@ -90,20 +91,20 @@ import Testing
             let loopback = IPAddress("127.0.0.1")!
             // How many 127.0.0.1 holds at once, sampled while the flood lasts.
             let sampling = Atomic_Bool(true)
-            let sampler = Task.detached { () -> Int in
+            let sampler = Task { () -> Int in (try? await blocking { () -> Int in
                 var peak = 0
                 while sampling.value {
                     peak = max(peak, connections.perClient.withLock { $0[loopback] ?? 0 })
                     usleep(1_000)
                 }
                 return peak
-            }
+            }) ?? -1 }
             // 2,000 connections from 127.0.0.1, each trickling a query one byte every 100 ms as soon as it opens:
             // 16 at a time are taken (the per-client default), the others closed at once, and a taken one is closed
             // as idle 2 s after it opened (no complete query came), however many bytes it sends.
             let framed = TestServer.framed(try query("www.example.org.", .a).wire)
             let started = Date()
-            let flood = Task.detached { () -> [Int32] in
+            let flood = Task { () -> [Int32] in (try? await blocking { () -> [Int32] in
                 var open: [Int32] = []
                 for _ in 0..<2_000 {
                     let fd = server.connectTCP(timeout: 2)
@@ -117,7 +118,7 @@ import Testing
                     }
                 }
                 return open
-            }
+            }) ?? [] }
             // Another client, from another address, is answered over TCP and UDP meanwhile.
             let other = try await blocking { () throws -> Int in
                 let fd = server.connectTCP(timeout: 2, source: "127.0.0.2")

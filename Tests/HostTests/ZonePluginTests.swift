@@ -85,12 +85,14 @@ import Testing
         try write(serial: 1, address: "192.0.2.1")
         let plugins =
             "      - zone: { zones: [{ origin: reload.example., file: \(file.path) }], reload_interval: 100ms }"
-        try await withServer(plugins: plugins) { server in
+        try await withServer(plugins: plugins, admin: true) { server in
             #expect(
                 try await server.ask(query("www.reload.example.", .a)).answers.map(\.rdata) == [
                     .a(IPv4Address(192, 0, 2, 1))
                 ]
             )
+            let failed = "server=\"0\",result=\"error\""
+            let failuresBefore = try await server.counter("swiftlet_zone_reloads_total", labels: failed)
             try write(serial: 2, address: "192.0.2.2")
             var answer: [RData] = []
             for _ in 0..<50 where answer != [.a(IPv4Address(192, 0, 2, 2))] {
@@ -99,7 +101,14 @@ import Testing
             }
             #expect(answer == [.a(IPv4Address(192, 0, 2, 2))])
             try "$ORIGIN reload.example.\n@ SOA broken".write(to: file, atomically: true, encoding: .utf8)
-            try await Task.sleep(for: .milliseconds(500))
+            // The failed reload is counted; then the previous zone is still the one answering.
+            let deadline = Date().addingTimeInterval(10)
+            var failures = failuresBefore
+            while failures == failuresBefore && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                failures = try await server.counter("swiftlet_zone_reloads_total", labels: failed)
+            }
+            #expect(failures > failuresBefore)
             #expect(
                 try await server.ask(query("www.reload.example.", .a)).answers.map(\.rdata) == [
                     .a(IPv4Address(192, 0, 2, 2))

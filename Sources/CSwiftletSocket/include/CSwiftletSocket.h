@@ -74,4 +74,9 @@ ssize_t swiftlet_udp_receive(int fd, void *buffer, size_t size, const struct soc
 /// getrandom(2): `length` bytes from the kernel's CSPRNG; returns how many, or -1 with errno.
 ssize_t swiftlet_getrandom(void *buffer, size_t length);
 
+/// Sleeps `nanoseconds` of CLOCK_MONOTONIC through the raw system call, so no library that fakes or wraps the clock
+/// (libfaketime's LD_PRELOAD, a test harness) can stretch it: the shutdown watchdog's clock. Returns 0, or -1 with
+/// errno set.
+int swiftlet_sleep_monotonic(unsigned long long nanoseconds);
+
 #endif

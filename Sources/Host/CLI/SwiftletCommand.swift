@@ -89,7 +89,15 @@ struct RunCommand: AsyncParsableCommand {
             logger.info("stopping")
             break
         }
-        await server.stop()
+        // In-flight queries get `grace` seconds; whatever still holds the process after the watchdog's bound ends it.
+        let watchdog = ShutdownWatchdog.start(seconds: ShutdownWatchdog.bound) {
+            FileHandle.standardError.write(
+                Data("swiftlet: not stopped after \(ShutdownWatchdog.bound) s; exiting now\n".utf8)
+            )
+            _exit(1)
+        }
+        await server.stop(grace: ShutdownWatchdog.grace)
+        watchdog.cancel()
         _ = sources
     }
 }
