@@ -6,6 +6,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import Pipeline
+import Synchronization
 
 /// A plugin type: a YAML name, an options type, and a setup that contributes guards and handlers to a chain.
 ///
@@ -48,6 +49,32 @@ public struct PluginSetupError: Error, Equatable, Sendable, CustomStringConverti
     public var description: String { "\(self.option): \(self.message)" }
 }
 
+/// Objects plugins keep across a reload: the previous build's, offered by key, and this build's, collected for the
+/// next. The host keeps the collected ones only when the reload succeeds.
+public final class PluginState: Sendable {
+    private let previous: [String: any Sendable]
+    private let kept = Mutex<[String: any Sendable]>([:])
+
+    public init(previous: [String: any Sendable] = [:]) { self.previous = previous }
+
+    /// The previous build's object under `key` when it has one of type `T`, else a new one; either way kept for the
+    /// next build.
+    public func retained<T: Sendable>(_ key: String, _ make: () throws -> T) rethrows -> T {
+        let value = try (self.previous[key] as? T) ?? make()
+        self.kept.withLock { $0[key] = value }
+        return value
+    }
+
+    /// The previous build's object under `key`, if any.
+    public func previous(_ key: String) -> (any Sendable)? { self.previous[key] }
+
+    /// Keeps `value` under `key` for the next build, whatever was there.
+    public func replace(_ key: String, with value: any Sendable) { self.kept.withLock { $0[key] = value } }
+
+    /// What this build kept, for the next one.
+    public var collected: [String: any Sendable] { self.kept.withLock { $0 } }
+}
+
 /// Host services handed to a plugin at setup (DESIGN §1): a logger, metrics, paths, background services, and the
 /// message cache's invalidation. Nothing here is global; two instances of a plugin get two contexts.
 public struct PluginContext: Sendable {
@@ -69,6 +96,11 @@ public struct PluginContext: Sendable {
     public var resizeMessageCache: @Sendable (Int) -> Void
     /// Adds an endpoint under `/api/` to the admin listener while this chain serves (a reload replaces them).
     public var addAdminRoute: @Sendable (AdminRoute) -> Void
+    /// What this plugin instance kept from the chain a reload replaces (`retained`).
+    public var state: PluginState
+    /// This instance's place in the configuration and its options, as written: state is handed over only to the
+    /// same plugin at the same place with the same options.
+    public var stateKey: String
 
     public init(
         logger: Logger,
@@ -79,7 +111,9 @@ public struct PluginContext: Sendable {
         invalidateCache: @escaping @Sendable () -> Void = {},
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in },
-        addAdminRoute: @escaping @Sendable (AdminRoute) -> Void = { _ in }
+        addAdminRoute: @escaping @Sendable (AdminRoute) -> Void = { _ in },
+        state: PluginState = PluginState(),
+        stateKey: String = ""
     ) {
         self.logger = logger
         self.metricsPrefix = metricsPrefix
@@ -90,6 +124,31 @@ public struct PluginContext: Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.resizeMessageCache = resizeMessageCache
         self.addAdminRoute = addAdminRoute
+        self.state = state
+        self.stateKey = stateKey
+    }
+
+    /// The object `make` builds, or, after a reload that left this plugin's options and place unchanged, the one the
+    /// previous chain had under `name`: caches, an infrastructure cache and upstream health survive a SIGHUP.
+    public func retained<T: Sendable>(_ name: String, _ make: () throws -> T) rethrows -> T {
+        try self.state.retained("\(self.stateKey)/\(name)", make)
+    }
+
+    /// Says that this instance's answers come from `paths` as they are now: after a reload, when they are the files
+    /// the previous chain read (same size, modification time and inode), the block's fast-path entries stay; when
+    /// any differs, or nothing was read before, they are invalidated (a SIGHUP after editing a zone file applies it).
+    public func dataLoaded(from paths: [String]) {
+        let signature = paths.map { path -> String in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+            let inode = (attributes?[.systemFileNumber] as? NSNumber)?.int64Value ?? -1
+            return "\(path) \(size) \(modified) \(inode)"
+        }.joined(separator: "\n")
+        let key = "\(self.stateKey)/data"
+        let previous = self.state.previous(key) as? String
+        self.state.replace(key, with: signature)
+        if previous != signature { self.invalidateCache() }
     }
 
     /// A counter named `<prefix>_<name>` with this instance's dimensions plus `extra`.

@@ -142,7 +142,7 @@ import Yams
                     configuration,
                     plugins: Registry.builtIn,
                     logger: .init(label: "test"),
-                    invalidate: {}
+                    invalidate: { _ in }
                 )
                 checked += 1
             }

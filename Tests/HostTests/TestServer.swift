@@ -125,7 +125,7 @@ func buildError(_ yaml: String, base: String = fixturesDirectory.path) -> String
             configuration,
             plugins: Registry.builtIn,
             logger: .init(label: "test"),
-            invalidate: {}
+            invalidate: { _ in }
         )
         return "built"
     } catch {

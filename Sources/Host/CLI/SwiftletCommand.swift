@@ -80,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         for await signalNumber in stop.stream {
             if signalNumber == SIGHUP {
                 do {
-                    try server.reload(try loadConfiguration(path))
+                    _ = try server.reload(try loadConfiguration(path))
                 } catch {
                     logger.error("reload failed, the previous configuration keeps serving: \(error)")
                 }
@@ -117,7 +117,7 @@ struct CheckCommand: AsyncParsableCommand {
                 configuration,
                 plugins: Swiftlet.plugins,
                 logger: Logger(label: "swiftlet-check"),
-                invalidate: {}
+                invalidate: { _ in }
             )
             print("\(configuration.source): OK (\(configuration.servers.count) server block(s))")
         } catch let error as ConfigError {

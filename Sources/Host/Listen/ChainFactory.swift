@@ -24,14 +24,15 @@ enum ChainFactory {
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in },
-        invalidate: @escaping @Sendable () -> Void
+        state: PluginState = PluginState(),
+        invalidate: @escaping @Sendable (_ block: Int) -> Void
     ) throws -> [BuiltBlock] {
         let decoder = ConfigDecoder(file: configuration.source)
         var built: [BuiltBlock] = []
         for (index, blockConfiguration) in configuration.servers.enumerated() {
             var builder = ChainBuilder()
             let services = ServiceList()
-            for entry in blockConfiguration.plugins {
+            for (position, entry) in blockConfiguration.plugins.enumerated() {
                 guard let plugin = plugins.first(where: { $0.name == entry.name }) else {
                     let known = plugins.map { $0.name }.sorted().joined(separator: ", ")
                     throw decoder.error(
@@ -49,10 +50,12 @@ enum ChainFactory {
                     metricsDimensions: [("server", "\(index)")],
                     baseDirectory: configuration.baseDirectory,
                     addService: { name, service in services.append(name, service) },
-                    invalidateCache: invalidate,
+                    invalidateCache: { invalidate(index) },
                     eventLoopGroup: eventLoopGroup,
                     resizeMessageCache: resizeMessageCache,
-                    addAdminRoute: { services.append(route: $0) }
+                    addAdminRoute: { services.append(route: $0) },
+                    state: state,
+                    stateKey: "\(index)/\(position)/\(entry.name)/\(ChainFactory.fingerprint(entry.options))"
                 )
                 try ChainFactory.setup(plugin, entry: entry, decoder: decoder, context: context, builder: &builder)
             }
@@ -81,6 +84,16 @@ enum ChainFactory {
             built.append(BuiltBlock(block: block, services: services.items, routes: services.routes))
         }
         return built
+    }
+
+    /// The options as YAML text: equal for equal options however they were written (flow or block style, spacing).
+    static func fingerprint(_ options: Node) -> String { (try? Yams.serialize(node: options)) ?? "" }
+
+    /// A block's configuration as it shapes its answers (zones, size, each plugin and its options): two equal ones
+    /// answer alike, so a reload keeps that block's fast-path entries.
+    static func fingerprint(_ block: ServerBlockConfiguration) -> String {
+        let plugins = block.plugins.map { "\($0.name): \(ChainFactory.fingerprint($0.options))" }
+        return "zones \(block.zones) udp \(block.maxUDPSize)\n" + plugins.joined(separator: "\n")
     }
 
     /// Decodes one plugin's options and runs its setup (opens the existential so `Options` is concrete).

@@ -26,6 +26,13 @@ public final class SwiftletServer: @unchecked Sendable {
     var queriesInFlight: Int { self.blocks.reduce(0) { $0 + $1.inFlight.current } }
     private var adminServer: AdminServer?
     private let reloadLock = NSLock()
+    /// What the serving chains' plugins keep for the next reload (caches, infrastructure, upstreams).
+    private var pluginState: [String: any Sendable] = [:]
+
+    /// The blocks whose plugins invalidated their cached answers (a build's data changed).
+    final class InvalidatedBlocks: Sendable {
+        let blocks = Mutex<Set<Int>>([])
+    }
 
     /// One listen address's UDP workers, TCP listener and processors.
     final class AddressListeners {
@@ -68,7 +75,9 @@ public final class SwiftletServer: @unchecked Sendable {
     /// - Throws: `ConfigError` from plugin setup, `ListenError` when an address cannot be bound.
     public func start() async throws {
         MetricsBootstrap.bootstrapOnce()
-        let built = try self.build(self.configuration)
+        let state = PluginState()
+        let built = try self.build(self.configuration, state: state)
+        self.pluginState = state.collected
         self.blocks = built.map(\.block)
         var addresses: [ListenAddress] = []
         for block in self.configuration.servers {
@@ -137,7 +146,15 @@ public final class SwiftletServer: @unchecked Sendable {
     }
 
     /// Compiles every block of `configuration`, wired to this server's event loops and message cache.
-    private func build(_ configuration: Configuration) throws -> [BuiltBlock] {
+    /// Builds every block's chain; its plugins take over what the serving chains' plugins kept (`state`), and a
+    /// plugin's data change invalidates only its own block's fast-path entries.
+    /// `invalidated` collects the blocks whose plugins changed their data while building (the reload bumps them
+    /// again once the new chains serve, so nothing the old chain stored in between survives).
+    private func build(
+        _ configuration: Configuration,
+        state: PluginState,
+        invalidated: InvalidatedBlocks = InvalidatedBlocks()
+    ) throws -> [BuiltBlock] {
         let cache = self.cache
         return try ChainFactory.build(
             configuration,
@@ -145,7 +162,11 @@ public final class SwiftletServer: @unchecked Sendable {
             logger: self.logger,
             eventLoopGroup: self.group,
             resizeMessageCache: { cache.resize(maxBytes: $0) },
-            invalidate: { cache.bumpEpoch() }
+            state: state,
+            invalidate: { block in
+                cache.bumpEpoch(group: block)
+                invalidated.blocks.withLock { _ = $0.insert(block) }
+            }
         )
     }
 
@@ -181,7 +202,13 @@ public final class SwiftletServer: @unchecked Sendable {
     /// Builds new chains from `configuration` off the serving path and swaps them in at once; the fast path's epoch
     /// is bumped. A configuration that fails to build changes nothing. Listen addresses must stay the same.
     /// - Throws: `ConfigError`.
-    public func reload(_ configuration: Configuration) throws {
+    /// Builds the new configuration's chains off the serving path and swaps them in; a failure leaves the running
+    /// ones serving. Plugins whose options did not change keep their state (the RRset cache, recursive's
+    /// infrastructure cache, forward's upstreams and their health), and only the blocks whose chain changed lose
+    /// their fast-path entries.
+    /// - Returns: what changed that only a restart applies (listener options), one line each, for the log.
+    @discardableResult
+    public func reload(_ configuration: Configuration) throws -> [String] {
         self.reloadLock.lock()
         defer { self.reloadLock.unlock() }
         let oldAddresses = Set(self.configuration.servers.flatMap(\.listen))
@@ -195,22 +222,60 @@ public final class SwiftletServer: @unchecked Sendable {
                 message: "listen addresses changed; restart the server to apply that (the running configuration stays)"
             )
         }
-        let built = try self.build(configuration)
+        let state = PluginState(previous: self.pluginState)
+        let invalidated = InvalidatedBlocks()
+        let built = try self.build(configuration, state: state, invalidated: invalidated)
         let newBlocks = built.map(\.block)
         for (address, listeners) in self.listeners {
             let table = BlockTable(blocks: self.blocks(listeningOn: address, in: configuration, built: newBlocks))
             listeners.udp.replace(table)
             listeners.tcp.replace(table)
         }
-        self.cache.bumpEpoch()
+        // A block's cached answers stay when it answers alike: same zones, size, plugins and options, and the same
+        // data (its plugins said nothing changed while building).
+        var stale = invalidated.blocks.withLock { $0 }
+        for (index, block) in configuration.servers.enumerated() {
+            let before = index < self.configuration.servers.count ? self.configuration.servers[index] : nil
+            if before.map(ChainFactory.fingerprint) != ChainFactory.fingerprint(block) { stale.insert(index) }
+        }
+        for index in stale { self.cache.bumpEpoch(group: index) }
+        let restart = SwiftletServer.needsRestart(from: self.configuration, to: configuration)
         let old = self.blocks
         self.blocks = newBlocks
         self.configuration = configuration
+        self.pluginState = state.collected
         for block in old { block.stopServices() }
         for item in built { self.startServices(item) }
         self.admin.routes.withLock { $0 = built.flatMap(\.routes) }
         self.admin.token.withLock { $0 = configuration.admin?.token }
         self.logger.info("configuration reloaded from \(configuration.source)")
+        for line in restart { self.logger.warning("needs restart: \(line)") }
+        return restart
+    }
+
+    /// The listener options that changed between `old` and `new`: the sockets and their bounds are made at start, so
+    /// these take effect at the next restart (the running values stay until then).
+    static func needsRestart(from old: Configuration, to new: Configuration) -> [String] {
+        var lines: [String] = []
+        for (index, block) in new.servers.enumerated() where index < old.servers.count {
+            let before = old.servers[index]
+            let path = "servers[\(index)]"
+            func note<T: Equatable>(_ key: String, _ was: T, _ now: T) {
+                if was != now { lines.append("\(path).\(key) changed from \(was) to \(now); the running value stays until restart") }
+            }
+            note("workers", before.workers.map(String.init) ?? "one per core", block.workers.map(String.init) ?? "one per core")
+            note("tcp_idle_timeout", before.tcpIdleTimeout, block.tcpIdleTimeout)
+            note("max_tcp_connections", before.maxTCPConnections, block.maxTCPConnections)
+            note("max_tcp_connections_per_client", before.maxTCPConnectionsPerClient, block.maxTCPConnectionsPerClient)
+            note("max_tcp_queries_per_connection", before.maxTCPQueriesPerConnection, block.maxTCPQueriesPerConnection)
+        }
+        let was = old.admin.map { "\($0.listen)" } ?? "off"
+        let now = new.admin.map { "\($0.listen)" } ?? "off"
+        if was != now { lines.append("admin.listen changed from \(was) to \(now); the running value stays until restart") }
+        if old.admin?.requestTimeout != new.admin?.requestTimeout {
+            lines.append("admin.request_timeout changed; the running value stays until restart")
+        }
+        return lines
     }
 
     /// Stops accepting, lets suspended queries finish (at most `grace` seconds), and closes everything.

@@ -10,7 +10,8 @@ import Synchronization
 ///   bare hash, takes one shard lock, and allocates nothing.
 /// - Entries never hold TC=1 or SERVFAIL answers, expire at their smallest TTL, and are evicted by CLOCK
 ///   (second chance) when a shard passes its share of `maxBytes`.
-/// - `bumpEpoch()` makes every stored entry unreachable at once (reload); they age out under pressure.
+/// - `bumpEpoch()` makes every stored entry unreachable at once, `bumpEpoch(group:)` those of one group of views (one
+///   server block: a reload that changed its chain, a data reload); they age out under pressure.
 ///
 /// - Complexity: lookup and store are O(1) expected; eviction sweeps at most a shard's slots.
 public final class MessageCache: Sendable {
@@ -19,7 +20,13 @@ public final class MessageCache: Sendable {
     public var maxBytes: Int { self.budget.load(ordering: .relaxed) }
     private let shards: [Shard]
     private let shardMask: Int
-    private let epochCounter = Atomic<UInt32>(0)
+    /// One epoch per group of views (the top 4 bits of a view: the host's server block), so a reload or a data
+    /// change in one block leaves the others' entries reachable.
+    private let epochs: [EpochBox]
+
+    final class EpochBox: Sendable {
+        let value = Atomic<UInt32>(0)
+    }
 
     /// The byte cost charged per entry on top of its answer and key (slot, arrays' headers, dictionary entry).
     /// Calibrated with `bench/cachemiss.sh`'s bound run: three heap arrays (name, answer, TTL offsets) with their
@@ -37,13 +44,27 @@ public final class MessageCache: Sendable {
         self.budget = Atomic(maxBytes)
         self.shardMask = count - 1
         self.shards = (0..<count).map { _ in Shard(budget: maxBytes / count) }
+        self.epochs = (0..<MessageCache.viewGroups).map { _ in EpochBox() }
     }
 
-    /// The current epoch; entries stored under another epoch never hit.
-    public var epoch: UInt32 { self.epochCounter.load(ordering: .acquiring) }
+    /// How many groups of views have an epoch of their own (views' top 4 bits).
+    public static let viewGroups = 16
 
-    /// Makes every entry unreachable (configuration or data reload).
-    public func bumpEpoch() { self.epochCounter.add(1, ordering: .releasing) }
+    /// The current epoch of `view`'s group; entries stored under another epoch never hit.
+    public func epoch(view: UInt16) -> UInt32 {
+        self.epochs[Int(view >> 12) & (MessageCache.viewGroups - 1)].value.load(ordering: .acquiring)
+    }
+
+    /// Makes every entry unreachable.
+    public func bumpEpoch() {
+        for box in self.epochs { box.value.add(1, ordering: .releasing) }
+    }
+
+    /// Makes the entries of the views whose top 4 bits are `group` unreachable (one server block's chain or data
+    /// changed); the other groups' entries stay.
+    public func bumpEpoch(group: Int) {
+        self.epochs[group & (MessageCache.viewGroups - 1)].value.add(1, ordering: .releasing)
+    }
 
     /// Flag bits of the key.
     struct Flags {
@@ -85,7 +106,7 @@ public final class MessageCache: Sendable {
             flags: flags,
             view: view
         )
-        let epoch = self.epoch
+        let epoch = self.epoch(view: view)
         let shard = self.shards[Int(truncatingIfNeeded: hash) & self.shardMask]
         return shard.state.withLock { state in
             state.answer(
@@ -145,7 +166,7 @@ public final class MessageCache: Sendable {
             recordClass: question.recordClass.rawValue,
             flags: flags,
             view: view,
-            epoch: self.epoch,
+            epoch: self.epoch(view: view),
             response: response,
             ttlOffsets: ttlOffsets.map { UInt16($0) },
             insertedAt: now,

@@ -45,14 +45,17 @@ public enum CachePlugin: Plugin {
         builder.require(.before, RecursivePlugin.name)
         // `max_size` bounds both levels: the RRset cache here and the host's message cache.
         context.resizeMessageCache(options.maxSize)
-        let cache = RRsetCache(
-            maxBytes: options.maxSize,
-            ttlLimits: RRsetCache.TTLLimits(
-                minimum: options.minTTL,
-                maximum: options.maxTTL,
-                maxNegative: options.maxNegativeTTL
+        // Kept across a reload that leaves these options as they are (the cache stays warm).
+        let cache = context.retained("rrset-cache") {
+            RRsetCache(
+                maxBytes: options.maxSize,
+                ttlLimits: RRsetCache.TTLLimits(
+                    minimum: options.minTTL,
+                    maximum: options.maxTTL,
+                    maxNegative: options.maxNegativeTTL
+                )
             )
-        )
+        }
         // `recursive`, later in the chain, stores delegations and glue in the same cache.
         builder.rrsetCache = cache
         builder.add(CacheHandler(cache: cache, options: options, context: context))

@@ -37,28 +37,9 @@ public enum ForwardPlugin: Plugin {
             truncatedRetries: context.counter("tcp_retries_total"),
             markedDown: context.counter("upstreams_marked_down_total")
         )
-        var upstreams: [Upstream] = []
-        var tls: NIOSSLContext? = nil
-        for (index, text) in options.to.enumerated() {
-            guard let (address, transport) = Upstream.parse(text) else {
-                throw PluginSetupError(
-                    option: "to[\(index)]",
-                    "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53, tcp://192.0.2.53 or tls://192.0.2.53#dns.example.net"
-                )
-            }
-            if case .tls = transport, tls == nil {
-                tls = try ForwardPlugin.tlsContext(options.tlsCA.map(context.resolve))
-            }
-            upstreams.append(
-                Upstream(
-                    address: address,
-                    name: text,
-                    transport: transport,
-                    group: context.eventLoopGroup,
-                    tls: tls,
-                    rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
-                )
-            )
+        // The upstreams (their health, RTTs and sockets) survive a reload that keeps these options.
+        let upstreams = try context.retained("upstreams") {
+            try ForwardPlugin.upstreams(options, context: context, metrics: metrics)
         }
         func names(_ texts: [String], _ key: String) throws -> [DomainName] {
             try texts.enumerated().map { index, text in
@@ -83,6 +64,36 @@ public enum ForwardPlugin: Plugin {
         builder.add(handler)
         let interval = options.healthCheck.duration
         context.addService("forward health checks") { await handler.healthChecks(interval: interval) }
+    }
+
+    /// The upstreams `to` names, each with its pools and health.
+    static func upstreams(_ options: ForwardOptions, context: PluginContext, metrics: ForwardMetrics) throws
+        -> [Upstream]
+    {
+        var upstreams: [Upstream] = []
+        var tls: NIOSSLContext? = nil
+        for (index, text) in options.to.enumerated() {
+            guard let (address, transport) = Upstream.parse(text) else {
+                throw PluginSetupError(
+                    option: "to[\(index)]",
+                    "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53, tcp://192.0.2.53 or tls://192.0.2.53#dns.example.net"
+                )
+            }
+            if case .tls = transport, tls == nil {
+                tls = try ForwardPlugin.tlsContext(options.tlsCA.map(context.resolve))
+            }
+            upstreams.append(
+                Upstream(
+                    address: address,
+                    name: text,
+                    transport: transport,
+                    group: context.eventLoopGroup,
+                    tls: tls,
+                    rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
+                )
+            )
+        }
+        return upstreams
     }
 
     /// A TLS client context that verifies the server's certificate chain and name (RFC 8310 strict privacy).

@@ -17,6 +17,7 @@ public enum HostsPlugin: Plugin {
     public static func setup(_ options: HostsOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         let path = context.resolve(options.file)
         let table = try HostsPlugin.load(path: path, logger: context.logger)
+        context.dataLoaded(from: [path])
         let handler = HostsHandler(table: table, options: options, context: context)
         builder.add(handler)
         guard options.reloadInterval.nanoseconds > 0 else { return }

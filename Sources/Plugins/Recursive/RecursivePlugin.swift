@@ -71,10 +71,12 @@ public enum RecursivePlugin: Plugin {
             shed: context.counter("shed_total")
         )
         // The cache plugin's RRset cache when it comes first; our own otherwise.
-        let cache = builder.rrsetCache ?? RRsetCache()
+        let cache = builder.rrsetCache ?? context.retained("rrset-cache") { RRsetCache() }
         builder.rrsetCache = cache
         let resolver = Resolver(
             cache: cache,
+            // What it learnt about servers (RTTs, lameness, EDNS) survives a reload that keeps these options.
+            infrastructure: context.retained("infrastructure") { InfrastructureCache() },
             hints: hints,
             options: options,
             useIPv6: useIPv6,

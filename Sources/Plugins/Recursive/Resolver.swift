@@ -72,7 +72,7 @@ struct Delegation: Sendable {
 /// learns about servers goes to the `InfrastructureCache`. Identical questions in flight share one fetch.
 final class Resolver: Sendable {
     let cache: RRsetCache
-    let infrastructure = InfrastructureCache()
+    let infrastructure: InfrastructureCache
     let hints: RootHints
     let options: RecursiveOptions
     let useIPv6: Bool
@@ -106,6 +106,7 @@ final class Resolver: Sendable {
 
     init(
         cache: RRsetCache,
+        infrastructure: InfrastructureCache = InfrastructureCache(),
         hints: RootHints,
         options: RecursiveOptions,
         useIPv6: Bool,
@@ -114,6 +115,7 @@ final class Resolver: Sendable {
         clock: @escaping @Sendable () -> UInt64 = Clock.nanoseconds
     ) {
         self.cache = cache
+        self.infrastructure = infrastructure
         self.hints = hints
         self.options = options
         self.useIPv6 = useIPv6

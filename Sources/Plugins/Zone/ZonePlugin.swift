@@ -32,6 +32,7 @@ public enum ZonePlugin: Plugin {
             }
             files.append((origin, path))
         }
+        context.dataLoaded(from: files.map(\.path))
         let handler = ZoneHandler(zones: served, context: context)
         builder.add(handler)
         for zone in served {
