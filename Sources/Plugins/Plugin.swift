@@ -85,6 +85,8 @@ public struct PluginContext: Sendable {
     public var metricsDimensions: [(String, String)]
     /// The directory of the configuration file; relative paths in options are resolved against it.
     public var baseDirectory: String
+    /// Where this plugin may keep files that outlive the process (`state_dir`); may not exist yet.
+    public var stateDirectory: String
     /// Registers a background service (file watchers, refreshers) that runs while this chain serves and is
     /// cancelled when it is replaced by a reload or the server stops.
     public var addService: @Sendable (_ name: String, _ service: @escaping @Sendable () async -> Void) -> Void
@@ -107,6 +109,7 @@ public struct PluginContext: Sendable {
         metricsPrefix: String,
         metricsDimensions: [(String, String)] = [],
         baseDirectory: String = ".",
+        stateDirectory: String = "swiftlet-state",
         addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
         invalidateCache: @escaping @Sendable () -> Void = {},
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -119,6 +122,7 @@ public struct PluginContext: Sendable {
         self.metricsPrefix = metricsPrefix
         self.metricsDimensions = metricsDimensions
         self.baseDirectory = baseDirectory
+        self.stateDirectory = stateDirectory
         self.addService = addService
         self.invalidateCache = invalidateCache
         self.eventLoopGroup = eventLoopGroup

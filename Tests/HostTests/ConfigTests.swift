@@ -43,7 +43,7 @@ import Yams
         (
             "unknown top-level key",
             "servers:\n  - listen: [\"127.0.0.1:1\"]\nbogus: 1\n",
-            "test.yaml:3:1: bogus: unknown key 'bogus' (valid keys: admin, log, servers)"
+            "test.yaml:3:1: bogus: unknown key 'bogus' (valid keys: admin, log, servers, state_dir)"
         ),
         (
             "unknown block key",

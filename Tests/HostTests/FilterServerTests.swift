@@ -406,3 +406,86 @@ import Testing
         )
     }
 }
+
+extension FilterServerTests {
+    /// Waits until `condition` holds, checking every 20 ms, for at most `seconds`; returns whether it did.
+    static func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+
+    /// A URL list's last good body is kept in the state directory: a restart with the list's server gone blocks what
+    /// was blocked before, at once and without fetching; a reload with the same options keeps the body, ETag and
+    /// schedule (nothing fetched again, the cached answers stay), and one with other options reads the kept body
+    /// instead of fetching.
+    @Test func urlListsSurviveRestartsAndReloadsWithoutTheNetwork() async throws {
+        let http = try await TestHTTPServer()
+        http.set(body: "||kept.example^\n")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-state-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let plugins = """
+                  - filter: { lists: [{ name: remote, source: "\(http.url)", refresh: 1h }] }
+                  - echo: {}
+            """
+        try await withServer(plugins: plugins, stateDirectory: state) { server in
+            let done1 = try await Self.eventually { self.ede(try await server.ask(query("kept.example.", .a))) != nil }
+            #expect(done1)
+            let files = try FileManager.default.contentsOfDirectory(atPath: state + "/filter")
+            #expect(files.count == 2 && files.contains { $0.hasSuffix(".list") } && files.contains { $0.hasSuffix(".json") })
+            let requests = http.state.withLock { $0.requests }
+            #expect(requests == 1)
+            // The same configuration again: nothing fetched, and the blocked answer still comes from the fast path.
+            let hits = server.server.cache.statistics.hits
+            try server.reload(server.text)
+            #expect(self.ede(try await server.ask(query("kept.example.", .a))) != nil)
+            #expect(server.server.cache.statistics.hits == hits + 1)
+            // Other options (a TTL): a new engine, which reads the kept body; still nothing fetched (not due for 1h).
+            try server.reload(server.text.replacingOccurrences(of: "refresh: 1h }]", with: "refresh: 1h }], ttl: 30"))
+            let reloaded = try await server.ask(query("kept.example.", .a))
+            #expect(self.ede(reloaded) != nil && reloaded.answers.allSatisfy { $0.ttl == 30 })
+            #expect(http.state.withLock { $0.requests } == requests)
+        }
+        // The list's server is gone; a new process with the same state directory blocks from the kept body at once.
+        await http.stop()
+        try await withServer(plugins: plugins, stateDirectory: state) { server in
+            let blocked = try await server.ask(query("kept.example.", .a))
+            #expect(self.ede(blocked) != nil)
+        }
+    }
+
+    /// Each URL list is fetched on its own `refresh`, and a revalidation that changes nothing (304) leaves the
+    /// cached answers alone.
+    @Test func eachListKeepsItsOwnRefreshAndA304InvalidatesNothing() async throws {
+        let quick = try await TestHTTPServer()
+        let slow = try await TestHTTPServer()
+        quick.set(body: "||quick.example^\n")
+        slow.set(body: "||slow.example^\n")
+        let plugins = """
+                  - filter:
+                      lists:
+                        - { name: quick, source: "\(quick.url)", refresh: 1s }
+                        - { name: slow, source: "\(slow.url)", refresh: 1h }
+                  - echo: {}
+            """
+        try await withServer(plugins: plugins) { server in
+            let done2 = try await Self.eventually { self.ede(try await server.ask(query("slow.example.", .a))) != nil }
+            #expect(done2)
+            #expect(self.ede(try await server.ask(query("quick.example.", .a))) != nil)
+            let hits = server.server.cache.statistics.hits
+            // Three revalidations of the quick list (304 each)...
+            let done3 = await Self.eventually(15) { quick.state.withLock { $0.notModified } >= 3 }
+            #expect(done3)
+            // ...while the slow one was asked once; and the blocked answers are still in the fast path.
+            #expect(slow.state.withLock { $0.requests } == 1)
+            _ = try await server.ask(query("quick.example.", .a))
+            _ = try await server.ask(query("slow.example.", .a))
+            #expect(server.server.cache.statistics.hits == hits + 2)
+        }
+        await quick.stop()
+        await slow.stop()
+    }
+}

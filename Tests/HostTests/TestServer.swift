@@ -13,6 +13,8 @@ struct TestServer {
     let server: SwiftletServer
     let address: ListenAddress
     let port: UInt16
+    /// The configuration text it was started with (for reload tests).
+    var text: String = ""
 
     /// Starts a server whose only block listens on 127.0.0.1 (an ephemeral port) with `plugins` YAML lines.
     static func start(
@@ -22,9 +24,15 @@ struct TestServer {
         workers: Int = 1,
         admin: Bool = false,
         token: String? = nil,
+        stateDirectory: String? = nil,
         plugins types: [any Plugin.Type] = Registry.builtIn
     ) async throws -> TestServer {
+        // Never the fixtures folder: a test's state goes to a folder of its own unless it shares one on purpose.
+        let state = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+            "swiftlet-state-\(UUID().uuidString)"
+        ).path
         let text = """
+            state_dir: "\(state)"
             servers:
               - listen: ["\(listen)"]
                 workers: \(workers)
@@ -48,7 +56,12 @@ struct TestServer {
         }
         let listen = ListenAddress(listen)!
         let port = server.udpPort(listen)!
-        return TestServer(server: server, address: ListenAddress(address: listen.address, port: port), port: port)
+        return TestServer(
+            server: server,
+            address: ListenAddress(address: listen.address, port: port),
+            port: port,
+            text: text
+        )
     }
 
     var client: DNSClient { DNSClient(server: self.address, timeout: 2) }
@@ -97,6 +110,7 @@ func withServer(
     workers: Int = 1,
     admin: Bool = false,
     token: String? = nil,
+    stateDirectory: String? = nil,
     types: [any Plugin.Type] = Registry.builtIn,
     _ body: (TestServer) async throws -> Void
 ) async throws {
@@ -106,6 +120,7 @@ func withServer(
         workers: workers,
         admin: admin,
         token: token,
+        stateDirectory: stateDirectory,
         plugins: types
     )
     do {
@@ -168,4 +183,12 @@ func connectTCP(to address: ListenAddress, timeout: Int, source: String? = nil, 
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
     }
     return fd
+}
+
+extension TestServer {
+    /// Reloads the configuration `text` (relative paths against the fixtures); returns the "needs restart" lines.
+    @discardableResult
+    func reload(_ text: String) throws -> [String] {
+        try self.server.reload(try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path))
+    }
 }

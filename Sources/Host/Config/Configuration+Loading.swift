@@ -212,7 +212,8 @@ extension Configuration {
             admin: admin,
             log: LogConfiguration(level: level),
             source: source,
-            baseDirectory: baseDirectory
+            baseDirectory: baseDirectory,
+            stateDirectory: PluginContext.resolve(file.stateDir ?? "swiftlet-state", against: baseDirectory)
         )
     }
 }
@@ -301,4 +302,10 @@ struct ConfigurationFile: Decodable {
     var servers: [Block]
     var admin: Admin?
     var log: Log?
+    var stateDir: String?
+
+    enum CodingKeys: String, CodingKey {
+        case servers, admin, log
+        case stateDir = "state_dir"
+    }
 }

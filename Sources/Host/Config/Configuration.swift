@@ -12,6 +12,9 @@ public struct Configuration: Sendable {
     public var source: String
     /// The directory relative paths in plugin options are resolved against.
     public var baseDirectory: String
+    /// Where plugins keep what must outlive the process (the filter's last good list bodies): `state_dir`, default
+    /// `swiftlet-state` next to the configuration file. Made when first written.
+    public var stateDirectory: String = "swiftlet-state"
 }
 
 /// One `servers:` entry.

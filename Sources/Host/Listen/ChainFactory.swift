@@ -49,6 +49,7 @@ enum ChainFactory {
                     metricsPrefix: "swiftlet_\(entry.name)",
                     metricsDimensions: [("server", "\(index)")],
                     baseDirectory: configuration.baseDirectory,
+                    stateDirectory: configuration.stateDirectory,
                     addService: { name, service in services.append(name, service) },
                     invalidateCache: { invalidate(index) },
                     eventLoopGroup: eventLoopGroup,

@@ -32,6 +32,27 @@ struct ListStatus: Sendable {
     var body: [UInt8]?
     var etag: String?
     var lastModified: String?
+    /// Seconds since 1970 when a URL list's body was last confirmed (fetched, or 304); what its `refresh` counts from.
+    var fetchedAt: Double?
+    /// Failed fetches in a row and when the last one was tried: the retry backs off from there.
+    var failures = 0
+    var lastAttempt: Double?
+}
+
+/// A URL list's validators and fetch time as kept in the state directory next to its body.
+struct StoredListMeta: Codable {
+    var url: String
+    var etag: String?
+    var lastModified: String?
+    var fetchedAt: Double
+}
+
+/// What fetching a URL list gave.
+enum FetchOutcome: Sendable {
+    /// 304, or the same bytes as before.
+    case unchanged
+    case changed([UInt8])
+    case failed(String)
 }
 
 final class FilterEngine: Sendable {
@@ -45,6 +66,8 @@ final class FilterEngine: Sendable {
     let logger: Logger
     let invalidateCache: @Sendable () -> Void
     let eventLoopGroup: any EventLoopGroup
+    /// Where URL lists' last good bodies are kept (`<state_dir>/filter`).
+    let stateDirectory: String
 
     private let current = Mutex<RuleSet>(.empty)
     private let statuses: Mutex<[ListStatus]>
@@ -53,7 +76,6 @@ final class FilterEngine: Sendable {
     private let pausedUntil = Atomic<UInt64>(0)
     /// One load at a time; a second caller waits for its turn rather than building a set nobody will keep.
     private let loading = LoadLock()
-    private let httpClient = Mutex<HTTPClient?>(nil)
 
     let reloads: Counter
     let reloadFailures: Counter
@@ -67,6 +89,7 @@ final class FilterEngine: Sendable {
         self.logger = context.logger
         self.invalidateCache = context.invalidateCache
         self.eventLoopGroup = context.eventLoopGroup
+        self.stateDirectory = context.stateDirectory + "/filter"
         self.statuses = Mutex([ListStatus](repeating: ListStatus(), count: options.lists.count + 1))
         self.reloads = context.counter("reloads_total", [("result", "ok")])
         self.reloadFailures = context.counter("reloads_total", [("result", "error")])
@@ -171,28 +194,147 @@ final class FilterEngine: Sendable {
     /// - Returns: a one-line summary.
     @discardableResult
     func reload(fetch: Bool) async -> String {
-        await self.loading.run {
-            await self.load(fetch: fetch)
+        let client = fetch && !self.urlListIndexes.isEmpty ? self.makeClient() : nil
+        let summary = await self.loading.run {
+            await self.load(fetch: fetch ? self.urlListIndexes : [], always: true, client: client)
         }
+        try? await client?.shutdown()
+        return summary
     }
 
-    /// The synchronous first load at setup: files only (URL lists arrive from the refresher).
-    func loadFilesNow() {
-        let (sources, errors) = self.sources { _ in (nil, nil) }
+    /// The indexes (into `options.lists`) of the URL lists.
+    var urlListIndexes: [Int] { self.options.lists.indices.filter { self.options.lists[$0].isURL } }
+
+    /// The synchronous first load at setup: files, and URL lists from the bodies kept in the state directory (so a
+    /// restart without network blocks what it blocked before); the refresher fetches them when they are due.
+    func loadNow() {
+        self.loadStoredLists()
+        let bodies = self.statuses.withLock { $0.map(\.body) }
+        let (sources, errors) = self.sources { (bodies[$0 + 1], nil) }
         _ = self.build(sources: sources, errors: errors, keepOnFailure: false)
     }
 
-    private func load(fetch: Bool) async -> String {
-        var fetched: [Int: ([UInt8]?, String?)] = [:]
-        for (index, list) in self.options.lists.enumerated() where list.isURL {
-            fetched[index] = fetch ? await self.fetch(index) : (self.statuses.withLock { $0[index + 1].body }, nil)
+    /// Fetches the URL lists in `fetch` and rebuilds the rule set when any list's bytes changed, or `always`.
+    private func load(fetch: [Int], always: Bool, client: HTTPClient?) async -> String {
+        var changed = false
+        var failures: [Int: String] = [:]
+        for index in fetch {
+            guard let client else { break }
+            switch await self.fetch(index, client: client) {
+            case .unchanged: break
+            case .changed: changed = true
+            case .failed(let error):
+                failures[index] = error
+                // A failure with a body kept: keep_previous serves on from that body, nothing to rebuild.
+                if self.options.onLoadError != .keepPrevious { changed = true }
+            }
         }
-        let (sources, errors) = self.sources { fetched[$0]! }
+        guard changed || always else {
+            for (index, error) in failures {
+                self.logger.error("filter list '\(self.options.lists[index].name)' failed to load: \(error)")
+                self.statuses.withLock { $0[index + 1].lastError = error }
+                self.reloadFailures.increment()
+            }
+            // Nothing the rule set is made of changed (304s, the same bytes): no rebuild, and the cached answers stay.
+            return "unchanged: \(fetch.count) lists checked, none changed"
+        }
+        let bodies = self.statuses.withLock { $0.map(\.body) }
+        let (sources, errors) = self.sources { index in
+            // A list that failed: keep_previous keeps the whole current set (build says so), the others drop it or
+            // block everything for it.
+            if let error = failures[index] { return (nil, error) }
+            return (bodies[index + 1], nil)
+        }
         return await withCheckedContinuation { continuation in
             // Building a large set takes CPU for a while: off the server's executor and event loops.
             DispatchQueue.global(qos: .utility).async {
                 continuation.resume(returning: self.build(sources: sources, errors: errors, keepOnFailure: true))
             }
+        }
+    }
+
+    /// The refresher: each URL list is fetched when its own `refresh` has passed since it was last confirmed (at
+    /// once when it never was); a failed fetch is retried after 10 s, doubling up to the smaller of its `refresh`
+    /// and 30 minutes. Runs until cancelled (a reload or stop), then shuts the HTTP client down.
+    func refreshLoop() async {
+        let indexes = self.urlListIndexes
+        let client = self.makeClient()
+        while !Task.isCancelled {
+            let now = Date().timeIntervalSince1970
+            let due = indexes.filter { self.nextFetch($0) <= now }
+            if !due.isEmpty { _ = await self.loading.run { await self.load(fetch: due, always: false, client: client) } }
+            let next = indexes.map { self.nextFetch($0) }.min() ?? now + 3600
+            let wait = max(1, min(next - Date().timeIntervalSince1970, 3600))
+            try? await Task.sleep(for: .seconds(wait))
+        }
+        try? await client.shutdown()
+    }
+
+    /// When URL list `index` is next due, in seconds since 1970.
+    func nextFetch(_ index: Int) -> Double {
+        let status = self.statuses.withLock { $0[index + 1] }
+        let refresh = self.options.lists[index].refresh.seconds
+        if status.failures > 0, let attempt = status.lastAttempt {
+            return attempt + FilterEngine.backoff(failures: status.failures, refresh: refresh)
+        }
+        guard let fetched = status.fetchedAt else { return 0 }
+        return fetched + refresh
+    }
+
+    /// Seconds before the next try after `failures` failed fetches in a row.
+    static func backoff(failures: Int, refresh: Double) -> Double {
+        let cap = min(refresh, 1800)
+        return min(10 * pow(2, Double(max(0, failures - 1))), cap)
+    }
+
+    // MARK: The state directory
+
+    /// The files list `index`'s body and validators are kept in (named by a hash of its URL).
+    func storedFiles(_ index: Int) -> (body: String, meta: String) {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in self.options.lists[index].source.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let name = String(hash, radix: 16)
+        return ("\(self.stateDirectory)/\(name).list", "\(self.stateDirectory)/\(name).json")
+    }
+
+    /// Reads the kept bodies of the URL lists that have none in memory yet.
+    func loadStoredLists() {
+        for index in self.urlListIndexes where self.statuses.withLock({ $0[index + 1].body == nil }) {
+            let files = self.storedFiles(index)
+            guard let data = FileManager.default.contents(atPath: files.meta),
+                let meta = try? JSONDecoder().decode(StoredListMeta.self, from: data),
+                meta.url == self.options.lists[index].source,
+                let body = FileManager.default.contents(atPath: files.body), body.count <= self.options.maxListSize
+            else { continue }
+            self.statuses.withLock {
+                $0[index + 1].body = [UInt8](body)
+                $0[index + 1].etag = meta.etag
+                $0[index + 1].lastModified = meta.lastModified
+                $0[index + 1].fetchedAt = meta.fetchedAt
+            }
+            self.logger.info("filter list '\(self.options.lists[index].name)' loaded from \(files.body)")
+        }
+    }
+
+    /// Keeps list `index`'s body and validators in the state directory (written whole, then renamed in place).
+    func storeList(_ index: Int) {
+        let status = self.statuses.withLock { $0[index + 1] }
+        guard let body = status.body, let fetchedAt = status.fetchedAt else { return }
+        let files = self.storedFiles(index)
+        let meta = StoredListMeta(
+            url: self.options.lists[index].source,
+            etag: status.etag,
+            lastModified: status.lastModified,
+            fetchedAt: fetchedAt
+        )
+        do {
+            try FileManager.default.createDirectory(atPath: self.stateDirectory, withIntermediateDirectories: true)
+            try Data(body).write(to: URL(fileURLWithPath: files.body), options: .atomic)
+            try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: files.meta), options: .atomic)
+        } catch {
+            self.logger.warning("cannot keep filter list '\(self.options.lists[index].name)' in \(self.stateDirectory): \(error)")
         }
     }
 
@@ -306,31 +448,18 @@ final class FilterEngine: Sendable {
 
     // MARK: URL lists
 
-    /// The HTTP client, made on first use on the host's event loops; shut down by `shutdown()`.
-    private func client() -> HTTPClient {
-        self.httpClient.withLock { client in
-            if let client { return client }
-            var configuration = HTTPClient.Configuration()
-            configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
-            configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
-            let made = HTTPClient(eventLoopGroup: self.eventLoopGroup, configuration: configuration)
-            client = made
-            return made
-        }
+    /// An HTTP client on the host's event loops, for one refresher run or one API reload (each shuts its own down,
+    /// so a reload's new refresher never shares a client the old one is closing).
+    private func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        return HTTPClient(eventLoopGroup: self.eventLoopGroup, configuration: configuration)
     }
 
-    func shutdown() async {
-        guard
-            let client = self.httpClient.withLock({ client -> HTTPClient? in
-                defer { client = nil }
-                return client
-            })
-        else { return }
-        try? await client.shutdown()
-    }
-
-    /// Fetches list `index` with If-None-Match / If-Modified-Since; a 304 keeps the stored body.
-    func fetch(_ index: Int) async -> ([UInt8]?, String?) {
+    /// Fetches list `index` with If-None-Match / If-Modified-Since; a 304 keeps the stored body. A new body is kept
+    /// in memory and in the state directory; every try is recorded for the backoff.
+    func fetch(_ index: Int, client: HTTPClient) async -> FetchOutcome {
         let url = self.options.lists[index].source
         let stored = self.statuses.withLock { $0[index + 1] }
         var request = HTTPClientRequest(url: url)
@@ -339,19 +468,35 @@ final class FilterEngine: Sendable {
             if let etag = stored.etag { request.headers.add(name: "If-None-Match", value: etag) }
             if let modified = stored.lastModified { request.headers.add(name: "If-Modified-Since", value: modified) }
         }
+        let now = Date().timeIntervalSince1970
+        func failed(_ reason: String) -> FetchOutcome {
+            self.statuses.withLock {
+                $0[index + 1].failures += 1
+                $0[index + 1].lastAttempt = now
+            }
+            return .failed(reason)
+        }
         do {
-            let response = try await self.client().execute(
+            let response = try await client.execute(
                 request,
                 timeout: .nanoseconds(Int64(self.options.fetchTimeout.nanoseconds))
             )
-            if response.status == .notModified, let body = stored.body { return (body, nil) }
+            if response.status == .notModified, stored.body != nil {
+                self.statuses.withLock {
+                    $0[index + 1].fetchedAt = now
+                    $0[index + 1].failures = 0
+                    $0[index + 1].lastError = nil
+                }
+                self.storeList(index)
+                return .unchanged
+            }
             guard response.status == .ok else {
-                return (nil, "\(url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
+                return failed("\(url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
             }
             if let length = response.headers.first(name: "Content-Length").flatMap(Int.init),
                 length > self.options.maxListSize
             {
-                return (nil, "\(url): \(length) bytes, over max_list_size \(self.options.maxListSize)")
+                return failed("\(url): \(length) bytes, over max_list_size \(self.options.maxListSize)")
             }
             let buffer = try await response.body.collect(upTo: self.options.maxListSize)
             let body = [UInt8](buffer.readableBytesView)
@@ -361,12 +506,16 @@ final class FilterEngine: Sendable {
                 $0[index + 1].body = body
                 $0[index + 1].etag = etag
                 $0[index + 1].lastModified = modified
+                $0[index + 1].fetchedAt = now
+                $0[index + 1].failures = 0
+                $0[index + 1].lastError = nil
             }
-            return (body, nil)
+            self.storeList(index)
+            return body == stored.body ? .unchanged : .changed(body)
         } catch is NIOTooManyBytesError {
-            return (nil, "\(url): over max_list_size \(self.options.maxListSize) bytes")
+            return failed("\(url): over max_list_size \(self.options.maxListSize) bytes")
         } catch {
-            return (nil, "\(url): \(error)")
+            return failed("\(url): \(error)")
         }
     }
 

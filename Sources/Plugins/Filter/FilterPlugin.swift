@@ -31,8 +31,11 @@ public enum FilterPlugin: Plugin {
                 throw PluginSetupError(option: key, "'\(rule)': \(reason)")
             }
         }
-        let engine = try FilterEngine(options: options, context: context)
-        engine.loadFilesNow()
+        // The engine, with its lists' bodies and validators, is kept across a reload that leaves these options as
+        // they are: nothing is fetched again before it is due, and the cached answers stay.
+        let carried = context.state.previous("\(context.stateKey)/engine") is FilterEngine
+        let engine = try context.retained("engine") { try FilterEngine(options: options, context: context) }
+        if !carried { engine.loadNow() }
         builder.add(guard: FilterGroupGuard(engine: engine))
         builder.add(FilterHandler(engine: engine, context: context))
         for route in FilterAPI(engine: engine).routes { context.addAdminRoute(route) }
@@ -44,18 +47,8 @@ public enum FilterPlugin: Plugin {
                 await FileWatch.poll(files, every: interval) { _ in await engine.reload(fetch: false) }
             }
         }
-        let urls = options.lists.filter(\.isURL)
-        if !urls.isEmpty {
-            let refresh = urls.map(\.refresh.nanoseconds).min()!
-            context.addService("filter list fetcher") {
-                await engine.reload(fetch: true)
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .nanoseconds(Int64(refresh)))
-                    if Task.isCancelled { break }
-                    await engine.reload(fetch: true)
-                }
-                await engine.shutdown()
-            }
+        if !engine.urlListIndexes.isEmpty {
+            context.addService("filter list fetcher") { await engine.refreshLoop() }
         }
     }
 }
