@@ -14,18 +14,6 @@ import Testing
         connectTCP(to: ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port), timeout: 3, source: source)
     }
 
-    /// Everything the server sends until it closes (or 3 s pass).
-    static func readAll(_ fd: Int32) -> String {
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            response += buffer[0..<count]
-        }
-        return String(decoding: response, as: UTF8.self)
-    }
-
     @Test func connectionsHeadersAndSlowRequestsAreBounded() async throws {
         let text = """
             servers:
@@ -46,27 +34,27 @@ import Testing
             defer { close(big) }
             let request = "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 20_000))\r\n\r\n"
             try DNSClient.sendAll(big, Array(request.utf8))
-            let oversize = AdminLimitsTests.readAll(big)
+            let oversize = ServerTests.readUntilClosed(big)
             // Half a request line, then nothing: closed when the request timeout runs out.
             let trickle = AdminLimitsTests.connect(port: port)
             defer { close(trickle) }
             try DNSClient.sendAll(trickle, Array("GET /hea".utf8))
             var started = Date()
-            let slow = (AdminLimitsTests.readAll(trickle), Date().timeIntervalSince(started))
+            let slow = (ServerTests.readUntilClosed(trickle), Date().timeIntervalSince(started))
             // 16 connections from 127.0.0.1 are held open; the 17th is closed at once, with nothing sent.
             let sixteen = (0..<16).map { _ in AdminLimitsTests.connect(port: port) }
             defer { for fd in sixteen { close(fd) } }
             let extra = AdminLimitsTests.connect(port: port)
             defer { close(extra) }
             started = Date()
-            let seventeenth = (AdminLimitsTests.readAll(extra), Date().timeIntervalSince(started))
+            let seventeenth = (ServerTests.readUntilClosed(extra), Date().timeIntervalSince(started))
             // Another client address still gets in, and the 16 held ones are still served.
             let fromElsewhere = AdminLimitsTests.connect(port: port, source: "127.0.0.2")
             defer { close(fromElsewhere) }
             try DNSClient.sendAll(fromElsewhere, Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-            let other = AdminLimitsTests.readAll(fromElsewhere)
+            let other = ServerTests.readUntilClosed(fromElsewhere)
             try DNSClient.sendAll(sixteen[0], Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-            let held = [AdminLimitsTests.readAll(sixteen[0])]
+            let held = [ServerTests.readUntilClosed(sixteen[0])]
             return (oversize, slow, held, seventeenth, other)
         }
         await server.stop(grace: 1)

@@ -304,6 +304,11 @@ import Testing
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
         }
         try DNSClient.sendAll(fd, Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        return ServerTests.readUntilClosed(fd)
+    }
+
+    /// Everything the peer sends until it closes the connection (or the socket's receive timeout passes), as text.
+    static func readUntilClosed(_ fd: Int32) -> String {
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
