@@ -11,7 +11,14 @@ extension KeyedDecodingContainer {
 public struct OptionDuration: Decodable, Sendable, Equatable, CustomStringConvertible {
     public var nanoseconds: UInt64
 
-    public init(seconds: Double) { self.nanoseconds = UInt64(seconds * 1e9) }
+    /// The longest duration an option takes: a hundred years (longer is a typo, and 2^64 ns would not fit).
+    public static let maximumSeconds = 100 * 365.25 * 86400
+
+    /// `seconds`, held to 0…`maximumSeconds` (NaN is 0): never a trap, whatever the number.
+    public init(seconds: Double) {
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), OptionDuration.maximumSeconds)
+        self.nanoseconds = UInt64(bounded * 1e9)
+    }
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     public var seconds: Double { Double(self.nanoseconds) / 1e9 }
@@ -21,21 +28,24 @@ public struct OptionDuration: Decodable, Sendable, Equatable, CustomStringConver
     public init?(text: String) {
         let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
+            guard let value = Double(text.dropLast(suffix.count)), value >= 0,
+                value * scale <= OptionDuration.maximumSeconds
+            else { return nil }
             self.init(seconds: value * scale)
             return
         }
-        guard let value = Double(text), value >= 0 else { return nil }
+        guard let value = Double(text), value >= 0, value <= OptionDuration.maximumSeconds else { return nil }
         self.init(seconds: value)
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Double.self) {
-            guard number >= 0 else {
+            guard number >= 0, number <= OptionDuration.maximumSeconds else {
                 throw DecodingError.dataCorruptedError(
                     in: container,
-                    debugDescription: "a duration must not be negative"
+                    debugDescription: number < 0 || number.isNaN
+                        ? "a duration must not be negative" : "a duration must be at most 100 years"
                 )
             }
             self.init(seconds: number)

@@ -51,6 +51,21 @@ import Yams
             "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: listen, max_in_flight, max_tcp_connections, max_tcp_connections_per_client, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"
         ),
         (
+            "a duration too long for its type (found by the fuzzer: 2^64 ns trapped)",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    tcp_idle_timeout: 1e20\n",
+            "test.yaml:3:23: servers[0].tcp_idle_timeout: a duration must be at most 100 years"
+        ),
+        (
+            "a control character (libyaml's reader error, found by the fuzzer without a position)",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    zones: [\"a\u{01}\"]\n",
+            "test.yaml:3:15: YAML: control characters are not allowed"
+        ),
+        (
+            "a null server block (found by the fuzzer without a position)",
+            "servers: [~]\n",
+            "test.yaml:1:11: servers[0]: missing required key 'listen'"
+        ),
+        (
             "a TCP bound of 0",
             "servers:\n  - listen: [\"127.0.0.1:1\"]\n    max_tcp_connections_per_client: 0\n",
             "test.yaml:3:37: servers[0].max_tcp_connections_per_client: max_tcp_connections_per_client must be between 1 and 1000000, not 0"

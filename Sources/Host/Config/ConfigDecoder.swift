@@ -83,6 +83,10 @@ public struct ConfigDecoder {
                 keyPath: "",
                 message: "YAML: \(detail)\(problem)"
             )
+        case .reader(let problem, let offset, _, let yaml):
+            // libyaml's reader gives an octet offset (a control character, bad UTF-8): turned into line and column.
+            let (line, column) = ConfigDecoder.position(ofOffset: offset ?? 0, in: yaml)
+            return ConfigError(file: self.file, line: line, column: column, keyPath: "", message: "YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return ConfigError(
                 file: self.file,
@@ -94,6 +98,22 @@ public struct ConfigDecoder {
         default:
             return ConfigError(file: self.file, line: 0, column: 0, keyPath: "", message: "YAML: \(error)")
         }
+    }
+
+    /// The 1-based line and column of octet `offset` of `text` (the end of the text when past it).
+    static func position(ofOffset offset: Int, in text: String) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for (index, byte) in text.utf8.enumerated() {
+            if index >= offset { break }
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return (line, column)
     }
 
     /// Maps a DecodingError's coding path back to the node it names, for its position.
@@ -110,11 +130,18 @@ public struct ConfigDecoder {
         case .keyNotFound(let key, let c):
             context = DecodingError.Context(codingPath: c.codingPath, debugDescription: c.debugDescription)
             let rendered = ConfigDecoder.render(path + c.codingPath.map(ConfigDecoder.component))
-            let node = ConfigDecoder.node(at: c.codingPath, in: root)
+            // The mapping that lacks the key; a null one (`- ~`, a bare `-`) has no mark of its own, so the nearest
+            // enclosing node that has one places the error.
+            var mark = ConfigDecoder.node(at: c.codingPath, in: root)?.mark
+            var enclosing = c.codingPath
+            while mark == nil && !enclosing.isEmpty {
+                enclosing.removeLast()
+                mark = ConfigDecoder.node(at: enclosing, in: root)?.mark
+            }
             return ConfigError(
                 file: self.file,
-                line: node?.mark?.line ?? 0,
-                column: node?.mark?.column ?? 0,
+                line: mark?.line ?? 1,
+                column: mark?.column ?? 1,
                 keyPath: rendered,
                 message: "missing required key '\(key.stringValue)'"
             )
@@ -339,9 +366,10 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         guard let node = self.value(key) else {
+            // The decoder's own node carries the position (a null scalar standing for an empty mapping included).
             throw self.decoder.config.error(
                 "missing required key '\(key.stringValue)'",
-                at: Node.mapping(self.mapping),
+                at: self.decoder.node.mark == nil ? Node.mapping(self.mapping) : self.decoder.node,
                 path: self.decoder.path
             )
         }

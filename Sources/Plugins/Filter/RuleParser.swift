@@ -93,7 +93,8 @@ enum RuleParser {
                 let field = UnsafeBufferPointer(rebasing: text[index..<fieldEnd])
                 // `localhost.localdomain`, `0.0.0.0` and one-label names are for the general reader, which knows
                 // which of them to ignore.
-                guard !field.starts(with: "localhost".utf8),
+                // (`localhost` in any letter case: the general reader ignores it whatever its case.)
+                guard !(field.count >= 9 && zip(field, "localhost".utf8).allSatisfy { DomainName.fold($0) == $1 }),
                     field[0] < UInt8(ascii: "0") || field[0] > UInt8(ascii: "9"),
                     appendPlainName(field, to: &wire), wire[nameStart] != UInt8(wire.count - nameStart - 2)
                 else { return nil }
