@@ -7,8 +7,7 @@
 #                                            ParseZoneFile, ParseFilterList, ParseConfiguration
 #   Fuzz/run.sh [--target NAME] CRASH_FILE…  build that target, then run just these inputs (reproduce a crash). Without
 #                                            --target: the target whose .build-fuzz/<target>/ holds the file, else
-#                                            DecodeMessage. Known issues a target tolerates fail here too
-#                                            (SWIFTLET_FUZZ_STRICT=1).
+#                                            DecodeMessage.
 #
 # Environment: FUZZ_SECONDS (default 60, per target), SWIFTC (default swiftc), CLANG (default: the clang next to
 # swiftc), FUZZ_ARGS (extra libFuzzer flags, word-split, after the defaults so they win), YAMS_DIR (a Yams checkout;
@@ -59,7 +58,7 @@ while [[ $# -gt 0 ]]; do
             shift
             ;;
         -h | --help)
-            sed -n '2,16p' "$script" | sed 's/^# \{0,1\}//'
+            sed -n '2,15p' "$script" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -263,8 +262,6 @@ echo "fuzz: build done in $((SECONDS - build_start)) s"
 export SWIFT_BACKTRACE=enable=no
 
 if [[ ${#inputs[@]} -gt 0 ]]; then
-    # Reproducing: what a target tolerates as a known issue fails too.
-    export SWIFTLET_FUZZ_STRICT=1
     exec "$out/bin/$(slug "${targets[0]}")" -timeout=5 -rss_limit_mb=2048 "${inputs[@]}"
 fi
 

@@ -15,17 +15,7 @@
 //     crash.
 //
 // A property that fails calls `fatalError` with what differed, so libFuzzer saves the input as a crash artifact.
-//
-// Known issues (see Fuzz/README.md), tolerated so that the CI run looks for new ones, and reported again when the
-// environment has SWIFTLET_FUZZ_STRICT=1 (Fuzz/run.sh sets it to reproduce a crash file):
-//  - F1: `fastNames` leaves hosts-line names that start with `localhost` to `parse` (which ignores
-//    `localhost.localdomain`) only in lower case: `127.0.0.1 LOCALHOST.localdomain` becomes a blocking rule for
-//    localhost.localdomain. (RuleParser.swift, `guard !field.starts(with: "localhost".utf8)`.) Tolerated when the
-//    line in lower case is one the fast path leaves to `parse`.
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import Pipeline
 
 /// Declared in FilterEngine.swift (with the networking half of the plugin); RuleSet.swift needs it.
@@ -43,9 +33,6 @@ let maxNames = 64
 let fuzzWorkBudget = PatternSet.workBudget / 500
 
 let fixedNames: [DomainName] = [".", "example.", "ads.example.net.", "www.example.com.", "xn--caf-dma.example."]
-/// SWIFTLET_FUZZ_STRICT=1: known issues fail too.
-let strict = getenv("SWIFTLET_FUZZ_STRICT").map { String(cString: $0) == "1" } ?? false
-
 let contexts: [MatchContext] = [
     MatchContext(type: .a, client: IPAddress("127.0.0.1")!, groupName: "default", lists: ~0),
     MatchContext(type: .aaaa, client: IPAddress("2001:db8::1")!, groupName: "kids", lists: 0b10),
@@ -130,7 +117,6 @@ func checkFastPath(_ line: UnsafeBufferPointer<UInt8>, _ parsed: ParsedLine, _ b
         fast.append(name)
         offset = next
     }
-    if !strict && isLocalhostCase(line) { return }  // F1
     let general: ([DomainName], RuleFlags)
     switch parsed {
     case .hostNames(let names): general = (names, [.exact, .hosts])
@@ -148,14 +134,6 @@ func checkFastPath(_ line: UnsafeBufferPointer<UInt8>, _ parsed: ParsedLine, _ b
     for name in fast where name.wire != name.wire.map({ DomainName.fold($0) }) {
         fail("fastNames kept upper case in \(name)", bytes, line)
     }
-}
-
-/// F1: whether the fast path takes `line` only because of letter case (it leaves the lower-case line to `parse`).
-func isLocalhostCase(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-    let lower = line.map { DomainName.fold($0) }
-    guard lower != Array(line) else { return false }
-    var wire: [UInt8] = []
-    return lower.withUnsafeBufferPointer { RuleParser.fastNames($0, into: &wire) } == nil
 }
 
 /// The input's runs of name characters, as candidate names.
