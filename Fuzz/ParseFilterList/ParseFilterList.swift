@@ -18,13 +18,6 @@
 
 import Pipeline
 
-/// Declared in FilterEngine.swift (with the networking half of the plugin); RuleSet.swift needs it.
-struct FilterGroup: Sendable {
-    var name: String
-    var prefixes: [IPPrefix]
-    var lists: UInt64
-}
-
 /// Names matched per input, at most.
 let maxNames = 64
 /// The automata's work budget here: 1/500 of the plugin's `PatternSet.workBudget`. The plugin's 100 M set-element

@@ -14,13 +14,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// A client group compiled: its prefixes and the lists it uses as a bit mask (bit 0: the inline rules).
-struct FilterGroup: Sendable {
-    var name: String
-    var prefixes: [IPPrefix]
-    var lists: UInt64
-}
-
 /// What is known of one list's last load.
 struct ListStatus: Sendable {
     var rules = 0

@@ -2,6 +2,14 @@
 
 import Pipeline
 
+/// A client group compiled: its prefixes and the lists it uses as a bit mask (bit 0: the inline rules). Here, with
+/// the rule set that matches against it, so the rules engine builds without the plugin's networking half.
+struct FilterGroup: Sendable {
+    var name: String
+    var prefixes: [IPPrefix]
+    var lists: UInt64
+}
+
 /// A rule that is not a plain name: a regular expression, a glob, or one that matches every name.
 struct PatternRule: Sendable {
     var list: UInt16
