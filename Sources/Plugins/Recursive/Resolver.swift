@@ -306,17 +306,18 @@ final class Resolver: Sendable {
             let asked =
                 isMinimised
                 ? Question(name: name.suffix(labels: exposed), type: .a, recordClass: question.recordClass) : question
+            let outcome = await self.ask(asked, of: delegation, minimised: isMinimised, sent: &sent, context: context)
+            // RFC 9156 §3 (relaxed): a server that fails the minimised question may still answer the full one (or
+            // refer it), as Unbound falls back on any failure; a limit met ends the resolution either way.
+            // (Decided by a function of its own: the same test inline in the switch crashed the 6.3.1 optimiser.)
+            if Resolver.retriesInFull(outcome, minimised: isMinimised, mode: self.options.qnameMinimisation) {
+                minimise = false
+                continue
+            }
             let reply: Message
-            switch await self.ask(asked, of: delegation, minimised: isMinimised, sent: &sent, context: context) {
+            switch outcome {
             case .reply(let message): reply = message
-            case .failed(let resolution):
-                // RFC 9156 §3 (relaxed): a server that fails the minimised question may still answer the full one
-                // (or refer it), as Unbound falls back on any failure; a limit met ends the resolution either way.
-                if isMinimised && self.options.qnameMinimisation == .relaxed && resolution.error?.infoCode != .other {
-                    minimise = false
-                    continue
-                }
-                return .failure(resolution)
+            case .failed(let resolution): return .failure(resolution)
             }
             let scrubbed = ReplyScrubber(
                 zone: delegation.zone,
@@ -367,6 +368,13 @@ final class Resolver: Sendable {
                 zone: delegation.zone
             )
         }
+    }
+
+    /// Whether a failed minimised query is asked again with the full name: in relaxed mode, unless a limit ended it.
+    static func retriesInFull(_ outcome: AskOutcome, minimised: Bool, mode: QNameMinimisation) -> Bool {
+        guard minimised, mode == .relaxed, case .failed(let resolution) = outcome else { return false }
+        guard let error = resolution.error else { return true }
+        return error.infoCode != .other
     }
 
     /// The delegation below `zone` towards `name` in a (scrubbed) reply: an NS set whose owner is under `zone` and at
