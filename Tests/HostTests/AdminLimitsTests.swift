@@ -21,7 +21,7 @@ import Testing
                 workers: 1
                 plugins:
                   - hosts: { file: hosts/example.hosts }
-            admin: { listen: "127.0.0.1:0", request_timeout: 500ms }
+            admin: { listen: "127.0.0.1:0", request_timeout: 2s }
             """
         let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
         let server = SwiftletServer(configuration: configuration, logger: .init(label: "test"))
@@ -60,8 +60,10 @@ import Testing
         await server.stop(grace: 1)
         // NIO's HTTP decoder refuses the header and its error handler answers 400 and closes.
         #expect(oversize.hasPrefix("HTTP/1.1 400 Bad Request"), "\(oversize.prefix(80))")
-        #expect(slow.0 == "" && slow.1 >= 0.4 && slow.1 < 2.5, "slow request: '\(slow.0)' after \(slow.1) s")
-        #expect(seventeenth.0 == "" && seventeenth.1 < 0.4, "17th: '\(seventeenth.0)' after \(seventeenth.1) s")
+        // Closed by the 2 s request timeout; the 17th at once, well before any timeout could have closed it (wide
+        // margins: the suites share a loaded machine).
+        #expect(slow.0 == "" && slow.1 >= 1.9 && slow.1 < 6, "slow request: '\(slow.0)' after \(slow.1) s")
+        #expect(seventeenth.0 == "" && seventeenth.1 < 1.5, "17th: '\(seventeenth.0)' after \(seventeenth.1) s")
         #expect(other.hasPrefix("HTTP/1.1 200 OK") && other.hasSuffix("ok\n"))
         #expect(held[0].hasPrefix("HTTP/1.1 200 OK"))
     }
