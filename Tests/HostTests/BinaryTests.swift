@@ -134,14 +134,14 @@ enum Binaries {
 
     /// The first line of `file` containing `text`, waiting for it up to `seconds`; fails the test if it never comes.
     static func waitForLine(containing text: String, in file: URL, seconds: Double = 10) async throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        var found = ""
+        let seen = await eventually(within: seconds) {
             let contents = String(decoding: (try? Data(contentsOf: file)) ?? Data(), as: UTF8.self)
-            if let line = contents.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
-            try await Task.sleep(for: .milliseconds(20))
+            found = contents.split(separator: "\n").first { $0.contains(text) }.map(String.init) ?? ""
+            return !found.isEmpty
         }
-        Issue.record("no line containing '\(text)' in \(file.path) within \(seconds) s")
-        return ""
+        if !seen { Issue.record("no line containing '\(text)' in \(file.path) within \(seconds) s") }
+        return found
     }
 
     @Test func versionAndPluginsList() async throws {
@@ -249,10 +249,7 @@ enum Binaries {
 
         kill(process.processIdentifier, SIGTERM)
         let stopped = Date()
-        while process.isRunning && Date().timeIntervalSince(stopped) < 10 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(!process.isRunning)
+        #expect(await eventually { !process.isRunning })
         #expect(process.terminationStatus == 0)
         // Gone well within the shutdown bound (5 s).
         #expect(Date().timeIntervalSince(stopped) < ShutdownWatchdog.bound)

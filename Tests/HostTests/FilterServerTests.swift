@@ -408,16 +408,6 @@ import Testing
 }
 
 extension FilterServerTests {
-    /// Waits until `condition` holds, checking every 20 ms, for at most `seconds`; returns whether it did.
-    static func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
-    }
-
     /// A URL list's last good body is kept in the state directory: a restart with the list's server gone blocks what
     /// was blocked before, at once and without fetching; a reload with the same options keeps the body, ETag and
     /// schedule (nothing fetched again, the cached answers stay), and one with other options reads the kept body
@@ -432,7 +422,7 @@ extension FilterServerTests {
                   - echo: {}
             """
         try await withServer(plugins: plugins, stateDirectory: state) { server in
-            let done1 = try await Self.eventually { self.ede(try await server.ask(query("kept.example.", .a))) != nil }
+            let done1 = try await eventually { self.ede(try await server.ask(query("kept.example.", .a))) != nil }
             #expect(done1)
             let files = try FileManager.default.contentsOfDirectory(atPath: state + "/filter")
             #expect(files.count == 2 && files.contains { $0.hasSuffix(".list") } && files.contains { $0.hasSuffix(".json") })
@@ -472,12 +462,12 @@ extension FilterServerTests {
                   - echo: {}
             """
         try await withServer(plugins: plugins) { server in
-            let done2 = try await Self.eventually { self.ede(try await server.ask(query("slow.example.", .a))) != nil }
+            let done2 = try await eventually { self.ede(try await server.ask(query("slow.example.", .a))) != nil }
             #expect(done2)
             #expect(self.ede(try await server.ask(query("quick.example.", .a))) != nil)
             let hits = server.server.cache.statistics.hits
             // Three revalidations of the quick list (304 each)...
-            let done3 = await Self.eventually(15) { quick.state.withLock { $0.notModified } >= 3 }
+            let done3 = await eventually(within: 15) { quick.state.withLock { $0.notModified } >= 3 }
             #expect(done3)
             // ...while the slow one was asked once; and the blocked answers are still in the fast path.
             #expect(slow.state.withLock { $0.requests } == 1)

@@ -232,11 +232,9 @@ import Testing
 }
 
 extension ForwardUpstreamTests {
-    /// Waits until `condition` holds, checking every 2 ms, for at most 5 s; fails the test if it never does.
+    /// Waits until `condition` holds, for at most 5 s; fails the test if it never does.
     static func wait(_ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(5)
-        while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
-        #expect(condition())
+        #expect(await eventually(within: 5, condition))
     }
 
     /// RFC 5452: over 10,000 upstream queries, the ID and the source port together carry at least 30 bits. The ID's

@@ -26,13 +26,12 @@ import Testing
         return file
     }
 
-    /// Waits until `value` is at least `target`, checking every 20 ms, for at most `seconds`; returns the last value.
+    /// Waits until `value` is at least `target`, for at most `seconds`; returns the last value.
     static func wait(for target: Int, seconds: Double, _ value: () async throws -> Int) async throws -> Int {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last = try await value()
-        while last < target && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        var last = 0
+        _ = try await eventually(within: seconds) {
             last = try await value()
+            return last >= target
         }
         return last
     }
@@ -59,8 +58,8 @@ import Testing
                 stream += TestServer.framed(try query("big.example.", .txt, id: UInt16(id), edns: false).wire)
             }
             let pipelined = stream
-            // On a thread of its own (it blocks until the server gives up on it): never on the cooperative pool.
-            let writer = Task { try? await blocking { try DNSClient.sendAll(fd, pipelined) } }
+            // On a thread of its own: it blocks until the server gives up on it.
+            let writer = Task { try? await onOwnThread { try DNSClient.sendAll(fd, pipelined) } }
             // Other clients are answered meanwhile, over UDP and TCP.
             for tcp in [false, true, false, true] {
                 let reply = try await server.ask(query("ns.example.", .a), tcp: tcp)
@@ -91,7 +90,7 @@ import Testing
             let loopback = IPAddress("127.0.0.1")!
             // How many 127.0.0.1 holds at once, sampled while the flood lasts.
             let sampling = Atomic_Bool(true)
-            let sampler = Task { () -> Int in (try? await blocking { () -> Int in
+            let sampler = Task { () -> Int in (try? await onOwnThread { () -> Int in
                 var peak = 0
                 while sampling.value {
                     peak = max(peak, connections.perClient.withLock { $0[loopback] ?? 0 })
@@ -104,7 +103,7 @@ import Testing
             // as idle 2 s after it opened (no complete query came), however many bytes it sends.
             let framed = TestServer.framed(try query("www.example.org.", .a).wire)
             let started = Date()
-            let flood = Task { () -> [Int32] in (try? await blocking { () -> [Int32] in
+            let flood = Task { () -> [Int32] in (try? await onOwnThread { () -> [Int32] in
                 var open: [Int32] = []
                 for _ in 0..<2_000 {
                     let fd = server.connectTCP(timeout: 2)
@@ -132,8 +131,7 @@ import Testing
             defer { for fd in sockets { close(fd) } }
             // Every one of the 2,000 is closed by the server, refused or idle, while all of them keep trickling.
             var closedSoFar = 0
-            let deadline = Date().addingTimeInterval(20)
-            repeat {
+            _ = try await eventually(within: 20) {
                 for fd in sockets {
                     var more: UInt8 = 0xFF
                     _ = send(fd, &more, 1, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
@@ -141,8 +139,8 @@ import Testing
                 let refusedNow = try await server.counter(refused, labels: perClient) - refusedBefore
                 let idleNow = try await server.counter(idle, labels: idleLabel) - idleBefore
                 closedSoFar = refusedNow + idleNow
-                if closedSoFar < 2_000 { try await Task.sleep(for: .milliseconds(50)) }
-            } while closedSoFar < 2_000 && Date() < deadline
+                return closedSoFar >= 2_000
+            }
             sampling.value = false
             let peak = await sampler.value
             #expect(closedSoFar == 2_000)

@@ -94,3 +94,26 @@ public final class TestExecutor: TaskExecutor, @unchecked Sendable {
 
     public static let shared = TestExecutor()
 }
+
+/// Waits until `condition` (something the test can observe: a counter, a log line, a state) holds, for at most
+/// `seconds`; returns whether it did. The one place a test waits for the system under test to get somewhere: it
+/// re-checks every 10 ms up to the deadline, and a test asserts on its result instead of sleeping a guessed time.
+public func eventually(within seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
+
+/// Runs long blocking work (a client that writes until the server gives up on it, a sampler) on a thread of its own:
+/// neither the cooperative pool nor GCD's global queues, which the other suites' waits share and can fill for
+/// seconds, so it starts at once however busy the process is.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }.start()
+    }
+}
