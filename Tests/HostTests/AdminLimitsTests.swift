@@ -23,9 +23,7 @@ import Testing
                   - hosts: { file: hosts/example.hosts }
             admin: { listen: "127.0.0.1:0", request_timeout: 2s }
             """
-        let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
-        let server = SwiftletServer(configuration: configuration, logger: .init(label: "test"))
-        try await server.start()
+        let (server, _) = try await startServer(text)
         let port = try #require(server.adminPort)
         let (oversize, slow, held, seventeenth, other) = try await blocking {
             () throws -> (String, (String, Double), [String], (String, Double), String) in

@@ -32,23 +32,12 @@ import Testing
         try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
     }
 
-    /// A started server for `text` (quiet log) and a client of its address.
-    static func start(_ text: String) async throws -> (SwiftletServer, DNSClient) {
-        var logger = Logger(label: "reload-test")
-        logger.logLevel = .error
-        let server = SwiftletServer(configuration: try ReloadTests.configuration(text), logger: logger)
-        try await server.start()
-        let port = server.udpPort(ListenAddress("127.0.0.1:0")!)!
-        let address = ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port)
-        return (server, DNSClient(server: address, timeout: 2))
-    }
-
     @Test func twentyReloadsUnderLoadLoseNothingAndKeepTheCachesWarm() async throws {
         let upstream = try FakeUpstream { query, _ in
             .reply(answer("\(query.questions[0].name) 3600 IN A 192.0.2.1"))
         }
         defer { upstream.stop() }
-        let (server, client) = try await ReloadTests.start(ReloadTests.text(upstream: upstream))
+        let (server, client) = try await startServer(ReloadTests.text(upstream: upstream))
         defer { Task { await server.stop(grace: 1) } }
         let address = client.server
         let names = (0..<50).map { "n\($0).example.net." }
@@ -102,7 +91,7 @@ import Testing
         }
         defer { upstream.stop() }
         let text = ReloadTests.text(upstream: upstream)
-        let (server, client) = try await ReloadTests.start(text)
+        let (server, client) = try await startServer(text)
         defer { Task { await server.stop(grace: 1) } }
         try await blocking {
             for _ in 0..<2 {

@@ -194,3 +194,15 @@ extension TestServer {
         try self.server.reload(try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path))
     }
 }
+
+/// A started server for a whole configuration `text` (relative paths against the fixtures, quiet log) and a client of
+/// its 127.0.0.1:0 listener, for tests that need more than one block or top-level settings. Stop it when done.
+func startServer(_ text: String) async throws -> (SwiftletServer, DNSClient) {
+    var logger = Logger(label: "test-server")
+    logger.logLevel = .error
+    let configuration = try Configuration.parse(text, source: "test.yaml", baseDirectory: fixturesDirectory.path)
+    let server = SwiftletServer(configuration: configuration, logger: logger)
+    try await server.start()
+    let port = server.udpPort(ListenAddress("127.0.0.1:0")!)!
+    return (server, DNSClient(server: ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port), timeout: 5))
+}

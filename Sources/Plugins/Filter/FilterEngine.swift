@@ -44,7 +44,8 @@ struct StoredListMeta: Codable {
 enum FetchOutcome: Sendable {
     /// 304, or the same bytes as before.
     case unchanged
-    case changed([UInt8])
+    /// A new body (kept in the list's status).
+    case changed
     case failed(String)
 }
 
@@ -311,8 +312,9 @@ final class FilterEngine: Sendable {
         }
     }
 
-    /// Keeps list `index`'s body and validators in the state directory (written whole, then renamed in place).
-    func storeList(_ index: Int) {
+    /// Keeps list `index`'s validators and fetch time in the state directory, and its body too when `body` (a
+    /// revalidation leaves the kept body as it is); each file is written whole, then renamed in place.
+    func storeList(_ index: Int, body writeBody: Bool) {
         let status = self.statuses.withLock { $0[index + 1] }
         guard let body = status.body, let fetchedAt = status.fetchedAt else { return }
         let files = self.storedFiles(index)
@@ -324,7 +326,9 @@ final class FilterEngine: Sendable {
         )
         do {
             try FileManager.default.createDirectory(atPath: self.stateDirectory, withIntermediateDirectories: true)
-            try Data(body).write(to: URL(fileURLWithPath: files.body), options: .atomic)
+            if writeBody || !FileManager.default.fileExists(atPath: files.body) {
+                try Data(body).write(to: URL(fileURLWithPath: files.body), options: .atomic)
+            }
             try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: files.meta), options: .atomic)
         } catch {
             self.logger.warning("cannot keep filter list '\(self.options.lists[index].name)' in \(self.stateDirectory): \(error)")
@@ -480,7 +484,7 @@ final class FilterEngine: Sendable {
                     $0[index + 1].failures = 0
                     $0[index + 1].lastError = nil
                 }
-                self.storeList(index)
+                self.storeList(index, body: false)
                 return .unchanged
             }
             guard response.status == .ok else {
@@ -503,8 +507,9 @@ final class FilterEngine: Sendable {
                 $0[index + 1].failures = 0
                 $0[index + 1].lastError = nil
             }
-            self.storeList(index)
-            return body == stored.body ? .unchanged : .changed(body)
+            let changed = body != stored.body
+            self.storeList(index, body: changed)
+            return changed ? .changed : .unchanged
         } catch is NIOTooManyBytesError {
             return failed("\(url): over max_list_size \(self.options.maxListSize) bytes")
         } catch {

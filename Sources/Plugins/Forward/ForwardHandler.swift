@@ -196,11 +196,6 @@ final class ForwardHandler: QueryHandler {
         response.header.recursionDesired = request.header.recursionDesired
         response.header.checkingDisabled = request.header.checkingDisabled
         response.questions = request.questions
-        // Records owned by the question's name carry the client's spelling, not the one sent upstream (0x20).
-        let asked = request.questions[0].name
-        for index in response.answers.indices where response.answers[index].name == asked {
-            response.answers[index].name = asked
-        }
         let code = upstream.responseCode
         if let clientEDNS = request.edns {
             var edns = EDNS()
@@ -265,7 +260,8 @@ final class ForwardHandler: QueryHandler {
     func exchange(_ query: Message, with upstream: Upstream, timeout: TimeAmount) async throws -> Message {
         var query = query
         let exactCase = self.use0x20
-        if exactCase { query.questions[0].name = query.questions[0].name.withRandomCase() }
+        let asked = query.questions[0].name
+        if exactCase { query.questions[0].name = asked.withRandomCase() }
         let packet = try query.wire
         let question = query.questions[0]
         let started = Clock.nanoseconds()
@@ -298,9 +294,15 @@ final class ForwardHandler: QueryHandler {
                 )
             }
         }
-        guard let message = try? Message(wire: bytes) else {
+        guard var message = try? Message(wire: bytes) else {
             self.metrics.rejectedReplies.increment()
             throw UpstreamError.malformed
+        }
+        if exactCase {
+            // Records owned by the question's name get back the spelling we were asked in, not the random one sent.
+            for index in message.answers.indices where message.answers[index].name == asked {
+                message.answers[index].name = asked
+            }
         }
         upstream.succeeded(after: Double(Clock.nanoseconds() &- started) / 1000)
         return message
