@@ -186,11 +186,7 @@ enum Binaries {
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         let client = DNSClient(server: ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port), timeout: 0.5)
-        var ready = false
-        for _ in 0..<100 where !ready {
-            ready = (try? client.exchange(query("www.example.org.", .a))) != nil
-            if !ready { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        let ready = await eventually { (try? client.exchange(query("www.example.org.", .a))) != nil }
         #expect(ready)
 
         let (digStatus, dig, _) = try await Binaries.runOffPool(
@@ -232,10 +228,9 @@ enum Binaries {
         try self.config(port: port, hosts: hostsFile2.path).write(to: configURL, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
         var reloaded: [RData] = []
-        for _ in 0..<50 {
-            try await Task.sleep(for: .milliseconds(100))
+        _ = await eventually(within: 5) {
             reloaded = (try? client.exchange(query("www.example.org.", .a)).answers.map(\.rdata)) ?? []
-            if reloaded == [.a(IPv4Address(192, 0, 2, 77))] { break }
+            return reloaded == [.a(IPv4Address(192, 0, 2, 77))]
         }
         #expect(reloaded == [.a(IPv4Address(192, 0, 2, 77))])
         try "servers: [".write(to: configURL, atomically: true, encoding: .utf8)

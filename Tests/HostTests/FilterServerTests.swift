@@ -205,10 +205,8 @@ import Testing
                   - echo: {}
             """
         try await withServer(plugins: plugins, admin: true, token: Self.token) { server in
-            var blocked = false
-            for _ in 0..<100 where !blocked {
-                blocked = self.ede(try await server.ask(query("urlads.example.", .a))) != nil
-                if !blocked { try await Task.sleep(for: .milliseconds(50)) }
+            let blocked = try await eventually {
+                self.ede(try await server.ask(query("urlads.example.", .a))) != nil
             }
             #expect(blocked)
             // Unchanged: a conditional request gets 304 and the rules stay.

@@ -221,10 +221,8 @@ import Testing
             #expect(down.edns?.options.first == .extendedError(ExtendedError(infoCode: .noReachableAuthority, extraText: "all upstreams are down")))
             alive.value = true
             // The `. NS` probe every 200 ms finds it answering again.
-            var recovered = false
-            for _ in 0..<20 where !recovered {
-                try await Task.sleep(for: .milliseconds(100))
-                recovered = try await server.ask(query("c.example.org.", .a)).responseCode == .noError
+            let recovered = try await eventually(within: 2) {
+                try await server.ask(query("c.example.org.", .a)).responseCode == .noError
             }
             #expect(recovered)
         }
@@ -268,7 +266,10 @@ extension ForwardUpstreamTests {
         let k = Double(ports.count)
         let portRange = Double(ports.last! - ports.first!) * (k + 1) / (k - 1)
         let portBits = log2(portRange)
-        #expect(portCounts.values.max()! <= 100, "a socket carried \(portCounts.values.max()!) queries")
+        // A socket carries at most 100; the kernel may hand a port out again after its socket closed (about one
+        // chance in five over 110 draws from 28,000 ports), so a few ports may show two sockets' worth.
+        let overQuota = portCounts.values.filter { $0 > 100 }
+        #expect(overQuota.count <= 3 && overQuota.allSatisfy { $0 <= 200 }, "ports over 100 queries: \(overQuota)")
         #expect(ports.count >= 90, "\(ports.count) source ports over 10,000 queries")
         #expect(idBits + portBits >= 30, "ID \(idBits) bits + port \(portBits) bits")
         print("entropy over \(sent.count) upstream queries: ID \(idBits) bits + port \(portBits) bits (\(ports.count) ports)")

@@ -50,47 +50,47 @@ public final class FakeUpstream: @unchecked Sendable {
     ) throws {
         self.host = host
         self.script = script
-        let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard case .v4(let v4)? = IPAddress(host) else { throw DNSFakeError.bind }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = v4.rawValue.bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        // UDP on `port` (an ephemeral one for 0), then TCP on the same number. Another socket of the process (a
+        // client's ephemeral port) may hold that number for TCP: with port 0 another is drawn, a few times.
+        var sockets: (udp: Int32, tcp: Int32)? = nil
+        for _ in 0..<(port == 0 ? 8 : 1) where sockets == nil {
+            let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var one: Int32 = 1
+            setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            address.sin_port = port.bigEndian
+            let boundUDP = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, length) }
+            }
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) }
+            }
+            let boundTCP =
+                boundUDP == 0
+                ? withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, length) }
+                } : -1
+            if boundUDP == 0 && boundTCP == 0 {
+                sockets = (udp, tcp)
+            } else {
+                close(udp)
+                close(tcp)
+            }
+        }
+        guard let (udp, tcp) = sockets else { throw DNSFakeError.bind }
         self.udp = udp
         self.tcp = tcp
+        self.port = UInt16(bigEndian: address.sin_port)
         let other = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.other = other
         let stranger = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.stranger = stranger
-        var one: Int32 = 1
-        setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        guard case .v4(let v4)? = IPAddress(host) else { throw DNSFakeError.bind }
-        address.sin_addr.s_addr = v4.rawValue.bigEndian
-        address.sin_port = port.bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        setsockopt(udp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let boundUDP = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, length) }
-        }
-        guard boundUDP == 0 else {
-            close(udp)
-            close(tcp)
-            close(other)
-            close(stranger)
-            throw DNSFakeError.bind
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) }
-        }
-        self.port = UInt16(bigEndian: address.sin_port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, length) }
-        }
-        guard bound == 0 else {
-            close(udp)
-            close(tcp)
-            close(other)
-            close(stranger)
-            throw DNSFakeError.bind
-        }
         // The other socket (wrong-port answers) on the same address.
         var otherAddress = address
         otherAddress.sin_port = 0
