@@ -55,8 +55,13 @@ func checkError(_ error: ConfigError, _ text: String) {
         }
         return
     }
-    // Lines as YAML counts them: after LF, CRLF or a lone CR.
-    let lines = text.utf8.reduce(into: 1) { count, byte in if byte == 10 || byte == 13 { count += 1 } }
+    // Lines as libyaml counts them: a break is LF, CR (CRLF counts twice here, which only loosens the bound), NEL
+    // (U+0085), LINE SEPARATOR (U+2028) or PARAGRAPH SEPARATOR (U+2029); YAML 1.1 §5.4. Counting only LF and CR
+    // failed a configuration whose error sat two NELs below its last LF.
+    let yamlBreaks: Set<UInt32> = [0x0A, 0x0D, 0x85, 0x2028, 0x2029]
+    let lines = text.unicodeScalars.reduce(into: 1) { count, scalar in
+        if yamlBreaks.contains(scalar.value) { count += 1 }
+    }
     guard error.line >= 1, error.line <= lines + 1, error.column >= 1 else {
         fail("error at \(error.line):\(error.column) (the text has \(lines) lines): \(description)", text)
     }
