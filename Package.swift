@@ -27,8 +27,16 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
-        // DNS wire codec, the chain API and the caches: no I/O, no config format.
-        .target(name: "Pipeline", swiftSettings: strictSettings),
+        // DNS wire codec, the chain and plugin API, the caches and the serving loop: no sockets, no config format.
+        // swift-log and swift-metrics are API-only packages (the host picks the backends).
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Built-in plugins, one folder each, and the Registry that lists them.
         .target(
             name: "Plugins",

@@ -108,6 +108,12 @@ swift_files() { # FOLDER… → sorted .swift files, NUL-separated
     find "$@" -name '*.swift' -print0 | sort -z
 }
 
+# Pipeline's sources the fuzz targets need: all but the serving loop (Serve/), which imports swift-log and
+# swift-metrics and which no target reaches (it is tested in-process by PipelineTests/Serve).
+pipeline_files() { # [EXTRA FOLDER…] → sorted .swift files, NUL-separated
+    find Sources/Pipeline "$@" -name '*.swift' -not -path 'Sources/Pipeline/Serve/*' -print0 | sort -z
+}
+
 step() { # LABEL OUTPUT COMMAND… (run in the output's scratch folder)
     local label="$1" output="$2"
     shift 2
@@ -124,7 +130,7 @@ step() { # LABEL OUTPUT COMMAND… (run in the output's scratch folder)
 pipeline_lib="$modules/pipeline/libPipeline.a"
 build_pipeline() {
     local sources=()
-    while IFS= read -r -d '' file; do sources+=("$file"); done < <(swift_files Sources/Pipeline)
+    while IFS= read -r -d '' file; do sources+=("$file"); done < <(pipeline_files)
     stale "$pipeline_lib" "${sources[@]}" || return 0
     mkdir -p "$modules/pipeline"
     step pipeline "$pipeline_lib" "$swiftc" "${swift_flags[@]}" "${strict_flags[@]}" -module-name Pipeline \
@@ -210,7 +216,7 @@ build_target() { # NAME
     case "$name" in
         DecodeMessage)
             # Every Pipeline source (Wire/, Chain/, Cache/ with the ReplyScrubber, …) and the target, as one module.
-            while IFS= read -r -d '' file; do sources+=("$file"); done < <(swift_files Sources/Pipeline Fuzz/DecodeMessage)
+            while IFS= read -r -d '' file; do sources+=("$file"); done < <(pipeline_files Fuzz/DecodeMessage)
             module=PipelineFuzz
             ;;
         ParseZoneFile)

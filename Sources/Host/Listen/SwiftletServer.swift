@@ -34,13 +34,13 @@ public final class SwiftletServer: @unchecked Sendable {
         let blocks = Mutex<Set<Int>>([])
     }
 
-    /// One listen address's UDP workers, TCP listener and processors.
+    /// One listen address's UDP workers, TCP listener and their responders.
     final class AddressListeners {
-        let udp: QueryProcessor
-        let tcp: QueryProcessor
+        let udp: Responder
+        let tcp: Responder
         var workers: [UDPWorker] = []
         var tcpListener: TCPListener?
-        init(udp: QueryProcessor, tcp: QueryProcessor) {
+        init(udp: Responder, tcp: Responder) {
             self.udp = udp
             self.tcp = tcp
         }
@@ -88,20 +88,8 @@ public final class SwiftletServer: @unchecked Sendable {
                 let blocks = self.blocks(listeningOn: address, in: self.configuration, built: self.blocks)
                 let table = BlockTable(blocks: blocks)
                 let listeners = AddressListeners(
-                    udp: QueryProcessor(
-                        cache: self.cache,
-                        table: table,
-                        transport: .udp,
-                        logger: self.logger,
-                        loopExecutors: self.loopExecutors
-                    ),
-                    tcp: QueryProcessor(
-                        cache: self.cache,
-                        table: table,
-                        transport: .tcp,
-                        logger: self.logger,
-                        loopExecutors: self.loopExecutors
-                    )
+                    udp: Responder(cache: self.cache, table: table, transport: .udp, logger: self.logger),
+                    tcp: Responder(cache: self.cache, table: table, transport: .tcp, logger: self.logger)
                 )
                 // Registered before anything can fail, so that stop() below closes whatever was opened: a worker
                 // left running would go on answering on its port.
@@ -111,15 +99,16 @@ public final class SwiftletServer: @unchecked Sendable {
                 var bound = address
                 if bound.port == 0 { bound.port = try UDPWorker.freePort(on: address) }
                 for index in 0..<workerCount {
-                    let worker = try UDPWorker(address: bound, processor: listeners.udp)
+                    let worker = try UDPWorker(address: bound, responder: listeners.udp)
                     listeners.workers.append(worker)
                     worker.start(name: "swiftlet-udp-\(address)-\(index)")
                 }
                 let first = blockConfigs.first!
                 listeners.tcpListener = try await TCPListener.bind(
                     address: bound,
-                    processor: listeners.tcp,
+                    responder: listeners.tcp,
                     group: self.group,
+                    executors: self.loopExecutors,
                     idleTimeout: first.tcpIdleTimeout,
                     maxConnections: first.maxTCPConnections,
                     maxConnectionsPerClient: first.maxTCPConnectionsPerClient,

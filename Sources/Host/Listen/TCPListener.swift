@@ -65,7 +65,9 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let processor: QueryProcessor
+    let responder: Responder
+    /// The connection's event loop as a task executor: its suspended queries run there.
+    let executor: EventLoopTaskExecutor
     let limits: TCPConnectionLimits
     let metrics: TCPMetrics
     /// Queries waiting on a suspended chain (touched on the event loop only).
@@ -78,8 +80,9 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var stallTimer: Scheduled<Void>? = nil
     private var context: ChannelHandlerContext? = nil
 
-    init(processor: QueryProcessor, limits: TCPConnectionLimits, metrics: TCPMetrics) {
-        self.processor = processor
+    init(responder: Responder, executor: EventLoopTaskExecutor, limits: TCPConnectionLimits, metrics: TCPMetrics) {
+        self.responder = responder
+        self.executor = executor
         self.limits = limits
         self.metrics = metrics
     }
@@ -158,7 +161,7 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
         let loop = context.eventLoop
         let outcome = query.withUnsafeReadableBytes { packet in
             self.reply.withUnsafeMutableBytes { reply in
-                self.processor.process(packet: packet, client: client, reply: reply) {
+                self.responder.process(packet: packet, client: client, reply: reply, executor: self.executor) {
                     self.pending += 1
                     return TCPReplySink(channel: channel) { [self] in
                         loop.execute { self.lateReplySent() }
@@ -271,8 +274,9 @@ final class TCPListener: Sendable {
 
     static func bind(
         address: ListenAddress,
-        processor: QueryProcessor,
+        responder: Responder,
         group: any EventLoopGroup,
+        executors: EventLoopTaskExecutors,
         idleTimeout: Double,
         maxConnections: Int,
         maxConnectionsPerClient: Int,
@@ -306,7 +310,12 @@ final class TCPListener: Sendable {
                 channel.closeFuture.whenComplete { _ in connections.release(client) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        DNSTCPHandler(processor: processor, limits: limits, metrics: metrics)
+                        DNSTCPHandler(
+                            responder: responder,
+                            executor: executors.executor(for: channel.eventLoop),
+                            limits: limits,
+                            metrics: metrics
+                        )
                     )
                 }
             }

@@ -45,14 +45,14 @@ final class UDPWorker: @unchecked Sendable {
     static let bufferSize = 4096
 
     let fd: Int32
-    let processor: QueryProcessor
+    let responder: Responder
     let reactor: Reactor
     let running = Atomic<Bool>(true)
     private var thread: Thread?
     private let finished = Mutex<Bool>(false)
 
     /// Opens the socket (SO_REUSEPORT, so every worker of the address has its own).
-    init(address: ListenAddress, processor: QueryProcessor) throws {
+    init(address: ListenAddress, responder: Responder) throws {
         var (storage, length) = SocketAddresses.make(address)
         let fd = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -67,7 +67,7 @@ final class UDPWorker: @unchecked Sendable {
             throw ListenError(address: address, transport: "udp", reason: "\(error)")
         }
         self.fd = fd
-        self.processor = processor
+        self.responder = responder
     }
 
     /// A port on `address`'s IP that no socket holds, for a listener configured with port 0 (tests): the workers' own
@@ -116,7 +116,7 @@ final class UDPWorker: @unchecked Sendable {
 
     private func loop() {
         guard let batch = swiftlet_batch_create(UDPWorker.batchSize, UDPWorker.bufferSize) else {
-            self.processor.logger.critical("UDP worker could not allocate its buffers")
+            self.responder.logger.critical("UDP worker could not allocate its buffers")
             self.finished.withLock { $0 = true }
             return
         }
@@ -129,14 +129,14 @@ final class UDPWorker: @unchecked Sendable {
             self.finished.withLock { $0 = true }
         }
         // The generation first: a reload between the two reads then shows up as a change at the next batch.
-        var generation = self.processor.generation
-        var table = self.processor.snapshot()
+        var generation = self.responder.generation
+        var table = self.responder.snapshot()
         do {
             try self.reactor.watch(self.fd) {
                 self.receive(batch, generation: &generation, table: &table)
             }
         } catch {
-            self.processor.logger.critical("UDP worker could not poll its socket: \(error)")
+            self.responder.logger.critical("UDP worker could not poll its socket: \(error)")
             return
         }
         while self.running.load(ordering: .acquiring) { self.reactor.turn(maxWait: -1) }
@@ -147,10 +147,10 @@ final class UDPWorker: @unchecked Sendable {
         let received = swiftlet_batch_receive(self.fd, batch)
         if received <= 0 { return }
         // Once per batch: the time, and the block table if a reload replaced it.
-        let now = Clock.nanoseconds()
-        if self.processor.generation != generation {
-            generation = self.processor.generation
-            table = self.processor.snapshot()
+        let now = self.responder.clock.now()
+        if self.responder.generation != generation {
+            generation = self.responder.generation
+            table = self.responder.snapshot()
         }
         var tally = FrontDoorTally()
         var replies: UInt32 = 0
@@ -166,13 +166,14 @@ final class UDPWorker: @unchecked Sendable {
                 start: swiftlet_batch_reply_buffer(batch, replies),
                 count: UDPWorker.bufferSize
             )
-            let outcome = self.processor.process(
+            let outcome = self.responder.process(
                 packet: packet,
                 client: client,
                 reply: reply,
                 table: table,
                 now: now,
-                tally: &tally
+                tally: &tally,
+                executor: self.reactor
             ) {
                 UDPReplySink(
                     fd: self.fd,
@@ -185,7 +186,7 @@ final class UDPWorker: @unchecked Sendable {
                 replies += 1
             }
         }
-        tally.flush(into: self.processor.metrics)
+        tally.flush(into: self.responder.metrics)
         if replies > 0 { _ = swiftlet_batch_send(self.fd, batch, replies) }
     }
 }

@@ -2,10 +2,11 @@
 
 /// One step of a chain. This is the whole contract between the chain runner and a plugin's handler.
 ///
-/// - `handle` runs on the worker thread that received the query. It must never block: it either decides now
-///   (`.next`, `.answered`, `.drop`) or returns `.suspend` and does its waiting in `resume`.
-/// - `resume` is called only after this handler returned `.suspend`, in a task off the worker thread. Its verdict is
-///   treated like `handle`'s; `.suspend` from `resume` is taken as `.next`.
+/// - `handle` runs on the thread that received the query (a UDP worker, a TCP event loop). It must never block: it
+///   either decides now (`.next`, `.answered`, `.drop`) or returns `.suspend` and does its waiting in `resume`.
+/// - `resume` is called only after this handler returned `.suspend`, in the query's task, on the executor the
+///   transport gave the serving loop (`Responder`): a UDP worker's reactor, a TCP connection's event loop. Its
+///   verdict is treated like `handle`'s; `.suspend` from `resume` is taken as `.next`.
 /// - `finish` runs after the chain stopped, in reverse order, for every handler whose `handle` ran (the one that
 ///   answered included), whether the query was answered, dropped or fell off the end. Caches store here, the log
 ///   writes here, metrics count here. `query.response` is what will be sent (nil when nothing will be).

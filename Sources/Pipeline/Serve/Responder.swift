@@ -1,19 +1,20 @@
-// QueryProcessor: the front door every transport calls: guards, the fast path, then the chain.
+// Responder: the serving loop every transport calls: guards, the fast path, decode, the chain with suspend and
+// resume, finish in reverse, encode to the client's size, the message-cache fill after the reply, serve-stale's
+// fallback race and prefetch's background refresh. Transports (Host's UDP worker and TCP listener, later DoT and
+// DoH) are socket glue around `process`; tests drive it in-process with a fake sink and a manual clock.
 
 import Logging
-import Pipeline
-import SwiftletIO
 import Synchronization
 
 /// Where the replies to a suspended query go when they are ready.
-protocol ReplySink: Sendable {
+public protocol ReplySink: Sendable {
     /// Called exactly once per suspended query: with its replies in order (one, or a zone transfer's several),
     /// or with none when the chain dropped it, so a transport can count what it still awaits.
     func send(_ replies: [[UInt8]])
 }
 
 /// What became of a packet right away.
-enum ProcessOutcome: Equatable {
+public enum ProcessOutcome: Equatable, Sendable {
     /// A reply of this many octets is in the reply buffer.
     case reply(Int)
     /// Several messages to send in order (TCP only: a zone transfer).
@@ -24,35 +25,38 @@ enum ProcessOutcome: Equatable {
     case pending
 }
 
-/// One listen address's processing: the current block table (swapped on reload), the shared message cache, and
-/// the front-door counters. `process` is called on UDP worker threads and TCP event loops alike.
-final class QueryProcessor: Sendable {
-    let cache: MessageCache
-    let table: Mutex<BlockTable>
+/// One listen address's serving, for one transport: the current block table (swapped on reload), the shared message
+/// cache, and the front-door counters. `process` is called on UDP worker threads and TCP event loops alike.
+public final class Responder: Sendable {
+    public let cache: MessageCache
+    private let table: Mutex<BlockTable>
     private let tableGeneration = Atomic<Int>(0)
-    let metrics: ServerMetrics
-    let logger: Logger
-    let transport: Transport
+    public let metrics: ServerMetrics
+    public let logger: Logger
+    public let transport: Transport
+    /// The time queries are stamped with and serve-stale's fallback waits on (a manual one in tests).
+    public let clock: any ServerClock
+    /// Where work that belongs to no client runs: serve-stale's fallback timers and prefetch refreshes.
+    let background: any TaskExecutor
 
-    /// Where suspended TCP queries run: the event loop of their connection (a UDP worker's run on its reactor).
-    let loopExecutors: EventLoopTaskExecutors
-
-    init(
+    public init(
         cache: MessageCache,
         table: BlockTable,
         transport: Transport,
-        logger: Logger,
-        loopExecutors: EventLoopTaskExecutors
+        logger: Logger = Logger(label: "swiftlet"),
+        clock: any ServerClock = MonotonicClock(),
+        background: any TaskExecutor = ServerExecutor.shared
     ) {
-        self.loopExecutors = loopExecutors
         self.cache = cache
         self.table = Mutex(table)
         self.metrics = ServerMetrics(transport: transport.rawValue)
         self.logger = logger
         self.transport = transport
+        self.clock = clock
+        self.background = background
     }
 
-    func replace(_ table: BlockTable) {
+    public func replace(_ table: BlockTable) {
         self.table.withLock { $0 = table }
         self.tableGeneration.add(1, ordering: .releasing)
     }
@@ -62,11 +66,14 @@ final class QueryProcessor: Sendable {
     ///   - packet: the query's octets.
     ///   - client: who sent it (view 0; guards pick the view).
     ///   - reply: where an immediate reply is written; at least 65535 octets for TCP, the worker's buffer for UDP.
+    ///   - executor: where the query's task runs if a handler suspends (the transport's own thread or event loop,
+    ///     where its upstream sockets are read too).
     ///   - sink: called only when a handler suspends, to get where the late reply goes.
-    func process(
+    public func process(
         packet: UnsafeRawBufferPointer,
         client: Client,
         reply: UnsafeMutableRawBufferPointer,
+        executor: any TaskExecutor,
         sink: () -> any ReplySink
     ) -> ProcessOutcome {
         var tally = FrontDoorTally()
@@ -75,8 +82,9 @@ final class QueryProcessor: Sendable {
             client: client,
             reply: reply,
             table: self.snapshot(),
-            now: Clock.nanoseconds(),
+            now: self.clock.now(),
             tally: &tally,
+            executor: executor,
             sink: sink
         )
         tally.flush(into: self.metrics)
@@ -84,20 +92,21 @@ final class QueryProcessor: Sendable {
     }
 
     /// The current block table (a reload replaces it).
-    func snapshot() -> BlockTable { self.table.withLock { $0 } }
+    public func snapshot() -> BlockTable { self.table.withLock { $0 } }
 
     /// Bumped by every `replace`, so a worker can keep its own snapshot and refresh it only when this changes.
-    var generation: Int { self.tableGeneration.load(ordering: .acquiring) }
+    public var generation: Int { self.tableGeneration.load(ordering: .acquiring) }
 
     /// Processes one query against a table snapshot and a time the caller read once per batch; counts go to `tally`,
     /// which the caller flushes into the metrics once per batch (DESIGN §4: the fast path takes no per-packet lock).
-    func process(
+    public func process(
         packet: UnsafeRawBufferPointer,
         client: Client,
         reply: UnsafeMutableRawBufferPointer,
         table: BlockTable,
         now: UInt64,
         tally: inout FrontDoorTally,
+        executor: any TaskExecutor,
         sink: () -> any ReplySink
     ) -> ProcessOutcome {
         tally.queries += 1
@@ -162,7 +171,7 @@ final class QueryProcessor: Sendable {
                             reply: sent,
                             client: client,
                             receivedAt: now,
-                            now: Clock.nanoseconds()
+                            now: self.clock.now()
                         )
                     }
                 }
@@ -177,6 +186,7 @@ final class QueryProcessor: Sendable {
             limit: limit,
             now: now,
             reply: reply,
+            executor: executor,
             sink: sink
         )
     }
@@ -189,6 +199,7 @@ final class QueryProcessor: Sendable {
         limit: Int,
         now: UInt64,
         reply: UnsafeMutableRawBufferPointer,
+        executor: any TaskExecutor,
         sink: () -> any ReplySink
     ) -> ProcessOutcome {
         let message: Message
@@ -227,9 +238,10 @@ final class QueryProcessor: Sendable {
             }
             let target = sink()
             let owned = query
-            // On a UDP worker the task stays on its thread (its reactor polls the upstream sockets too) and starts at
-            // once, so the upstream query leaves before the worker reads its next packet; from TCP it runs on the
-            // event loop it came from.
+            // The task runs on the transport's executor. Over UDP it also starts at once, on the worker's own
+            // thread (its reactor polls the upstream sockets too), so the upstream query leaves before the worker
+            // reads its next packet; over TCP it is queued on the connection's event loop, which is in the middle
+            // of reading and must see `.pending` before the reply can come.
             let work: @Sendable () async -> Void = {
                 var query = owned
                 // A handler may have left a fallback for a slow chain (serve-stale's client timeout, RFC 8767 §5):
@@ -241,8 +253,8 @@ final class QueryProcessor: Sendable {
                     var bytes = fallback.response
                     bytes.header.id = query.request.header.id
                     let encoded = self.encodeReply(bytes, maxSize: query.maxResponseSize).bytes
-                    timer = Task(executorPreference: ServerExecutor.shared) {
-                        try? await Task.sleep(for: fallback.after)
+                    timer = Task(executorPreference: self.background) {
+                        try? await self.clock.sleep(for: fallback.after)
                         if !Task.isCancelled && late?.claim() != false { target.send([encoded]) }
                     }
                 }
@@ -253,10 +265,10 @@ final class QueryProcessor: Sendable {
                 if late?.claim() != false { target.send(replies) }
                 query.runAfterReply()
             }
-            if let reactor = Reactor.current {
-                Task.immediate(executorPreference: reactor, operation: work)
+            if self.transport == .udp {
+                Task.immediate(executorPreference: executor, operation: work)
             } else {
-                Task(executorPreference: self.loopExecutors.next(), operation: work)
+                Task(executorPreference: executor, operation: work)
             }
             return .pending
         }
@@ -297,12 +309,12 @@ final class QueryProcessor: Sendable {
         var fresh = Query(
             request: answered.request,
             client: answered.client,
-            receivedAt: Clock.nanoseconds(),
+            receivedAt: self.clock.now(),
             maxResponseSize: answered.maxResponseSize
         )
         fresh.isRefresh = true
         let owned = fresh
-        Task(executorPreference: ServerExecutor.shared) {
+        Task(executorPreference: self.background) {
             var query = owned
             var stop = block.chain.run(&query, from: index + 1)
             if stop.verdict == .suspend { stop = await block.chain.resume(&query, from: stop) }
@@ -405,13 +417,15 @@ final class QueryProcessor: Sendable {
 }
 
 /// Front-door counts of one batch, added to the shared counters once per batch instead of once per packet.
-struct FrontDoorTally {
+public struct FrontDoorTally {
     var queries = 0
     var hits = 0
     /// Fast-path answers by the low 4 bits of their RCODE.
     var rcodes = InlineArray<16, Int>(repeating: 0)
 
-    func flush(into metrics: ServerMetrics) {
+    public init() {}
+
+    public func flush(into metrics: ServerMetrics) {
         if self.queries > 0 { metrics.queries.increment(by: Int64(self.queries)) }
         if self.hits > 0 { metrics.fastPathHits.increment(by: Int64(self.hits)) }
         for code in 0..<16 where self.rcodes[code] > 0 {

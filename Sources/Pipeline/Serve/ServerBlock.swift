@@ -1,25 +1,24 @@
 // ServerBlock: one configured block compiled: its zones, guards, chain, observers and limits.
 
-import Pipeline
 import Synchronization
 
 /// A server block ready to serve: what the YAML's `servers[i]` became after every plugin's setup.
-final class ServerBlock: Sendable {
-    let index: Int
-    let zones: [DomainName]
-    let guards: [any Guard]
-    let chain: Chain
-    let observers: [any FastPathObserver]
-    let maxUDPSize: Int
+public final class ServerBlock: Sendable {
+    public let index: Int
+    public let zones: [DomainName]
+    public let guards: [any Guard]
+    public let chain: Chain
+    public let observers: [any FastPathObserver]
+    public let maxUDPSize: Int
     /// Suspended queries at once (`max_in_flight`).
-    let inFlight: InFlightLimit
+    public let inFlight: InFlightLimit
     /// The RRset cache its `cache` (or `recursive`) plugin set up, if any: its figures are the block's, where the
     /// metrics registry's gauge is the process's.
-    let rrsetCache: RRsetCache?
+    public let rrsetCache: RRsetCache?
     /// Background services of this block's plugins; cancelled when the block is replaced.
-    let services: Mutex<[Task<Void, Never>]> = Mutex([])
+    public let services: Mutex<[Task<Void, Never>]> = Mutex([])
 
-    init(
+    public init(
         index: Int,
         zones: [DomainName],
         guards: [any Guard],
@@ -41,12 +40,12 @@ final class ServerBlock: Sendable {
 
     /// The message-cache view of a query this block handles: the guards' view, kept apart per block, because every
     /// listen address shares one message cache and two blocks may answer the same name differently.
-    func cacheView(_ view: UInt16) -> UInt16 { UInt16(truncatingIfNeeded: self.index) << 12 | (view & 0x0FFF) }
+    public func cacheView(_ view: UInt16) -> UInt16 { UInt16(truncatingIfNeeded: self.index) << 12 | (view & 0x0FFF) }
 
     /// Cancels the services; returns their tasks so a caller that is about to shut the event loops down can wait
     /// for them to end (a service in the middle of upstream I/O must not outlive the loops it uses).
     @discardableResult
-    func stopServices() -> [Task<Void, Never>] {
+    public func stopServices() -> [Task<Void, Never>] {
         let tasks = self.services.withLock { tasks in
             defer { tasks.removeAll() }
             return tasks
@@ -57,11 +56,11 @@ final class ServerBlock: Sendable {
 }
 
 /// The blocks serving one listen address, most specific zone first.
-struct BlockTable: Sendable {
+public struct BlockTable: Sendable {
     /// (zone wire form lower-cased, block), longest zone first.
-    let entries: [(zone: [UInt8], block: ServerBlock)]
+    public let entries: [(zone: [UInt8], block: ServerBlock)]
 
-    init(blocks: [ServerBlock]) {
+    public init(blocks: [ServerBlock]) {
         var entries: [(zone: [UInt8], block: ServerBlock)] = []
         for block in blocks {
             for zone in block.zones { entries.append((zone.lowercased().wire, block)) }
@@ -70,7 +69,7 @@ struct BlockTable: Sendable {
     }
 
     /// The block whose zone is the longest suffix of the question name in `packet`, or nil (REFUSED).
-    func block(for request: RequestView, in packet: UnsafeRawBufferPointer) -> ServerBlock? {
+    public func block(for request: RequestView, in packet: UnsafeRawBufferPointer) -> ServerBlock? {
         // The common case, one block for the root zone, without touching the name.
         if self.entries.count == 1 && self.entries[0].zone.count == 1 { return self.entries[0].block }
         return self.match(request, packet)

@@ -1,21 +1,21 @@
-// ServerMetrics: the host's own counters (queries, rcodes, fast-path hits, malformed, shed), made once.
+// ServerMetrics: the serving loop's own counters (queries, rcodes, fast-path hits, malformed, shed), made once.
 
 import Metrics
 
 /// Counters of one listen address's front door. Made at start so the hot path only increments.
-struct ServerMetrics: Sendable {
-    let queries: Counter
-    let fastPathHits: Counter
-    let malformed: Counter
-    let dropped: Counter
-    let shed: Counter
-    let notImplemented: Counter
+public struct ServerMetrics: Sendable {
+    public let queries: Counter
+    public let fastPathHits: Counter
+    public let malformed: Counter
+    public let dropped: Counter
+    public let shed: Counter
+    public let notImplemented: Counter
     /// Responses a plugin built that the wire format cannot carry (answered SERVFAIL instead).
-    let unencodable: Counter
+    public let unencodable: Counter
     /// Responses by RCODE (index = the low 4 bits; 16 for everything extended).
-    let responses: [Counter]
+    public let responses: [Counter]
 
-    init(transport: String) {
+    public init(transport: String) {
         let dimensions = [("transport", transport)]
         self.queries = Counter(label: "swiftlet_queries_total", dimensions: dimensions)
         self.fastPathHits = Counter(label: "swiftlet_fast_path_hits_total", dimensions: dimensions)
@@ -33,5 +33,5 @@ struct ServerMetrics: Sendable {
         }
     }
 
-    func countResponse(flagsLow: UInt8) { self.responses[Int(flagsLow & 0x0F)].increment() }
+    public func countResponse(flagsLow: UInt8) { self.responses[Int(flagsLow & 0x0F)].increment() }
 }

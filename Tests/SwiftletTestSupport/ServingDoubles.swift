@@ -1,0 +1,92 @@
+// ServingDoubles: a manual clock and a recording reply sink, to drive the serving loop (`Responder`) in-process.
+
+import Pipeline
+import Synchronization
+
+/// A `ServerClock` that moves only when a test says so. `sleep` returns once `advance` has passed its deadline, or
+/// throws when its task is cancelled; `sleepers` lets a test wait until a timer is armed before moving the time.
+public final class ManualClock: ServerClock {
+    private struct Sleeper {
+        let id: Int
+        let deadline: UInt64
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+    private struct State {
+        var now: UInt64
+        var sleepers: [Sleeper] = []
+        /// Sleeps cancelled before their continuation was registered.
+        var cancelled: Set<Int> = []
+    }
+    private let state: Mutex<State>
+    private let nextID = Atomic<Int>(0)
+
+    /// Starts at the host's monotonic time, so handlers that read `Clock.nanoseconds()` themselves agree with it.
+    public init(start: UInt64 = Clock.nanoseconds()) { self.state = Mutex(State(now: start)) }
+
+    public func now() -> UInt64 { self.state.withLock { $0.now } }
+
+    public func sleep(for duration: Duration) async throws {
+        let id = self.nextID.add(1, ordering: .relaxed).newValue
+        let nanoseconds = UInt64(duration.components.seconds) * 1_000_000_000
+            + UInt64(duration.components.attoseconds / 1_000_000_000)
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let due: Bool? = self.state.withLock { state in
+                    if state.cancelled.remove(id) != nil { return false }
+                    let deadline = state.now + nanoseconds
+                    if deadline <= state.now { return true }
+                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    return nil
+                }
+                switch due {
+                case true?: continuation.resume()
+                case false?: continuation.resume(throwing: CancellationError())
+                case nil: break
+                }
+            }
+        } onCancel: {
+            let sleeper = self.state.withLock { state -> Sleeper? in
+                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else {
+                    state.cancelled.insert(id)
+                    return nil
+                }
+                return state.sleepers.remove(at: index)
+            }
+            sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves the time on and wakes every sleep whose deadline it passed.
+    public func advance(by duration: Duration) {
+        let nanoseconds = UInt64(duration.components.seconds) * 1_000_000_000
+            + UInt64(duration.components.attoseconds / 1_000_000_000)
+        let due = self.state.withLock { state -> [Sleeper] in
+            state.now += nanoseconds
+            let now = state.now
+            let due = state.sleepers.filter { $0.deadline <= now }
+            state.sleepers.removeAll { $0.deadline <= now }
+            return due
+        }
+        for sleeper in due { sleeper.continuation.resume() }
+    }
+
+    /// Sleeps waiting for the time to move.
+    public var sleepers: Int { self.state.withLock { $0.sleepers.count } }
+}
+
+/// A `ReplySink` that keeps every call: one entry per `send`, with that call's replies in order.
+public final class RecordingSink: ReplySink {
+    private let calls = Mutex<[[[UInt8]]]>([])
+    /// Called inside `send`, before the call is recorded (to look at the world as the reply leaves).
+    private let onSend: @Sendable ([[UInt8]]) -> Void
+
+    public init(onSend: @escaping @Sendable ([[UInt8]]) -> Void = { _ in }) { self.onSend = onSend }
+
+    public func send(_ replies: [[UInt8]]) {
+        self.onSend(replies)
+        self.calls.withLock { $0.append(replies) }
+    }
+
+    /// Every `send` so far.
+    public var sent: [[[UInt8]]] { self.calls.withLock { $0 } }
+}
