@@ -108,10 +108,12 @@ swift_files() { # FOLDER… → sorted .swift files, NUL-separated
     find "$@" -name '*.swift' -print0 | sort -z
 }
 
-# Pipeline's sources the fuzz targets need: all but the serving loop (Serve/), which imports swift-log and
-# swift-metrics and which no target reaches (it is tested in-process by PipelineTests/Serve).
+# Pipeline's sources the fuzz targets need: all but the serving loop (Serve/) and the plugin API (Plugin/), which
+# import swift-log and swift-metrics and which no target reaches (PipelineTests/Serve tests the serving loop
+# in-process). The configuration target gets the one plugin-API file it uses from the stand-in `Plugins` below.
 pipeline_files() { # [EXTRA FOLDER…] → sorted .swift files, NUL-separated
-    find Sources/Pipeline "$@" -name '*.swift' -not -path 'Sources/Pipeline/Serve/*' -print0 | sort -z
+    find Sources/Pipeline "$@" -name '*.swift' -not -path 'Sources/Pipeline/Serve/*' \
+        -not -path 'Sources/Pipeline/Plugin/*' -print0 | sort -z
 }
 
 step() { # LABEL OUTPUT COMMAND… (run in the output's scratch folder)
@@ -195,11 +197,12 @@ build_yams() {
     yams_include="$include"
 }
 
-# A stand-in for the module `Plugins`: what Sources/Host/Config uses of it (OptionDuration, the real file;
-# PluginContext.resolve, Fuzz/Stubs/Plugins). The real module needs NIO, AsyncHTTPClient and friends.
+# A stand-in module `Plugins` for what Sources/Host/Config uses of the plugin API (OptionDuration, the real file;
+# PluginContext.resolve, Fuzz/Stubs/Plugins), which the package has in Pipeline/Plugin next to code that needs
+# swift-log and swift-metrics.
 plugins_lib="$modules/plugins-stub/libPlugins.a"
 build_plugins_stub() {
-    local sources=(Sources/Plugins/Options+Decoding.swift)
+    local sources=(Sources/Pipeline/Plugin/Options+Decoding.swift)
     while IFS= read -r -d '' file; do sources+=("$file"); done < <(swift_files Fuzz/Stubs/Plugins)
     stale "$plugins_lib" "${sources[@]}" || return 0
     mkdir -p "$modules/plugins-stub"

@@ -1,6 +1,7 @@
 // FileWatch: notices changed files by polling their modification time, size and inode (hosts, zone).
 
 import Foundation
+import Pipeline
 
 /// Polls files for changes. A rename-into-place (a new inode) counts as a change as well as an edit.
 public enum FileWatch {

@@ -1,5 +1,7 @@
 // Registry: the built-in plugins, in one table; each name lives on its type.
 
+import Pipeline
+
 /// The plugins this build knows. A custom server binary passes its own list (built-ins plus its plugins) to
 /// `Swiftlet.main(plugins:)`; there is no registration side effect anywhere.
 public enum Registry {

@@ -19,6 +19,10 @@ public enum Swiftlet {
     public static func main(plugins: [any Plugin.Type] = Registry.builtIn) async {
         await Swiftlet.$plugins.withValue(plugins) { await SwiftletCommand.main() }
     }
+
+    /// Runs the command line with the built-in plugins and `extra`: `await Swiftlet.main(adding: [MyPlugin.self])`.
+    /// A plugin package needs only Pipeline; its server binary needs Host for this call.
+    public static func main(adding extra: [any Plugin.Type]) async { await Swiftlet.main(plugins: Registry.builtIn + extra) }
 }
 
 struct SwiftletCommand: AsyncParsableCommand {

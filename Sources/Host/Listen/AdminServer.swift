@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Pipeline
 import Plugins
 import Prometheus
 import Synchronization

@@ -28,6 +28,8 @@ enum ChainFactory {
         invalidate: @escaping @Sendable (_ block: Int) -> Void
     ) throws -> [BuiltBlock] {
         let decoder = ConfigDecoder(file: configuration.source)
+        var hostServices = PluginServices()
+        hostServices.register(EventLoops(eventLoopGroup))
         var built: [BuiltBlock] = []
         for (index, blockConfiguration) in configuration.servers.enumerated() {
             var builder = ChainBuilder()
@@ -52,7 +54,7 @@ enum ChainFactory {
                     stateDirectory: configuration.stateDirectory,
                     addService: { name, service in services.append(name, service) },
                     invalidateCache: { invalidate(index) },
-                    eventLoopGroup: eventLoopGroup,
+                    services: hostServices,
                     resizeMessageCache: resizeMessageCache,
                     addAdminRoute: { services.append(route: $0) },
                     state: state,

@@ -1,5 +1,7 @@
 // ACLOptions: the `acl` plugin's options.
 
+import Pipeline
+
 /// What an access rule does with a matching query.
 public enum ACLAction: String, Decodable, Sendable, CaseIterable {
     /// Let the query through.

@@ -1,5 +1,7 @@
 // CacheOptions: the `cache` plugin's options.
 
+import Pipeline
+
 /// Options of `- cache: {…}`.
 public struct CacheOptions: Decodable, Sendable {
     /// Bytes for each cache level: the RRset cache and the host's message cache. Default 64 MiB.

@@ -1,5 +1,7 @@
 // ForwardOptions: the `forward` plugin's options.
 
+import Pipeline
+
 /// How the next upstream is chosen.
 public enum ForwardPolicy: String, Decodable, Sendable, CaseIterable {
     /// A random healthy upstream for each query.

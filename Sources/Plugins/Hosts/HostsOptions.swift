@@ -1,5 +1,7 @@
 // HostsOptions: the `hosts` plugin's options.
 
+import Pipeline
+
 /// Options of `- hosts: {…}`.
 public struct HostsOptions: Decodable, Sendable {
     /// The hosts file. Default `/etc/hosts`; relative paths are relative to the configuration file.

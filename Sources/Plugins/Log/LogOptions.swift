@@ -1,5 +1,7 @@
 // LogOptions: the `log` plugin's options.
 
+import Pipeline
+
 /// Options of `- log: {…}`.
 public struct LogOptions: Decodable, Sendable {
     /// `stdout` (default), `stderr`, or a file path (appended to; relative to the configuration file).

@@ -1,6 +1,7 @@
 // LogSink: where query-log lines go (stdout, stderr or an appended file), one line per write.
 
 import Foundation
+import Pipeline
 import Synchronization
 
 /// A line writer shared by every worker of a log plugin instance. A line is written whole under a lock.

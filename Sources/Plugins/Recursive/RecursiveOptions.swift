@@ -1,5 +1,7 @@
 // RecursiveOptions: the `recursive` plugin's options.
 
+import Pipeline
+
 /// QNAME minimisation (RFC 9156): how much of the name each server is shown.
 public enum QNameMinimisation: String, Decodable, Sendable, CaseIterable {
     /// Every server gets the full name.

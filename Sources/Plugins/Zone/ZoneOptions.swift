@@ -1,5 +1,7 @@
 // ZoneOptions: the `zone` plugin's options.
 
+import Pipeline
+
 /// One served zone.
 public struct ZoneSource: Decodable, Sendable {
     /// The zone's apex, e.g. `example.org.` (required).

@@ -1,5 +1,6 @@
 // LogFormatTests: the common, JSON and template forms of a query-log line.
 
+import Pipeline
 import Testing
 
 @testable import Plugins

@@ -1,6 +1,6 @@
 // GreetingServer: Swiftlet's command line with the built-in plugins and `greeting`.
 
+import Greeting
 import Host
-import Plugins
 
-await Swiftlet.main(plugins: Registry.builtIn + [GreetingPlugin.self])
+await Swiftlet.main(adding: [GreetingPlugin.self])

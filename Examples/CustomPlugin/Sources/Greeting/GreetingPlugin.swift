@@ -1,11 +1,10 @@
 // GreetingPlugin: `- greeting: { zone: hello.example.org., text: "hi" }` answers TXT queries under a zone.
 
-import Metrics
+// Pipeline is the whole plugin API (it re-exports swift-log's Logger and swift-metrics' Counter).
 import Pipeline
-import Plugins
 
 /// Options of `- greeting: {…}`; every key has a default.
-struct GreetingOptions: Decodable, Sendable {
+public struct GreetingOptions: Decodable, Sendable {
     /// The zone whose names get a greeting. Default `hello.example.org.`.
     var zone: String
     /// The TXT text. Default `hello from a custom plugin`.
@@ -13,22 +12,22 @@ struct GreetingOptions: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case zone, text }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.zone = try container.value(.zone, default: "hello.example.org.")
         self.text = try container.value(.text, default: "hello from a custom plugin")
     }
 }
 
-enum GreetingPlugin: Plugin {
-    static let name = "greeting"
-    static let summary = "answers TXT queries under a zone with a fixed text (an example plugin)"
-    static let optionsHelp = [
+public enum GreetingPlugin: Plugin {
+    public static let name = "greeting"
+    public static let summary = "answers TXT queries under a zone with a fixed text (an example plugin)"
+    public static let optionsHelp = [
         OptionHelp("zone", "name", "hello.example.org.", "names at or below it are answered"),
         OptionHelp("text", "string", "hello from a custom plugin", "the TXT text"),
     ]
 
-    static func setup(_ options: GreetingOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
+    public static func setup(_ options: GreetingOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         guard let zone = try? DomainName(options.zone) else {
             throw PluginSetupError(option: "zone", "'\(options.zone)' is not a domain name")
         }
