@@ -41,14 +41,13 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "Pipeline", "SwiftletIO",
+                "Pipeline",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                // Upstream I/O (forward): the host hands plugins its event loop group.
+                // URL block lists (filter): a real HTTP client with timeouts, redirects and TLS, on the host's event
+                // loops (upstream DNS goes through the host's UpstreamService, not NIO here).
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                // URL block lists (filter): a real HTTP client with timeouts, redirects and TLS.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             exclude: ["ACL/README.md", "Cache/README.md", "Echo/README.md", "Filter/README.md", "Forward/README.md", "Hosts/README.md",
@@ -68,6 +67,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

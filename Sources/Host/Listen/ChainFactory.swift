@@ -30,6 +30,7 @@ enum ChainFactory {
         let decoder = ConfigDecoder(file: configuration.source)
         var hostServices = PluginServices()
         hostServices.register(EventLoops(eventLoopGroup))
+        let upstreams = HostUpstreamService(group: eventLoopGroup)
         var built: [BuiltBlock] = []
         for (index, blockConfiguration) in configuration.servers.enumerated() {
             var builder = ChainBuilder()
@@ -54,6 +55,7 @@ enum ChainFactory {
                     stateDirectory: configuration.stateDirectory,
                     addService: { name, service in services.append(name, service) },
                     invalidateCache: { invalidate(index) },
+                    upstreams: upstreams,
                     services: hostServices,
                     resizeMessageCache: resizeMessageCache,
                     addAdminRoute: { services.append(route: $0) },

@@ -69,6 +69,10 @@ public struct Query: Sendable {
     public var receivedAt: UInt64
     /// The largest response the transport allows for this client (UDP: its EDNS size capped by the server's).
     public var maxResponseSize: Int
+    /// The executor this query's task runs on once a handler suspended (set by the serving loop: a UDP worker's
+    /// reactor, a TCP connection's event loop; nil before, and for background refreshes). Handlers hand it to the
+    /// upstream service, which then keeps the exchange on that thread.
+    public var executor: (any TaskExecutor)?
 
     public init(request: Message, client: Client, receivedAt: UInt64 = 0, maxResponseSize: Int = 512) {
         self.request = request

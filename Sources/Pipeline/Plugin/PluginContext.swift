@@ -24,8 +24,10 @@ public struct PluginContext: Sendable {
     public var addService: @Sendable (_ name: String, _ service: @escaping @Sendable () async -> Void) -> Void
     /// Makes every fast-path cache entry unreachable; call after the plugin's data changed.
     public var invalidateCache: @Sendable () -> Void
-    /// What else the host offers, found by type (the built-in plugins' I/O event loops, until the upstream
-    /// exchange is a service of its own): a plugin that needs a service the host did not register says so at setup.
+    /// The host's upstream I/O: a plugin that asks other servers makes its client here at setup.
+    public var upstreams: any UpstreamService
+    /// What else the host offers, found by type (the built-in filter's HTTP client runs on the host's event loops,
+    /// `EventLoops`): a plugin that needs a service the host did not register says so at setup.
     public var services: PluginServices
     /// Sets the fast-path message cache's byte budget (the cache plugin's `max_size` covers both cache levels).
     public var resizeMessageCache: @Sendable (Int) -> Void
@@ -45,6 +47,7 @@ public struct PluginContext: Sendable {
         stateDirectory: String = "swiftlet-state",
         addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
         invalidateCache: @escaping @Sendable () -> Void = {},
+        upstreams: any UpstreamService = NoUpstreamService(),
         services: PluginServices = PluginServices(),
         resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in },
         addAdminRoute: @escaping @Sendable (AdminRoute) -> Void = { _ in },
@@ -58,6 +61,7 @@ public struct PluginContext: Sendable {
         self.stateDirectory = stateDirectory
         self.addService = addService
         self.invalidateCache = invalidateCache
+        self.upstreams = upstreams
         self.services = services
         self.resizeMessageCache = resizeMessageCache
         self.addAdminRoute = addAdminRoute

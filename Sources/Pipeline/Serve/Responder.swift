@@ -237,6 +237,7 @@ public final class Responder: Sendable {
                 return self.write(bytes, into: reply)
             }
             let target = sink()
+            query.executor = executor
             let owned = query
             // The task runs on the transport's executor. Over UDP it also starts at once, on the worker's own
             // thread (its reactor polls the upstream sockets too), so the upstream query leaves before the worker

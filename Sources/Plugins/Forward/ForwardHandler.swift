@@ -1,9 +1,7 @@
 // ForwardHandler: sends cache misses to upstream resolvers, with coalescing, retries, health and spoofing checks.
 
 import Metrics
-import NIOCore
 import Pipeline
-import SwiftletIO
 import Synchronization
 
 /// What a resolution through the upstreams gave.
@@ -33,10 +31,12 @@ struct ForwardMetrics: Sendable {
 /// chain. `handle` only decides; the exchange happens in `resume`, off the worker thread.
 final class ForwardHandler: QueryHandler {
     let upstreams: [Upstream]
+    /// The host's upstream I/O for this instance (its sockets and connections).
+    let client: any UpstreamExchange
     let zones: [DomainName]
     let except: [DomainName]
     let policy: ForwardPolicy
-    let timeout: TimeAmount
+    let timeout: Duration
     let deadline: UInt64
     let maxFails: Int
     /// Random letter case in the questions sent, checked in the answers (`use_0x20`).
@@ -91,16 +91,18 @@ final class ForwardHandler: QueryHandler {
 
     init(
         upstreams: [Upstream],
+        client: any UpstreamExchange,
         zones: [DomainName],
         except: [DomainName],
         options: ForwardOptions,
         metrics: ForwardMetrics
     ) {
         self.upstreams = upstreams
+        self.client = client
         self.zones = zones
         self.except = except
         self.policy = options.policy
-        self.timeout = .nanoseconds(Int64(options.timeout.nanoseconds))
+        self.timeout = options.timeout.duration
         self.deadline = options.deadline.nanoseconds
         self.maxFails = options.maxFails
         self.use0x20 = options.use0x20
@@ -149,7 +151,7 @@ final class ForwardHandler: QueryHandler {
                 break
             }
             // The leader resolves on its own task (keeping the server's executor); followers wait for its result.
-            result = await self.resolve(request)
+            result = await self.resolve(request, on: query.executor)
             self.inFlight.leave()
             self.finishCoalescing(key, with: result)
         }
@@ -209,8 +211,8 @@ final class ForwardHandler: QueryHandler {
         return response
     }
 
-    /// Tries upstreams in policy order until one answers or the deadline passes.
-    func resolve(_ request: Message) async -> ForwardResult {
+    /// Tries upstreams in policy order until one answers or the deadline passes, on `executor` (the query's).
+    func resolve(_ request: Message, on executor: (any TaskExecutor)?) async -> ForwardResult {
         let started = Clock.nanoseconds()
         let candidates = self.order()
         guard !candidates.isEmpty else {
@@ -230,12 +232,11 @@ final class ForwardHandler: QueryHandler {
         for upstream in candidates {
             let elapsed = Clock.nanoseconds() &- started
             guard elapsed < self.deadline else { break }
-            let remaining = TimeAmount.nanoseconds(Int64(self.deadline - elapsed))
+            let remaining = Duration.nanoseconds(Int64(self.deadline - elapsed))
             let timeout = min(self.timeout, remaining)
-            // A fresh random ID per try (RFC 5452 §4.3).
-            outgoing.header.id = Reactor.current?.randomUInt16() ?? UInt16.random(in: 0...UInt16.max)
             do {
-                let answer = try await self.exchange(outgoing, with: upstream, timeout: timeout)
+                // The upstream service gives each try a fresh random ID (RFC 5452 §4.3).
+                let answer = try await self.exchange(outgoing, with: upstream, timeout: timeout, on: executor)
                 // SERVFAIL and REFUSED say this upstream cannot help: try the next, keep it as a last resort.
                 if answer.responseCode == .servFail || answer.responseCode == .refused {
                     fallback = answer
@@ -257,7 +258,12 @@ final class ForwardHandler: QueryHandler {
 
     /// One try with one upstream: UDP first (TCP after a truncated answer), or TCP for `tcp://` upstreams. With
     /// `use_0x20` the question goes out in random letter case and only an answer echoing it exactly is taken.
-    func exchange(_ query: Message, with upstream: Upstream, timeout: TimeAmount) async throws -> Message {
+    func exchange(
+        _ query: Message,
+        with upstream: Upstream,
+        timeout: Duration,
+        on executor: (any TaskExecutor)?
+    ) async throws -> Message {
         var query = query
         let exactCase = self.use0x20
         let asked = query.questions[0].name
@@ -266,33 +272,27 @@ final class ForwardHandler: QueryHandler {
         let question = query.questions[0]
         let started = Clock.nanoseconds()
         self.metrics.upstreamQueries.increment()
-        var bytes: [UInt8]
-        if upstream.transport != .udp {
-            bytes = try await upstream.connection.exchange(
-                packet,
-                question: question,
-                timeout: timeout,
-                exactCase: exactCase
-            )
-        } else {
-            bytes = try await upstream.exchangeOverUDP(
+        var bytes = try await self.client.exchange(
+            packet,
+            question: question,
+            exactCase: exactCase,
+            with: upstream.server,
+            timeout: timeout,
+            on: executor
+        )
+        if upstream.server.transport == .udp && bytes.count >= 3 && bytes[2] & 0x02 != 0 {
+            // TC: the same question again over TCP (RFC 7766 §5), in what is left of this try's timeout.
+            self.metrics.truncatedRetries.increment()
+            let left = timeout - .nanoseconds(Int64(Clock.nanoseconds() &- started))
+            guard left > .zero else { throw UpstreamError.timeout }
+            bytes = try await self.client.exchange(
                 packet,
                 question: question,
                 exactCase: exactCase,
-                timeout: timeout
+                with: upstream.server.over(.tcp),
+                timeout: left,
+                on: executor
             )
-            if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
-                // TC: the same question again over TCP (RFC 7766 §5), in what is left of this try's timeout.
-                self.metrics.truncatedRetries.increment()
-                let left = timeout.nanoseconds - Int64(Clock.nanoseconds() &- started)
-                guard left > 0 else { throw UpstreamError.timeout }
-                bytes = try await upstream.connection.exchange(
-                    packet,
-                    question: question,
-                    timeout: .nanoseconds(left),
-                    exactCase: exactCase
-                )
-            }
         }
         guard var message = try? Message(wire: bytes) else {
             self.metrics.rejectedReplies.increment()
@@ -337,7 +337,7 @@ final class ForwardHandler: QueryHandler {
             for upstream in self.upstreams where upstream.isDown {
                 var probe = Message.query(.root, .ns, id: UInt16.random(in: 0...UInt16.max), recursionDesired: true)
                 probe.edns = EDNS()
-                _ = try? await self.exchange(probe, with: upstream, timeout: .seconds(1))
+                _ = try? await self.exchange(probe, with: upstream, timeout: .seconds(1), on: nil)
             }
         }
     }

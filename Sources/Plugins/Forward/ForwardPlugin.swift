@@ -1,6 +1,5 @@
 // ForwardPlugin: `- forward: { to: ["192.0.2.53"] }`, sends what reaches it to upstream resolvers.
 
-import NIOSSL
 import Pipeline
 
 public enum ForwardPlugin: Plugin {
@@ -37,9 +36,11 @@ public enum ForwardPlugin: Plugin {
             truncatedRetries: context.counter("tcp_retries_total"),
             markedDown: context.counter("upstreams_marked_down_total")
         )
-        // The upstreams (their health, RTTs and sockets) survive a reload that keeps these options.
-        let upstreams = try context.retained("upstreams") {
-            try ForwardPlugin.upstreams(options, context: context, metrics: metrics)
+        // The upstreams (their health and RTTs) and the client with their sockets and connections survive a reload
+        // that keeps these options.
+        let upstreams = try context.retained("upstreams") { try ForwardPlugin.upstreams(options) }
+        let client = try context.retained("client") {
+            try ForwardPlugin.client(options, upstreams: upstreams, context: context, metrics: metrics)
         }
         func names(_ texts: [String], _ key: String) throws -> [DomainName] {
             try texts.enumerated().map { index, text in
@@ -56,6 +57,7 @@ public enum ForwardPlugin: Plugin {
         }
         let handler = ForwardHandler(
             upstreams: upstreams,
+            client: client,
             zones: try names(options.zones, "zones"),
             except: try names(options.except, "except"),
             options: options,
@@ -66,49 +68,36 @@ public enum ForwardPlugin: Plugin {
         context.addService("forward health checks") { await handler.healthChecks(interval: interval) }
     }
 
-    /// The upstreams `to` names, each with its pools and health.
-    static func upstreams(_ options: ForwardOptions, context: PluginContext, metrics: ForwardMetrics) throws
-        -> [Upstream]
-    {
-        var upstreams: [Upstream] = []
-        var tls: NIOSSLContext? = nil
-        for (index, text) in options.to.enumerated() {
-            guard let (address, transport) = Upstream.parse(text) else {
+    /// The upstreams `to` names, each with its health.
+    static func upstreams(_ options: ForwardOptions) throws -> [Upstream] {
+        try options.to.enumerated().map { index, text in
+            guard let server = Upstream.parse(text) else {
                 throw PluginSetupError(
                     option: "to[\(index)]",
                     "'\(text)' is not an upstream like 192.0.2.53, 192.0.2.53:5300, [2001:db8::53]:53, tcp://192.0.2.53 or tls://192.0.2.53#dns.example.net"
                 )
             }
-            if case .tls = transport, tls == nil {
-                tls = try ForwardPlugin.tlsContext(options.tlsCA.map(context.resolve))
-            }
-            upstreams.append(
-                Upstream(
-                    address: address,
-                    name: text,
-                    transport: transport,
-                    group: context.eventLoopGroup,
-                    tls: tls,
-                    rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
-                )
-            )
+            return Upstream(server: server, name: text)
         }
-        return upstreams
     }
 
-    /// A TLS client context that verifies the server's certificate chain and name (RFC 8310 strict privacy).
-    static func tlsContext(_ caFile: String?) throws -> NIOSSLContext {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.certificateVerification = .fullVerification
-        configuration.minimumTLSVersion = .tlsv12
-        if let caFile {
-            guard let certificates = try? NIOSSLCertificate.fromPEMFile(caFile), !certificates.isEmpty else {
-                throw PluginSetupError(option: "tls_ca", "cannot read certificates from '\(caFile)'")
-            }
-            configuration.trustRoots = .certificates(certificates)
-        }
-        do { return try NIOSSLContext(configuration: configuration) } catch {
-            throw PluginSetupError(option: "tls_ca", "cannot set up TLS: \(error)")
+    /// The host's upstream client for these upstreams: pooled UDP sockets and one pipelined connection per server
+    /// (a forwarder asks the same few servers all the time), trusting `tls_ca` for TLS ones when it is set.
+    static func client(
+        _ options: ForwardOptions,
+        upstreams: [Upstream],
+        context: PluginContext,
+        metrics: ForwardMetrics
+    ) throws -> any UpstreamExchange {
+        let usesTLS = upstreams.contains { if case .tls = $0.server.transport { true } else { false } }
+        let clientOptions = UpstreamClientOptions(
+            datagrams: .pooled,
+            reusesConnections: true,
+            trustRoots: usesTLS ? options.tlsCA.map(context.resolve) : nil,
+            rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
+        )
+        do { return try context.upstreams.client(clientOptions) } catch let error as UpstreamSetupError {
+            throw PluginSetupError(option: "tls_ca", error.message)
         }
     }
 }

@@ -1,39 +1,10 @@
-// Upstream: one upstream server, its transport, and what we have learnt about it (health, smoothed RTT).
+// Upstream: one upstream server of `forward`, and what we have learnt about it (health, smoothed RTT).
 
-import NIOCore
-import NIOSSL
 import Pipeline
-import SwiftletIO
 import Synchronization
-
-/// Why an exchange with an upstream failed.
-enum UpstreamError: Error, Equatable {
-    case timeout
-    case connection(String)
-    case malformed
-
-    /// A short reason for logs and Extended DNS Error texts.
-    static func describe(_ error: any Error) -> String {
-        switch error as? UpstreamError {
-        case .timeout?: return "timed out"
-        case .connection(let reason)?: return reason
-        case .malformed?: return "malformed answer"
-        case nil: return "\(error)"
-        }
-    }
-}
 
 /// An upstream server with its health and RTT. Shared by every query of one forward instance.
 final class Upstream: Sendable {
-    enum Transport: Equatable, Sendable {
-        /// UDP, with a TCP retry when the answer is truncated.
-        case udp
-        /// TCP only, over a reused, pipelined connection.
-        case tcp
-        /// DNS over TLS (RFC 7858), the certificate verified for this name, over a reused, pipelined connection.
-        case tls(serverName: String)
-    }
-
     struct Health: Sendable {
         var consecutiveFailures = 0
         var down = false
@@ -41,55 +12,21 @@ final class Upstream: Sendable {
         var smoothedRTT: Double? = nil
     }
 
-    let address: SocketAddress
+    /// Where it is and how it is reached (the host's upstream service keeps its sockets and connection).
+    let server: UpstreamServer
+    /// As written in `to`, for logs and Extended DNS Errors.
     let name: String
-    let transport: Transport
     let health = Mutex(Health())
-    let connection: UpstreamTCPConnection
-    let datagrams: UpstreamUDPPool
-    let rejected: @Sendable () -> Void
 
-    init(
-        address: SocketAddress,
-        name: String,
-        transport: Transport,
-        group: any EventLoopGroup,
-        tls: NIOSSLContext? = nil,
-        rejected: @escaping @Sendable () -> Void = {}
-    ) {
-        self.address = address
+    init(server: UpstreamServer, name: String) {
+        self.server = server
         self.name = name
-        self.transport = transport
-        var serverName: String? = nil
-        if case .tls(let name) = transport { serverName = name }
-        self.connection = UpstreamTCPConnection(address: address, group: group, tls: tls, serverName: serverName)
-        self.datagrams = UpstreamUDPPool(upstream: address, group: group, rejected: rejected)
-        self.rejected = rejected
-    }
-
-    /// Sends `packet` over UDP and waits at most `timeout` for its answer: on a UDP worker's thread through that
-    /// worker's own sockets to this upstream (read by its reactor), elsewhere through the event-loop pool.
-    func exchangeOverUDP(
-        _ packet: [UInt8],
-        question: Question,
-        exactCase: Bool = false,
-        timeout: TimeAmount
-    ) async throws
-        -> [UInt8]
-    {
-        guard let reactor = Reactor.current else {
-            return try await self.datagrams.exchange(packet, question: question, exactCase: exactCase, timeout: timeout)
-        }
-        let pool = reactor.resource(for: self) {
-            ReactorUDPPool(upstream: self.address, reactor: reactor, rejected: self.rejected)
-        }
-        return try await pool.exchange(packet, question: question, exactCase: exactCase, timeout: timeout)
     }
 
     /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).
-    static func parse(_ text: String) -> (SocketAddress, Transport)? {
+    static func parse(_ text: String) -> UpstreamServer? {
         var rest = Substring(text)
-        var transport = Transport.udp
+        var transport = UpstreamTransport.udp
         var port = 53
         if rest.hasPrefix("tcp://") {
             transport = .tcp
@@ -121,8 +58,8 @@ final class Upstream: Sendable {
             guard let value = Int(rest[rest.index(after: colon)...]), (1...65535).contains(value) else { return nil }
             port = value
         }
-        guard IPAddress(host) != nil, let address = try? SocketAddress(ipAddress: host, port: port) else { return nil }
-        return (address, transport)
+        guard let address = IPAddress(host) else { return nil }
+        return UpstreamServer(address: address, port: UInt16(port), transport: transport)
     }
 
     var isDown: Bool { self.health.withLock { $0.down } }

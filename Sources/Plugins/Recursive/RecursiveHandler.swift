@@ -38,7 +38,7 @@ final class RecursiveHandler: QueryHandler {
             return RecursiveHandler.refuse(&query)
         }
         defer { self.inFlight.leave() }
-        let resolution = await self.resolver.resolve(clientQuestion: query.question)
+        let resolution = await self.resolver.resolve(clientQuestion: query.question, on: query.executor)
         query.response = RecursiveHandler.response(to: request, resolution)
         query.answeredBy = RecursivePlugin.name
         if let error = resolution.error {

@@ -80,10 +80,17 @@ public enum RecursivePlugin: Plugin {
             hints: hints,
             options: options,
             useIPv6: useIPv6,
-            transport: NameServerTransport(
-                group: context.eventLoopGroup,
-                rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
-            ),
+            // A socket of its own on a fresh random port per UDP query (RFC 5452 §9.2), a connection per TCP one
+            // (after truncation: rare). Kept across a reload that keeps these options, like the infrastructure.
+            upstreams: try context.retained("upstreams") {
+                try context.upstreams.client(
+                    UpstreamClientOptions(
+                        datagrams: .perQuery,
+                        reusesConnections: false,
+                        rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
+                    )
+                )
+            },
             metrics: metrics
         )
         builder.add(RecursiveHandler(resolver: resolver, maxConcurrent: options.maxConcurrent))

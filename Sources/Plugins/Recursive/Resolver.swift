@@ -1,7 +1,6 @@
 // Resolver: iterative resolution from the closest known delegation down (RFC 1034 §5.3.3), with the limits.
 
 import Metrics
-import NIOCore
 import Pipeline
 import Synchronization
 
@@ -58,6 +57,8 @@ struct FetchContext: Sendable {
     var budget: RequestBudget
     var ancestry: [Question]
     var depth: Int
+    /// The executor the client query runs on, for the upstream service (its exchanges stay on that thread).
+    var executor: (any TaskExecutor)? = nil
 }
 
 /// A zone cut: the zone and its name servers.
@@ -76,7 +77,10 @@ final class Resolver: Sendable {
     let hints: RootHints
     let options: RecursiveOptions
     let useIPv6: Bool
-    let transport: NameServerTransport
+    /// The host's upstream I/O: a connected socket on a fresh random port per UDP query, a connection per TCP one.
+    let upstreams: any UpstreamExchange
+    /// The port name servers are asked on (root hints and NS records carry none; tests move it).
+    let port: UInt16
     let metrics: RecursiveMetrics
     let clock: @Sendable () -> UInt64
     /// The questions being resolved, with the fetches waiting for each.
@@ -101,7 +105,7 @@ final class Resolver: Sendable {
     /// Fetches waiting for another's result, with the timers that stop them waiting past their deadline.
     struct Waiting {
         var nextTicket = 0
-        var waiters: [Int: (CheckedContinuation<JoinOutcome, Never>, Scheduled<Void>?)] = [:]
+        var waiters: [Int: (CheckedContinuation<JoinOutcome, Never>, Task<Void, Never>?)] = [:]
     }
 
     init(
@@ -110,7 +114,8 @@ final class Resolver: Sendable {
         hints: RootHints,
         options: RecursiveOptions,
         useIPv6: Bool,
-        transport: NameServerTransport,
+        upstreams: any UpstreamExchange,
+        port: UInt16 = 53,
         metrics: RecursiveMetrics,
         clock: @escaping @Sendable () -> UInt64 = Clock.nanoseconds
     ) {
@@ -119,7 +124,8 @@ final class Resolver: Sendable {
         self.hints = hints
         self.options = options
         self.useIPv6 = useIPv6
-        self.transport = transport
+        self.upstreams = upstreams
+        self.port = port
         self.metrics = metrics
         self.clock = clock
     }
@@ -128,13 +134,17 @@ final class Resolver: Sendable {
 
     // MARK: Fetches
 
-    /// Resolves a client's question, with the request budget and deadline of `limits`.
-    func resolve(clientQuestion question: Question) async -> Resolution {
+    /// Resolves a client's question, with the request budget and deadline of `limits`, its exchanges on `executor`
+    /// (the client query's).
+    func resolve(clientQuestion question: Question, on executor: (any TaskExecutor)? = nil) async -> Resolution {
         let budget = RequestBudget(
             limit: self.limits.queriesPerRequest,
             deadline: self.clock() &+ self.limits.timeout.nanoseconds
         )
-        return await self.resolve(question, context: FetchContext(budget: budget, ancestry: [], depth: 0))
+        return await self.resolve(
+            question,
+            context: FetchContext(budget: budget, ancestry: [], depth: 0, executor: executor)
+        )
     }
 
     /// Resolves `question` for a client query (`ancestry` empty) or for a fetch that needs it (a name server's
@@ -186,7 +196,6 @@ final class Resolver: Sendable {
     /// Waits for the fetch in flight for `key`, at most until `deadline` (so fetches that wait on each other across
     /// client queries cannot hang).
     private func join(_ key: Question, until deadline: UInt64) async -> JoinOutcome {
-        let loop = self.transport.group.any()
         let now = self.clock()
         let wait = Int64(min(deadline > now ? deadline - now : 0, UInt64(Int64.max)))
         return await withCheckedContinuation { (continuation: CheckedContinuation<JoinOutcome, Never>) in
@@ -201,7 +210,9 @@ final class Resolver: Sendable {
                 continuation.resume(returning: .finishedBefore)
                 return
             }
-            let timer = loop.scheduleTask(in: .nanoseconds(wait)) {
+            let timer = Task {
+                try? await Task.sleep(for: .nanoseconds(wait))
+                guard !Task.isCancelled else { return }
                 let waiter = self.inFlight.withLock { table in table[key]?.waiters.removeValue(forKey: ticket) }
                 waiter?.0.resume(returning: .timedOut)
             }
@@ -559,7 +570,14 @@ final class Resolver: Sendable {
                 }
                 guard self.clock() < context.budget.deadline else { break }
                 let reply: Message
-                do { reply = try await self.exchange(question, with: address, deadline: context.budget.deadline) } catch
+                do {
+                    reply = try await self.exchange(
+                        question,
+                        with: address,
+                        deadline: context.budget.deadline,
+                        on: context.executor
+                    )
+                } catch
                 {
                     lastProblem = "\(address): \(UpstreamError.describe(error))"
                     if case UpstreamError.timeout = error { timedOut.insert(address) }
@@ -629,7 +647,12 @@ final class Resolver: Sendable {
     /// Resolves the addresses of `names` in parallel; one resolution per name (the A lookup's, else the AAAA's).
     private func lookUpAddresses(of names: [DomainName], context: FetchContext) async -> [Resolution] {
         let types: [RecordType] = self.useIPv6 ? [.a, .aaaa] : [.a]
-        let nested = FetchContext(budget: context.budget, ancestry: context.ancestry, depth: context.depth + 1)
+        let nested = FetchContext(
+            budget: context.budget,
+            ancestry: context.ancestry,
+            depth: context.depth + 1,
+            executor: context.executor
+        )
         return await withTaskGroup(of: (Int, Resolution).self) { group in
             for (index, server) in names.enumerated() {
                 for type in types {
@@ -679,35 +702,41 @@ final class Resolver: Sendable {
 
     /// Sends one non-recursive query about `question` to `address` (random ID, fresh random port, 0x20 case, EDNS
     /// 1232 unless the server is known to need none) and returns its answer; TCP when it comes truncated.
-    func exchange(_ question: Question, with address: IPAddress, deadline: UInt64) async throws -> Message {
+    func exchange(
+        _ question: Question,
+        with address: IPAddress,
+        deadline: UInt64,
+        on executor: (any TaskExecutor)?
+    ) async throws -> Message {
         let now = self.clock()
         let withEDNS = !self.infrastructure.needsNoEDNS(address, now: now)
         let name = self.options.use0x20 ? question.name.withRandomCase() : question.name
-        let id = UInt16.random(in: 0...UInt16.max)
         var edns: EDNS? = nil
         if withEDNS { edns = EDNS(udpPayloadSize: Resolver.payloadSize) }
         let query = Message.query(
             name,
             question.type,
             recordClass: question.recordClass,
-            id: id,
             recursionDesired: false,
             edns: edns
         )
         let sentQuestion = query.questions[0]
         let remaining = deadline > now ? Double(deadline - now) / 1e6 : 0
         let milliseconds = min(self.infrastructure.timeout(for: address, now: now), remaining)
-        let timeout = TimeAmount.nanoseconds(Int64(milliseconds * 1e6))
+        let timeout = Duration.nanoseconds(Int64(milliseconds * 1e6))
+        let server = UpstreamServer(address: address, port: self.port)
         self.metrics.upstreamQueries.increment()
         let started = self.clock()
         var bytes: [UInt8]
         do {
-            bytes = try await self.transport.udp(
+            // The upstream service gives it a random ID and a socket of its own on a random port.
+            bytes = try await self.upstreams.exchange(
                 try query.wire,
-                to: address,
-                id: id,
                 question: sentQuestion,
-                timeout: timeout
+                exactCase: true,
+                with: server,
+                timeout: timeout,
+                on: executor
             )
         } catch UpstreamError.timeout {
             self.metrics.timeouts.increment()
@@ -718,12 +747,14 @@ final class Resolver: Sendable {
         if bytes.count >= 3 && bytes[2] & 0x02 != 0 {
             // Truncated: the same question over TCP (RFC 7766 §5), given at least a second.
             self.metrics.tcpRetries.increment()
-            let tcpTimeout = TimeAmount.nanoseconds(Int64(max(milliseconds, 1000) * 1e6))
-            bytes = try await self.transport.tcp(
+            let tcpTimeout = Duration.nanoseconds(Int64(max(milliseconds, 1000) * 1e6))
+            bytes = try await self.upstreams.exchange(
                 try query.wire,
-                to: address,
                 question: sentQuestion,
-                timeout: tcpTimeout
+                exactCase: true,
+                with: server.over(.tcp),
+                timeout: tcpTimeout,
+                on: executor
             )
         }
         guard let message = try? Message(wire: bytes) else {
@@ -734,7 +765,7 @@ final class Resolver: Sendable {
             // It does not know EDNS (RFC 6891 §7): remember, and ask again without.
             self.metrics.ednsFallbacks.increment()
             self.infrastructure.markWithoutEDNS(address, now: self.clock())
-            return try await self.exchange(question, with: address, deadline: deadline)
+            return try await self.exchange(question, with: address, deadline: deadline, on: executor)
         }
         return message
     }

@@ -9,10 +9,10 @@ import Testing
 @Suite struct CoalescingTests {
     @Test func identicalQuestionsInFlightShareOneResolution() async throws {
         let prefix = "127.53.31"
-        let root = try TestTree.root(prefix)
-        defer { root.stop() }
+        let upstreams = ScriptedUpstreams()
+        upstreams.serve("\(prefix).1", TestTree.root(prefix))
         // slow.test.'s name server is in dns.test., without glue: an NS-address lookup is needed.
-        let tld = try FakeUpstream(host: "\(prefix).2", port: 53) { query, _ in
+        upstreams.serve("\(prefix).2") { query, _ in
             let name = query.questions[0].name
             var reply = Message(header: Header(flags: 0x8000))
             if name.isSubdomain(of: try! DomainName("dns.test.")) {
@@ -23,14 +23,12 @@ import Testing
             }
             return .reply(reply)
         }
-        defer { tld.stop() }
-        let slow = try FakeUpstream(host: "\(prefix).4", port: 53) { query, _ in
+        upstreams.serve("\(prefix).4") { query, _ in
             var reply = Message(header: Header(flags: 0x8400))
             reply.answers = [Record(name: query.questions[0].name, ttl: 60, rdata: .a(IPv4Address(192, 0, 2, 31)))]
             return .delay(0.2, reply)
         }
-        defer { slow.stop() }
-        let resolver = TestTree.resolver(prefix)
+        let resolver = TestTree.resolver(prefix, upstreams: upstreams)
         let question = Question(name: try DomainName("www.slow.test."), type: .a)
         let answers = await withTaskGroup(of: [String].self) { group in
             for _ in 0..<50 {
@@ -45,8 +43,8 @@ import Testing
         #expect(answers.count == 50)
         #expect(answers.allSatisfy { $0 == ["www.slow.test. a 192.0.2.31"] })
         // One resolution: one priming query, one referral, one NS-address lookup, one query to the slow server.
-        #expect(slow.queries.udp == 1)
-        #expect(root.queries.udp == 2)
-        #expect(tld.queries.udp == 2)
+        #expect(upstreams.queries("\(prefix).4").udp == 1)
+        #expect(upstreams.queries("\(prefix).1").udp == 2)
+        #expect(upstreams.queries("\(prefix).2").udp == 2)
     }
 }

@@ -1,10 +1,9 @@
 // ScenarioRunner: replays a scenario file (Unbound/Deckard style) against the resolver: scripted authoritative servers
-// on loopback addresses, client queries with their expected answers, the queries each server must have received, and
-// time passing.
+// (in-process, through the resolver's upstream interface: no sockets), client queries with their expected answers,
+// the queries each server must have received, and time passing.
 
 import Foundation
 import Metrics
-import NIOPosix
 import Pipeline
 import SwiftletTestSupport
 import Synchronization
@@ -234,12 +233,11 @@ struct Scenario {
         return .reply(reply)
     }
 
-    /// Runs the scenario: starts its servers, replays its steps, stops the servers.
+    /// Runs the scenario: sets up its servers, replays its steps.
     func run(file: String) async throws {
-        var upstreams: [String: FakeUpstream] = [:]
-        defer { for upstream in upstreams.values { upstream.stop() } }
+        let upstreams = ScriptedUpstreams()
         for (address, entries) in self.servers {
-            upstreams[address] = try FakeUpstream(host: address, port: 53) { query, transport in
+            upstreams.serve(address) { query, transport in
                 Scenario.reply(to: query, entries: entries, transport: transport)
             }
         }
@@ -249,9 +247,9 @@ struct Scenario {
             hints: RootHints(servers: self.hints),
             options: self.options,
             useIPv6: false,
-            transport: NameServerTransport(group: MultiThreadedEventLoopGroup.singleton, rejected: {}),
+            upstreams: upstreams,
             metrics: Scenario.metrics(),
-            // The resolver's clock moves only with `time` steps, so TTLs are exact (waits on the network are real).
+            // The resolver's clock moves only with `time` steps, so TTLs are exact (timeouts are waited in real time).
             clock: { [start = Clock.nanoseconds()] in start &+ offset.load(ordering: .relaxed) }
         )
         for step in self.steps {
@@ -274,7 +272,8 @@ struct Scenario {
                     #expect(result.error?.infoCode.rawValue == code, "\(where_): \(result)")
                 }
                 for (address, count, exact) in expected.queries {
-                    let received = upstreams[address].map { $0.queries.udp + $0.queries.tcp } ?? -1
+                    let queries = upstreams.queries(address)
+                    let received = self.servers.contains { $0.0 == address } ? queries.udp + queries.tcp : -1
                     if exact {
                         #expect(received == count, "\(where_): queries received by \(address): \(received)")
                     } else {
@@ -322,10 +321,10 @@ struct Scenario {
 }
 
 /// Pieces the hand-written resolver tests share: a root on `prefix`.1 that primes and refers `test.` to `prefix`.2,
-/// and a resolver whose only hint is that root.
+/// and a resolver whose only hint is that root, asking through `upstreams`.
 enum TestTree {
-    static func root(_ prefix: String) throws -> FakeUpstream {
-        try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
+    static func root(_ prefix: String) -> ScriptedUpstreams.Script {
+        { query, _ in
             var reply = Message(header: Header(flags: 0x8000))
             if query.questions[0].name.isRoot {
                 reply.header.isAuthoritative = true
@@ -339,7 +338,7 @@ enum TestTree {
         }
     }
 
-    static func resolver(_ prefix: String, rejected: @escaping @Sendable () -> Void = {}) -> Plugins.Resolver {
+    static func resolver(_ prefix: String, upstreams: any UpstreamExchange, port: UInt16 = 53) -> Plugins.Resolver {
         var options = RecursiveOptions()
         options.allowLoopback = true
         options.ipv6 = .off
@@ -352,7 +351,8 @@ enum TestTree {
             ),
             options: options,
             useIPv6: false,
-            transport: NameServerTransport(group: MultiThreadedEventLoopGroup.singleton, rejected: rejected),
+            upstreams: upstreams,
+            port: port,
             metrics: Scenario.metrics()
         )
     }

@@ -1,4 +1,6 @@
 // SpoofingTests: while a slow server is being asked, forged answers arrive from every side; none is believed or cached.
+// Through a whole server, so the exchanges take the production path: the UDP worker's reactor and the connected,
+// random-port socket the host's upstream service opens per query.
 
 import Foundation
 import Glibc
@@ -7,7 +9,7 @@ import SwiftletTestSupport
 import Synchronization
 import Testing
 
-@testable import Plugins
+@testable import Host
 
 @Suite struct SpoofingTests {
     /// Sends `bytes` `count` times from `source`:53 to `port` on 127.0.0.1: forgeries from the wrong address at the
@@ -44,7 +46,18 @@ import Testing
 
     @Test func forgedAnswersAreNeitherAcceptedNorCached() async throws {
         let prefix = "127.53.30"
-        let root = try TestTree.root(prefix)
+        let root = try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
+            var reply = Message(header: Header(flags: 0x8000))
+            if query.questions[0].name.isRoot {
+                reply.header.isAuthoritative = true
+                reply.answers = [rr(". 3600 NS a.root.")]
+                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
+            } else {
+                reply.authorities = [rr("test. 3600 NS ns.test.")]
+                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
+            }
+            return .reply(reply)
+        }
         defer { root.stop() }
         let tld = try FakeUpstream(host: "\(prefix).2", port: 53) { _, _ in
             var reply = Message(header: Header(flags: 0x8000))
@@ -87,28 +100,33 @@ import Testing
         }
         slowServer.withLock { $0 = slow }
         defer { slow.stop() }
-        let rejected = Atomic<Int>(0)
-        let resolver = TestTree.resolver(prefix) { rejected.add(1, ordering: .relaxed) }
-        let question = Question(name: try DomainName("www.slow.test."), type: .a)
-        let result = await withTaskExecutorPreference(TestExecutor.shared) {
-            await resolver.resolve(clientQuestion: question)
+        let hints = FileManager.default.temporaryDirectory.appendingPathComponent("spoof-\(UUID().uuidString).hints")
+        try ". 3600 IN NS a.root.\na.root. 3600 IN A \(prefix).1\n".write(to: hints, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: hints) }
+        try await withServer(
+            plugins: "      - recursive: { root_hints: \(hints.path), allow_loopback: true, ipv6: off, qname_minimisation: off }",
+            admin: true
+        ) { server in
+            let before = try await server.counter("swiftlet_recursive_rejected_replies_total")
+            let result = try await server.ask(query("www.slow.test.", .a))
+            #expect(result.responseCode == .noError)
+            #expect(result.answers.map(brief) == ["www.slow.test. a 192.0.2.30"])
+            #expect(floods.load(ordering: .relaxed) == 1)
+            // The wrong-ID and wrong-case datagrams reach our socket and are turned away; the kernel drops the
+            // others (the socket is connected to the server's address and port).
+            #expect(try await server.counter("swiftlet_recursive_rejected_replies_total") >= before + 2)
+            let cache = try #require(server.server.rrsetCaches.first)
+            let now = Clock.nanoseconds()
+            func cached(_ name: String, _ type: RecordType) -> String {
+                guard let hit = cache.lookup(RRsetCache.Key(name: try! DomainName(name), type: type), now: now),
+                    case .records(let records, _) = hit.content
+                else { return "-" }
+                return records.map(brief).sorted().joined(separator: ", ")
+            }
+            #expect(cached("www.slow.test.", .a) == "www.slow.test. a 192.0.2.30")
+            #expect(cached("test.", .ns) == "test. ns ns.test.")
+            #expect(cached("ns.test.", .a) == "ns.test. a \(prefix).2")
+            #expect(cached("ns.evil.example.", .a) == "-")
         }
-        #expect(result.responseCode == .noError)
-        #expect(result.answers.map(brief) == ["www.slow.test. a 192.0.2.30"])
-        #expect(floods.load(ordering: .relaxed) == 1)
-        // The wrong-ID and wrong-case datagrams reach our socket and are turned away; the kernel drops the others
-        // (the socket is connected to the server's address and port).
-        #expect(rejected.load(ordering: .relaxed) >= 2)
-        let now = Clock.nanoseconds()
-        func cached(_ name: String, _ type: RecordType) -> String {
-            guard let hit = resolver.cache.lookup(RRsetCache.Key(name: try! DomainName(name), type: type), now: now),
-                case .records(let records, _) = hit.content
-            else { return "-" }
-            return records.map(brief).sorted().joined(separator: ", ")
-        }
-        #expect(cached("www.slow.test.", .a) == "www.slow.test. a 192.0.2.30")
-        #expect(cached("test.", .ns) == "test. ns ns.test.")
-        #expect(cached("ns.test.", .a) == "ns.test. a \(prefix).2")
-        #expect(cached("ns.evil.example.", .a) == "-")
     }
 }

@@ -1,4 +1,5 @@
-// NameServerTransport: one query to one authoritative server, over a fresh UDP socket (TCP after truncation).
+// ConnectedDatagram: one query on a UDP socket of its own, connected to the server, on a fresh kernel-random port
+// (the per-query datagrams of `UpstreamClientOptions`, which recursive uses).
 
 import Glibc
 import NIOCore
@@ -6,40 +7,31 @@ import NIOPosix
 import Pipeline
 import SwiftletIO
 
-/// Sends queries to name servers. Each UDP query gets its own socket on a kernel-chosen random port, connected to the
-/// server, so a forged answer must guess the port as well as the ID and the 0x20 case of the name (RFC 5452 §9.2);
-/// datagrams from anyone else, or with another ID or question, are counted and ignored while the real answer is
-/// awaited. Truncated answers are asked again over TCP (a connection per exchange: it is rare).
-struct NameServerTransport: Sendable {
-    let group: any EventLoopGroup
-    /// Called for each datagram that is not the answer (forgery, late answer to an earlier try).
-    let rejected: @Sendable () -> Void
-    /// The port name servers are asked on (root hints and NS records carry no port).
-    var port = 53
-
-    /// Sends `packet` over UDP and waits at most `timeout` for the answer to it.
-    func udp(
+/// Each query gets its own socket on a kernel-chosen random port, connected to the server, so a forged answer must
+/// guess the port as well as the ID and the 0x20 case of the name (RFC 5452 §9.2); datagrams from anyone else, or
+/// with another ID or question, are counted and ignored while the real answer is awaited.
+enum ConnectedDatagram {
+    /// Sends `packet` (whose ID is `id`) to `remote` from a socket opened on `loop`, and waits at most `timeout` for
+    /// the answer.
+    static func exchange(
         _ packet: [UInt8],
-        to address: IPAddress,
+        to remote: SocketAddress,
         id: UInt16,
         question: Question,
-        timeout: TimeAmount
+        exactCase: Bool,
+        timeout: TimeAmount,
+        loop: any EventLoop,
+        rejected: @escaping @Sendable () -> Void
     ) async throws -> [UInt8] {
-        let remote = try self.socketAddress(address)
-        // On a UDP worker, its reactor polls the socket and the task stays on the worker's thread.
-        if let reactor = Reactor.current {
-            return try await self.udp(packet, to: remote, id: id, question: question, timeout: timeout, on: reactor)
-        }
-        let local = address.isIPv6 ? SocketAddress.anyIPv6 : SocketAddress.anyIPv4
-        // The loop this task runs on (a suspended TCP query runs on its connection's loop), so nothing hops threads.
-        let loop = self.group.any()
+        let local = remote.protocol == .inet6 ? SocketAddress.anyIPv6 : SocketAddress.anyIPv4
         let promise = loop.makePromise(of: [UInt8].self)
         let handler = AnswerCatcher(
             remote: remote,
             id: id,
             question: question,
+            exactCase: exactCase,
             promise: promise,
-            rejected: self.rejected
+            rejected: rejected
         )
         // One chain of futures on the event loop: open, connect, send, and the answer (or the timeout), then close;
         // the task awaits once. (Awaiting the channel first and writing from the task costs two more thread hops.)
@@ -67,17 +59,18 @@ struct NameServerTransport: Sendable {
         }
     }
 
-    /// `udp` on a UDP worker's reactor: the socket is opened, read and closed on the worker's thread.
-    private func udp(
+    /// `exchange` on a UDP worker's reactor: the socket is opened, read and closed on the worker's thread.
+    static func exchange(
         _ packet: [UInt8],
         to remote: SocketAddress,
         id: UInt16,
         question: Question,
+        exactCase: Bool,
         timeout: TimeAmount,
-        on reactor: Reactor
+        on reactor: Reactor,
+        rejected: @escaping @Sendable () -> Void
     ) async throws -> [UInt8] {
         let query = ReactorQuery(reactor: reactor)
-        let rejected = self.rejected
         return try await withCheckedThrowingContinuation { continuation in
             query.continuation = continuation
             do {
@@ -89,7 +82,7 @@ struct NameServerTransport: Sendable {
                         reactor: reactor,
                         received: { datagram in
                             let bytes = Array(datagram)
-                            guard isReply(bytes, id: id, question: question, exactCase: true) else {
+                            guard isReply(bytes, id: id, question: question, exactCase: exactCase) else {
                                 rejected()
                                 return
                             }
@@ -109,40 +102,16 @@ struct NameServerTransport: Sendable {
             }
         }
     }
-
-    /// Sends `packet` over a new TCP connection and waits at most `timeout` for the answer.
-    func tcp(
-        _ packet: [UInt8],
-        to address: IPAddress,
-        question: Question,
-        timeout: TimeAmount
-    ) async throws -> [UInt8] {
-        let connection = UpstreamTCPConnection(address: try self.socketAddress(address), group: self.group)
-        defer { connection.close() }
-        return try await connection.exchange(packet, question: question, timeout: timeout, exactCase: true)
-    }
-
-    private func socketAddress(_ address: IPAddress) throws -> SocketAddress {
-        do { return try SocketAddress(ipAddress: "\(address)", port: self.port) } catch {
-            throw UpstreamError.connection("bad address \(address)")
-        }
-    }
-}
-
-extension IPAddress {
-    var isIPv6: Bool {
-        if case .v6 = self { return true }
-        return false
-    }
 }
 
 /// Completes the query's promise with the first datagram that is its answer: from the server's address and port,
-/// with our ID and our question, letter case included.
+/// with our ID and our question (letter case included when `exactCase`).
 final class AnswerCatcher: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let remote: SocketAddress
     let id: UInt16
     let question: Question
+    let exactCase: Bool
     let promise: EventLoopPromise<[UInt8]>
     let rejected: @Sendable () -> Void
 
@@ -150,12 +119,14 @@ final class AnswerCatcher: ChannelInboundHandler, @unchecked Sendable {
         remote: SocketAddress,
         id: UInt16,
         question: Question,
+        exactCase: Bool,
         promise: EventLoopPromise<[UInt8]>,
         rejected: @escaping @Sendable () -> Void
     ) {
         self.remote = remote
         self.id = id
         self.question = question
+        self.exactCase = exactCase
         self.promise = promise
         self.rejected = rejected
     }
@@ -164,7 +135,7 @@ final class AnswerCatcher: ChannelInboundHandler, @unchecked Sendable {
         let envelope = Self.unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
         guard envelope.remoteAddress == self.remote,
-            isReply(bytes, id: self.id, question: self.question, exactCase: true)
+            isReply(bytes, id: self.id, question: self.question, exactCase: self.exactCase)
         else {
             self.rejected()
             return

@@ -1,12 +1,10 @@
-// UpstreamReply: whether a datagram or TCP message is the answer to a query we sent.
-
-import NIOCore
-import Pipeline
+// PendingReplies: the queries sent on one socket or connection, and whether a datagram or TCP message is the answer
+// to one of them. Pure bookkeeping, used by every upstream transport of the host.
 
 /// Checks that `reply` answers our query: a response, our ID, and the same question (RFC 5452 §9.1), letter for letter
 /// when `exactCase` (0x20: the case we randomised must come back). The source address and port are checked by the
 /// transport (UDP: the envelope's remote address; TCP: the connection).
-func isReply(_ reply: [UInt8], id: UInt16, question: Question, exactCase: Bool = false) -> Bool {
+public func isReply(_ reply: [UInt8], id: UInt16, question: Question, exactCase: Bool = false) -> Bool {
     guard reply.count >= Header.wireSize, reply[2] & 0x80 != 0,
         UInt16(reply[0]) << 8 | UInt16(reply[1]) == id
     else { return false }
@@ -29,13 +27,15 @@ func isReply(_ reply: [UInt8], id: UInt16, question: Question, exactCase: Bool =
 
 /// The queries sent on one socket or connection and waiting for their answers, by ID: each with its question (and
 /// whether its letter case must come back exactly) and what to complete (a promise, a continuation).
-struct PendingReplies<Waiter> {
+public struct PendingReplies<Waiter> {
     private var waiting: [UInt16: (question: Question, exactCase: Bool, waiter: Waiter)] = [:]
+
+    public init() {}
 
     /// `preferred` when no query with that ID is waiting, else another random ID that none has (two queries in flight
     /// on one socket drew the same ID: likely with hundreds in flight, and not the upstream's fault); nil when 16
     /// draws in a row were taken.
-    func unusedID(preferring preferred: UInt16, random: () -> UInt16) -> UInt16? {
+    public func unusedID(preferring preferred: UInt16, random: () -> UInt16) -> UInt16? {
         var id = preferred
         for _ in 0..<16 {
             if self.waiting[id] == nil { return id }
@@ -45,7 +45,7 @@ struct PendingReplies<Waiter> {
     }
 
     /// The query `packet`'s own ID when free, else a fresh one (`unusedID`) written into it; nil when none was drawn.
-    func freeID(for packet: inout [UInt8], random: () -> UInt16) -> UInt16? {
+    public func freeID(for packet: inout [UInt8], random: () -> UInt16) -> UInt16? {
         let own = UInt16(packet[0]) << 8 | UInt16(packet[1])
         guard let id = self.unusedID(preferring: own, random: random) else { return nil }
         if id != own { packet.setMessageID(id) }
@@ -53,7 +53,7 @@ struct PendingReplies<Waiter> {
     }
 
     /// Registers the query `packet` under its `freeID`; returns the ID, or nil (nothing registered) when none was drawn.
-    mutating func register(
+    public mutating func register(
         _ packet: inout [UInt8],
         question: Question,
         exactCase: Bool = false,
@@ -66,14 +66,14 @@ struct PendingReplies<Waiter> {
     }
 
     /// Registers a query; false (nothing registered) when a query with its ID is already waiting.
-    mutating func add(id: UInt16, question: Question, exactCase: Bool = false, _ waiter: Waiter) -> Bool {
+    public mutating func add(id: UInt16, question: Question, exactCase: Bool = false, _ waiter: Waiter) -> Bool {
         guard self.waiting[id] == nil else { return false }
         self.waiting[id] = (question, exactCase, waiter)
         return true
     }
 
     /// The waiter `reply` answers (our ID and question), no longer waiting; nil when it answers nothing we sent.
-    mutating func take(answeredBy reply: [UInt8]) -> Waiter? {
+    public mutating func take(answeredBy reply: [UInt8]) -> Waiter? {
         guard reply.count >= 2 else { return nil }
         let id = UInt16(reply[0]) << 8 | UInt16(reply[1])
         guard let entry = self.waiting[id], isReply(reply, id: id, question: entry.question, exactCase: entry.exactCase)
@@ -83,43 +83,25 @@ struct PendingReplies<Waiter> {
     }
 
     /// True when no query waits (a retired socket can then be closed).
-    var isEmpty: Bool { self.waiting.isEmpty }
+    public var isEmpty: Bool { self.waiting.isEmpty }
 
     /// The waiter of `id`, no longer waiting (its timeout).
-    mutating func remove(id: UInt16) -> Waiter? { self.waiting.removeValue(forKey: id)?.waiter }
+    public mutating func remove(id: UInt16) -> Waiter? { self.waiting.removeValue(forKey: id)?.waiter }
 
     /// Every waiter, none waiting any more (the socket failed or closed).
-    mutating func removeAll() -> [Waiter] {
+    public mutating func removeAll() -> [Waiter] {
         defer { self.waiting.removeAll() }
         return self.waiting.values.map(\.waiter)
     }
 }
 
-/// When a pooled UDP socket to an upstream is retired and replaced by one on a new kernel-random port: after
-/// `maximumQueries` queries or `maximumAge` nanoseconds, whichever comes first. A pool of long-lived sockets gives an
-/// off-path attacker who learns their ports (16 of them) only the ID to guess (4 + 16 bits); moving them keeps the
-/// port unknown as well, about 15 more bits from the kernel's ephemeral range (RFC 5452 §4, §10).
-struct PortRotation: Sendable {
-    var maximumQueries = 100
-    var maximumAge: UInt64 = 30_000_000_000
-
-    /// Whether a socket opened at `opened` that has sent `sent` queries is due for retirement at `now`.
-    func isDue(sent: Int, opened: UInt64, now: UInt64) -> Bool {
-        sent >= self.maximumQueries || now &- opened >= self.maximumAge
-    }
-}
-
 extension Array where Element == UInt8 {
     /// Writes `id` into a DNS message's first two octets.
-    mutating func setMessageID(_ id: UInt16) {
+    public mutating func setMessageID(_ id: UInt16) {
         self[0] = UInt8(id >> 8)
         self[1] = UInt8(truncatingIfNeeded: id)
     }
 }
 
-extension SocketAddress {
-    /// The wildcard addresses an upstream socket binds to (the kernel picks a random port), made once: binding by
-    /// host name ("0.0.0.0") would go through getaddrinfo, and with it getifaddrs, on every bind.
-    static let anyIPv4 = try! SocketAddress(ipAddress: "0.0.0.0", port: 0)
-    static let anyIPv6 = try! SocketAddress(ipAddress: "::", port: 0)
-}
+
+extension PendingReplies: Sendable where Waiter: Sendable {}
