@@ -224,7 +224,7 @@ build_target() { # NAME
             ;;
         ParseZoneFile)
             build_pipeline
-            sources=(Sources/Plugins/Zone/ZoneFile.swift)
+            # The zone-file parser is part of Pipeline (Wire/ZoneFile.swift); the target links it.
             while IFS= read -r -d '' file; do sources+=("$file"); done < <(swift_files Fuzz/ParseZoneFile)
             deps=("$pipeline_lib")
             flags=(-I "$repo/$modules/pipeline" -L "$repo/$modules/pipeline" -lPipeline)
@@ -340,8 +340,8 @@ gather_seeds() { # NAME → seed folders, one a line
     case "$name" in
         ParseZoneFile)
             for file in Tests/Fixtures/zones/*.zone; do [[ -e "$file" ]] && cp "$file" "$dir/"; done
-            [[ -f Tests/PluginsTests/Zone/ZoneFileTests.swift ]] \
-                && swift_literals Tests/PluginsTests/Zone/ZoneFileTests.swift "$dir" test
+            [[ -f Tests/PipelineTests/Wire/ZoneFileTests.swift ]] \
+                && swift_literals Tests/PipelineTests/Wire/ZoneFileTests.swift "$dir" test
             # The resolver scenarios' records (`answer|authority|additional NAME TTL TYPE RDATA`) as one zone.
             cat Tests/Fixtures/scenarios/*.scn 2> /dev/null \
                 | sed -n 's/^[[:space:]]*\(answer\|authority\|additional\)[[:space:]]\{1,\}//p' > "$dir/scenarios.zone" || true

@@ -47,7 +47,7 @@ struct RootHints: Sendable, Equatable {
             throw PluginSetupError(option: "root_hints", "cannot read '\(path)': \(error.localizedDescription)")
         }
         let records: [Record]
-        do { records = try ZoneFile.parse(text: text, path: path, origin: .root, defaultTTL: 3_600_000) } catch {
+        do { records = try ZoneFile.parse(file: text, path: path, origin: .root, defaultTTL: 3_600_000) } catch {
             throw PluginSetupError(option: "root_hints", "\(error)")
         }
         var servers: [Server] = []

@@ -78,7 +78,7 @@ public enum ZonePlugin: Plugin {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ZoneFileError(file: path, line: 0, column: 0, message: "cannot read the file")
         }
-        let records = try ZoneFile.parse(text: text, path: path, origin: origin)
+        let records = try ZoneFile.parse(file: text, path: path, origin: origin)
         return try Zone(origin: origin, records: records)
     }
 }

@@ -1,7 +1,5 @@
 // ZoneFile: master files (RFC 1035 §5) read into records: directives, inherited fields, $INCLUDE and $GENERATE.
 
-import Foundation
-import Pipeline
 
 /// Why a zone file could not be loaded: file, line, column and what was expected.
 ///
@@ -61,7 +59,7 @@ public struct ZoneFile {
         path: String,
         origin: DomainName,
         defaultTTL: UInt32? = nil,
-        readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+        readFile: (String) throws -> String
     ) throws(ZoneFileError) -> [Record] {
         var context = Context(path: path, openFiles: [ZoneFile.tidy(path)], origin: origin, fallbackTTL: defaultTTL)
         var records: [Record] = []
@@ -346,7 +344,7 @@ extension ZoneFile {
         }
         let text: String
         do { text = try readFile(path) } catch {
-            throw context.error("cannot read '\(path)': \(ZoneFile.describe(error))", at: fileToken)
+            throw context.error("cannot read '\(path)': \(error)", at: fileToken)
         }
         var inner = context
         inner.path = path
@@ -368,16 +366,6 @@ extension ZoneFile {
         let joined = parts.joined(separator: "/")
         if path.hasPrefix("/") { return "/" + joined }
         return joined.isEmpty ? "." : joined
-    }
-
-    /// A short reason for a failed read: the system's text for Foundation's file errors, else the error itself.
-    private static func describe(_ error: any Error) -> String {
-        guard let cocoa = error as? CocoaError else { return String(describing: error) }
-        if let posix = cocoa.underlying as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
-        switch cocoa.code {
-        case .fileReadCorruptFile, .fileReadInapplicableStringEncoding: return "not UTF-8 text"
-        default: return "Foundation error \(cocoa.code.rawValue)"
-        }
     }
 }
 
