@@ -144,19 +144,31 @@ fail: {
 }
 
 int swiftlet_free_udp_port(const struct sockaddr *address, socklen_t length) {
-    int fd = socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_storage bound;
-    socklen_t bound_length = sizeof(bound);
+    // A port no UDP socket holds (without SO_REUSEPORT the kernel picks one) whose number no TCP socket holds either:
+    // the TCP listener takes the same number, and a client's ephemeral TCP port may have it. Up to 16 draws.
     int port = -1;
-    // Without SO_REUSEPORT, the kernel picks a port no socket is bound to.
-    if (bind(fd, address, length) == 0 && getsockname(fd, (struct sockaddr *)&bound, &bound_length) == 0) {
-        port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+    int saved = EADDRINUSE;
+    for (int attempt = 0; attempt < 16 && port < 0; attempt++) {
+        int fd = socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return -1;
+        struct sockaddr_storage bound;
+        socklen_t bound_length = sizeof(bound);
+        if (bind(fd, address, length) != 0 || getsockname(fd, (struct sockaddr *)&bound, &bound_length) != 0) {
+            saved = errno;
+            close(fd);
+            break;
+        }
+        int tcp = socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (tcp >= 0 && setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+            bind(tcp, (struct sockaddr *)&bound, bound_length) == 0) {
+            port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                     : ((struct sockaddr_in *)&bound)->sin_port);
+        }
+        if (tcp >= 0) close(tcp);
+        close(fd);
     }
-    int saved = errno;
-    close(fd);
-    errno = saved;
+    if (port < 0) errno = saved;
     return port;
 }
 

@@ -38,8 +38,8 @@ int swiftlet_batch_send(int fd, swiftlet_batch *batch, unsigned count);
 /// returns the fd or -1 with errno. It is read without waiting, after the worker's reactor polled it.
 int swiftlet_udp_socket(const struct sockaddr *address, socklen_t length, int buffer_bytes);
 
-/// A UDP port on `address` that no socket holds, or -1 with errno: what a listener asked for port 0 binds its workers'
-/// sockets to. The workers' own SO_REUSEPORT sockets cannot ask the kernel for it: bind(2) to port 0 with SO_REUSEPORT
+/// A UDP port on `address` that no socket holds, and whose number no TCP socket holds either (the TCP listener binds
+/// it next), or -1 with errno: what a listener asked for port 0 binds its workers' sockets to. The workers' own SO_REUSEPORT sockets cannot ask the kernel for it: bind(2) to port 0 with SO_REUSEPORT
 /// may return a port another process's SO_REUSEPORT sockets (same user) hold, and the two would then share its queries.
 int swiftlet_free_udp_port(const struct sockaddr *address, socklen_t length);
 
