@@ -66,9 +66,12 @@ import Testing
                 #expect(reply.answers.map(brief) == ["ns.example. a 192.0.2.53"])
             }
             // Within the idle timeout of going unwritable the server closes it.
-            #expect(try await TCPAbuseTests.wait(for: before + 1, seconds: 15) {
+            let closedAfter = try await TCPAbuseTests.wait(for: before + 1, seconds: 15) {
                 try await server.counter(closed, labels: label)
-            } == before + 1)
+            }
+            let idleClosed = try await server.counter(closed, labels: "listen=\"\(server.address)\",reason=\"idle\"")
+            let open = server.server.tcpConnections(ListenAddress("127.0.0.1:0")!)?.perClient.withLock { $0 } ?? [:]
+            #expect(closedAfter == before + 1, "closed as idle: \(idleClosed); open: \(open)")
             _ = await writer.value
             // It took only the queries whose replies fit the kernel's buffers and one write buffer, not the 10,000
             // (80 MB of replies) it was sent: then it stopped reading from that client.

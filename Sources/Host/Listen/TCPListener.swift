@@ -212,6 +212,9 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
                 self.armIdleTimer(context: context)
                 return
             }
+            // Not reading our replies, so not read from either: the stall timer, armed when writes backed up, closes
+            // it and says why (both timers run the idle timeout, and which fired first decided the reason counted).
+            if self.stallTimer != nil { return }
             // RFC 7766 §6.2.3: close idle connections; slow or half-open clients do not hold anything.
             self.metrics.closedIdle.increment()
             context.close(promise: nil)
