@@ -4,7 +4,6 @@ import Pipeline
 import SwiftletTestSupport
 import Testing
 
-@testable import Plugins
 
 @Suite struct PendingRepliesTests {
     static let question = Question(name: name("www.example.org."), type: .a)
