@@ -9,7 +9,10 @@ import Synchronization
 /// after the script's delay; a reply that does not, or one sent from another address or port, is counted as
 /// rejected and the exchange goes on waiting, until its timeout. A server that is not there, or drops the query,
 /// leaves the exchange waiting for its whole timeout, in real time, like the network would.
-public final class ScriptedUpstreams: UpstreamExchange {
+///
+/// It is also the `UpstreamService` of a plugin context, handing itself out as every client, so a plugin's own setup
+/// (`forward`'s, `recursive`'s) wires it in.
+public final class ScriptedUpstreams: UpstreamExchange, UpstreamService {
     public typealias Script = @Sendable (Message, Transport) -> FakeAction
 
     private let scripts: Mutex<[IPAddress: Script]> = Mutex([:])
@@ -29,6 +32,8 @@ public final class ScriptedUpstreams: UpstreamExchange {
         guard let address = IPAddress(address) else { return (0, 0) }
         return self.counts.withLock { $0[address] ?? (0, 0) }
     }
+
+    public func client(_ options: UpstreamClientOptions) throws -> any UpstreamExchange { self }
 
     /// Replies turned away (not answering what was asked, or from elsewhere).
     public var rejected: Int { self.rejectedCount.load(ordering: .relaxed) }

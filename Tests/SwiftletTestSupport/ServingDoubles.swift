@@ -90,3 +90,73 @@ public final class RecordingSink: ReplySink {
     /// Every `send` so far.
     public var sent: [[[UInt8]]] { self.calls.withLock { $0 } }
 }
+
+/// A server block served in-process by the real serving loop (`Responder`), with no socket: plugins are set up into
+/// it as the host does, and `ask` returns the reply a client would get, immediate or late.
+public struct InProcessServer: Sendable {
+    public let responder: Responder
+
+    /// Serves what `builder` holds (guards, handlers, observers, the RRset cache) for `zones`.
+    public init(
+        _ builder: ChainBuilder,
+        zones: [DomainName] = [.root],
+        maxInFlight: Int = 1000,
+        transport: Transport = .udp,
+        clock: ManualClock = ManualClock()
+    ) throws {
+        let block = ServerBlock(
+            index: 0,
+            zones: zones,
+            guards: builder.guards,
+            chain: try builder.build(),
+            observers: builder.observers,
+            maxUDPSize: 1232,
+            maxInFlight: maxInFlight,
+            rrsetCache: builder.rrsetCache
+        )
+        self.responder = Responder(
+            cache: MessageCache(maxBytes: 1 << 20, shardCount: 1),
+            table: BlockTable(blocks: [block]),
+            transport: transport,
+            clock: clock
+        )
+    }
+
+    /// Sets `plugin` up with `options` and `context` (which may carry an upstream service), as the host does for
+    /// `- <plugin>: {…}`, and adds it to `builder`.
+    public static func add<P: Plugin>(
+        _ plugin: P.Type,
+        _ options: P.Options,
+        context: PluginContext,
+        to builder: inout ChainBuilder
+    ) throws {
+        builder.begin(plugin: P.name)
+        try P.setup(options, context: context, into: &builder)
+    }
+
+    /// The reply to `query` from `client`: the immediate one, or the first late one within `seconds`; nil when the
+    /// server sends nothing.
+    public func ask(_ query: Message, from client: Client = testClient, seconds: Double = 10) async throws -> Message? {
+        let packet = try query.encode().bytes
+        let sink = RecordingSink()
+        var reply = [UInt8](repeating: 0, count: 65535)
+        let outcome = packet.withUnsafeBytes { packet in
+            reply.withUnsafeMutableBytes { buffer in
+                self.responder.process(
+                    packet: packet,
+                    client: client,
+                    reply: buffer,
+                    executor: ServerExecutor.shared
+                ) { sink }
+            }
+        }
+        switch outcome {
+        case .reply(let length): return try Message(wire: Array(reply[0..<length]))
+        case .replies(let messages): return try messages.first.map { try Message(wire: $0) }
+        case .none: return nil
+        case .pending:
+            guard await eventually(within: seconds, { !sink.sent.isEmpty }) else { return nil }
+            return try sink.sent[0].first.map { try Message(wire: $0) }
+        }
+    }
+}
