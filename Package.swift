@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Plugins", targets: ["Plugins"]),
+        .library(name: "FilterRuleEngine", targets: ["FilterRuleEngine"]),
         .library(name: "Host", targets: ["Host"]),
         .library(name: "SwiftletIO", targets: ["SwiftletIO"]),
         .executable(name: "swiftlet", targets: ["SwiftletMain"]),
@@ -37,11 +38,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The filter plugin's rules engine: adblock/hosts rule parsing, the name table, pattern automata. Pure code,
+        // no I/O (lists, fetching and the handler are the plugin's), tested and benchmarked on its own.
+        .target(name: "FilterRuleEngine", dependencies: ["Pipeline"], swiftSettings: strictSettings),
         // Built-in plugins, one folder each, and the Registry that lists them.
         .target(
             name: "Plugins",
             dependencies: [
-                "Pipeline",
+                "Pipeline", "FilterRuleEngine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 // URL block lists (filter): a real HTTP client with timeouts, redirects and TLS, on the host's event
@@ -93,6 +97,12 @@ let package = Package(
             name: "SwiftletIOTests",
             dependencies: ["SwiftletIO", "CSwiftletSocket"],
             path: "Tests/SwiftletIOTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FilterRuleEngineTests",
+            dependencies: ["FilterRuleEngine", "Pipeline", "SwiftletTestSupport"],
+            path: "Tests/FilterRuleEngineTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -30,7 +30,7 @@ let package = Package(
             name: "FilterBenchmarks",
             dependencies: [
                 .product(name: "Pipeline", package: "Swiftlet"),
-                .product(name: "Plugins", package: "Swiftlet"),
+                .product(name: "FilterRuleEngine", package: "Swiftlet"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/FilterBenchmarks",

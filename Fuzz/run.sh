@@ -232,14 +232,11 @@ build_target() { # NAME
             ;;
         ParseFilterList)
             build_pipeline
-            # The pure half of the filter plugin: reading lines, compiling and matching (no I/O, no NIO).
-            local filter=Sources/Plugins/Filter
-            sources=("$filter/RuleParser.swift" "$filter/FilterRule.swift" "$filter/Punycode.swift"
-                "$filter/RuleSetBuilder.swift" "$filter/NameTable.swift" "$filter/PatternSet.swift"
-                "$filter/RuleSet.swift")
-            while IFS= read -r -d '' file; do sources+=("$file"); done < <(swift_files Fuzz/ParseFilterList)
+            # The filter plugin's rules engine (its own target: reading lines, compiling and matching, no I/O) and
+            # the target, as one module; the engine's `package` declarations need a package name.
+            while IFS= read -r -d '' file; do sources+=("$file"); done < <(swift_files Sources/FilterRuleEngine Fuzz/ParseFilterList)
             deps=("$pipeline_lib")
-            flags=(-I "$repo/$modules/pipeline" -L "$repo/$modules/pipeline" -lPipeline)
+            flags=(-package-name Swiftlet -I "$repo/$modules/pipeline" -L "$repo/$modules/pipeline" -lPipeline)
             module=FilterListFuzz
             ;;
         ParseConfiguration)
@@ -348,10 +345,10 @@ gather_seeds() { # NAME → seed folders, one a line
             ;;
         ParseFilterList)
             for file in Tests/Fixtures/filter/*.txt Tests/Fixtures/hosts/*; do [[ -f "$file" ]] && cp "$file" "$dir/"; done
-            if [[ -f Tests/PluginsTests/Filter/FilterRuleTests.swift ]]; then
-                swift_literals Tests/PluginsTests/Filter/FilterRuleTests.swift "$dir" test
+            if [[ -f Tests/FilterRuleEngineTests/FilterRuleTests.swift ]]; then
+                swift_literals Tests/FilterRuleEngineTests/FilterRuleTests.swift "$dir" test
                 # The one-line rules the tests write (`inline: ["||x^$client=…"]`), as one list.
-                grep -oE '"(\|\||@@|\*\.|/|\|)[^"]*"' Tests/PluginsTests/Filter/FilterRuleTests.swift \
+                grep -oE '"(\|\||@@|\*\.|/|\|)[^"]*"' Tests/FilterRuleEngineTests/FilterRuleTests.swift \
                     | sed 's/^"//; s/"$//' > "$dir/test-inline.txt" || true
             fi
             ;;

@@ -1,8 +1,7 @@
-// ParseFilterList: the libFuzzer target for the filter plugin's list reader. Built by Fuzz/run.sh from the pure
-// parsing and matching files of Sources/Plugins/Filter (RuleParser, FilterRule, Punycode, RuleSetBuilder,
-// NameTable, PatternSet, RuleSet) and this file as one module, against Sources/Pipeline built as the module
-// `Pipeline`. `FilterGroup` is declared here: RuleSet.swift uses it, but it lives in FilterEngine.swift, which needs
-// AsyncHTTPClient and NIO (see Fuzz/README.md).
+// ParseFilterList: the libFuzzer target for the filter plugin's list reader. Built by Fuzz/run.sh from the rules
+// engine, Sources/FilterRuleEngine (RuleParser, FilterRule, Punycode, RuleSetBuilder, NameTable, PatternSet,
+// RuleSet, FilterRules: pure code, no I/O), and this file as one module, against Sources/Pipeline built as the
+// module `Pipeline`.
 //
 // For every input, taken as a block list (any syntax the plugin reads, one rule a line):
 //  1. `RuleParser.parse` of every line does not crash, and where the builder's fast path (`fastNames`) takes a

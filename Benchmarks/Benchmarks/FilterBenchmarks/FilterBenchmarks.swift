@@ -6,8 +6,8 @@
 // the compiled set's bytes per rule.
 
 import Benchmark
+import FilterRuleEngine
 import Pipeline
-import Plugins
 
 /// The generated lists: deterministic, about 25 MB of text.
 func generatedLists() -> [(name: String, text: [UInt8])] {

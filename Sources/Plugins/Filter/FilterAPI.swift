@@ -1,6 +1,7 @@
 // FilterAPI: the filter's admin endpoints: stats, reload, check a name, pause.
 
 import Foundation
+import FilterRuleEngine
 import Pipeline
 
 struct FilterAPI {

@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+import FilterRuleEngine
 import Pipeline
 import Synchronization
 

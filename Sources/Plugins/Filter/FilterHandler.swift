@@ -1,6 +1,7 @@
 // FilterHandler: answers blocked names, checks CNAME targets of answers from later handlers, and the group guard.
 
 import Metrics
+import FilterRuleEngine
 import Pipeline
 
 /// Puts each client in its filter group's cache view before the message cache (DESIGN §3, §5): a blocked answer

@@ -1,5 +1,6 @@
 // FilterOptions: the `filter` plugin's options.
 
+import FilterRuleEngine
 import Pipeline
 
 /// One block list: a file (relative to the configuration file) or an `http://` / `https://` URL.

@@ -1,6 +1,7 @@
 // FilterPlugin: `- filter: { lists: [...] }`, AdGuard-Home-style block lists with client groups and an admin API.
 
 import Foundation
+import FilterRuleEngine
 import Pipeline
 
 public enum FilterPlugin: Plugin {

@@ -2,7 +2,7 @@
 
 import Pipeline
 
-struct RuleSetBuilder {
+package struct RuleSetBuilder {
     private var table: NameTable
     private var patternRules: [PatternRule] = []
     private var patternNodes: [(node: PatternNode, id: UInt32)] = []
@@ -11,19 +11,19 @@ struct RuleSetBuilder {
     /// `$badfilter` targets: the text of the rule each one switches off.
     private var badfilters: [String] = []
     private var counts = RuleSet.Counts()
-    let listNames: [String]
+    package let listNames: [String]
 
     /// - Parameter expectedRules: sizes the hash table up front so loading a big list never rehashes.
     /// Set-element steps the patterns' automata may take to build (`PatternSet.workBudget`).
-    var patternWorkBudget = PatternSet.workBudget
+    package var patternWorkBudget = PatternSet.workBudget
 
-    init(listNames: [String], expectedRules: Int = 1024) {
+    package init(listNames: [String], expectedRules: Int = 1024) {
         self.listNames = listNames
         self.table = NameTable(expectedNames: expectedRules)
     }
 
     /// About how many rules `lists` hold: their lines, so the name table is sized once.
-    static func estimatedRules(_ lists: [[UInt8]?]) -> Int {
+    package static func estimatedRules(_ lists: [[UInt8]?]) -> Int {
         var lines = 0
         for list in lists {
             guard let list else { continue }
@@ -33,7 +33,7 @@ struct RuleSetBuilder {
     }
 
     /// Adds every line of `bytes` as rules of list `list`. Returns how many rules it added and the skipped lines.
-    mutating func add(list: UInt16, bytes: UnsafeBufferPointer<UInt8>) -> (rules: Int, skipped: SkippedLines) {
+    package mutating func add(list: UInt16, bytes: UnsafeBufferPointer<UInt8>) -> (rules: Int, skipped: SkippedLines) {
         var skipped = SkippedLines()
         var rules = 0
         var lineNumber = 0
@@ -92,7 +92,7 @@ struct RuleSetBuilder {
     }
 
     /// Adds the inline rules of the configuration (one string each) to list `list`.
-    mutating func add(list: UInt16, rules: [String]) -> (rules: Int, skipped: SkippedLines) {
+    package mutating func add(list: UInt16, rules: [String]) -> (rules: Int, skipped: SkippedLines) {
         var bytes: [UInt8] = []
         for rule in rules {
             bytes += rule.utf8
@@ -102,13 +102,13 @@ struct RuleSetBuilder {
     }
 
     /// Makes list `list` block every name (`on_load_error: fail_closed` for a list that could not be loaded).
-    mutating func blockEverything(list: UInt16, because reason: String) {
+    package mutating func blockEverything(list: UInt16, because reason: String) {
         self.universal.append(self.patternRules.count)
         self.patternRules.append(PatternRule(list: list, line: 0, flags: [], modifiers: RuleModifiers(), text: reason))
         self.counts.universalRules += 1
     }
 
-    static let fullMessage = "the rule set is full (\(NameTable.maxRules) name rules)"
+    package static let fullMessage = "the rule set is full (\(NameTable.maxRules) name rules)"
 
     /// Adds a name rule to the table and counts it; nil when the table is full.
     private mutating func insert(_ name: UnsafeRawBufferPointer, flags: RuleFlags, list: UInt16, line: Int) -> Int? {
@@ -163,7 +163,7 @@ struct RuleSetBuilder {
     }
 
     /// Applies `$badfilter`, compiles the patterns, and freezes the set.
-    consuming func build() -> RuleSet {
+    package consuming func build() -> RuleSet {
         var disabledPatterns = Set<Int>()
         for target in self.badfilters {
             // A pattern or universal rule written exactly so.

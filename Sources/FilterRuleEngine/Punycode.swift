@@ -3,7 +3,7 @@
 /// RFC 3492 encoding of labels, and the label-by-label conversion of RFC 5891 §4.4 (`ToASCII`). Labels are
 /// lower-cased first (the Unicode case mapping Swift provides; full IDNA2008 mapping and NFC normalisation are
 /// left out: block lists are written in lower case and normalised already).
-enum Punycode {
+package enum Punycode {
     private static let base = 36
     private static let tMin = 1
     private static let tMax = 26
@@ -13,7 +13,7 @@ enum Punycode {
     private static let initialN = 128
 
     /// `bücher.example` → `xn--bcher-kva.example`; nil when a label cannot be encoded or is too long.
-    static func toASCII(_ name: String) -> String? {
+    package static func toASCII(_ name: String) -> String? {
         var labels: [String] = []
         for label in name.lowercased().split(separator: ".", omittingEmptySubsequences: false) {
             if label.unicodeScalars.allSatisfy({ $0.isASCII }) {
@@ -44,7 +44,7 @@ enum Punycode {
     }
 
     /// The Punycode of one label's code points.
-    static func encode(_ input: [UInt32]) -> String? {
+    package static func encode(_ input: [UInt32]) -> String? {
         var output = ""
         for point in input where point < 0x80 { output.append(Character(Unicode.Scalar(UInt8(point)))) }
         let basicCount = output.count

@@ -3,35 +3,35 @@
 import Pipeline
 
 /// Who a `$client=` value names.
-enum ClientSelector: Sendable, Equatable {
+package enum ClientSelector: Sendable, Equatable {
     case prefix(IPPrefix)
     /// A filter group's name (Swiftlet's stand-in for AdGuard Home's persistent client names).
     case group(String)
 }
 
 /// The modifiers of a rule beyond `$important` (which is a flag), AdGuard Home's DNS subset.
-struct RuleModifiers: Sendable, Equatable {
+package struct RuleModifiers: Sendable, Equatable {
     /// `$client=`: the rule applies only to these clients…
-    var clients: [ClientSelector] = []
+    package var clients: [ClientSelector] = []
     /// …and never to these (`~`).
-    var excludedClients: [ClientSelector] = []
+    package var excludedClients: [ClientSelector] = []
     /// `$dnstype=`: only these query types…
-    var types: [RecordType] = []
+    package var types: [RecordType] = []
     /// …and never these (`~`).
-    var excludedTypes: [RecordType] = []
+    package var excludedTypes: [RecordType] = []
     /// `$denyallow=`: names (and their subdomains) the rule does not apply to, lower-case wire form.
-    var denyAllow: [DomainName] = []
+    package var denyAllow: [DomainName] = []
 
     /// `$client` narrows the rule to some clients (its blocks are reported as Filtered, not Blocked).
-    var selectsClients: Bool { !self.clients.isEmpty || !self.excludedClients.isEmpty }
+    package var selectsClients: Bool { !self.clients.isEmpty || !self.excludedClients.isEmpty }
 
-    var isEmpty: Bool {
+    package var isEmpty: Bool {
         self.clients.isEmpty && self.excludedClients.isEmpty && self.types.isEmpty && self.excludedTypes.isEmpty
             && self.denyAllow.isEmpty
     }
 
     /// Whether the rule applies to this query.
-    func applies(name: DomainName, type: RecordType, client: IPAddress, group: String) -> Bool {
+    package func applies(name: DomainName, type: RecordType, client: IPAddress, group: String) -> Bool {
         if !self.types.isEmpty && !self.types.contains(type) { return false }
         if self.excludedTypes.contains(type) { return false }
         func selects(_ selector: ClientSelector) -> Bool {
@@ -48,7 +48,7 @@ struct RuleModifiers: Sendable, Equatable {
 }
 
 /// What a rule's pattern matches.
-enum RulePattern: Sendable {
+package enum RulePattern: Sendable {
     /// A name, itself and/or below it (`RuleFlags.exact`, `.subdomains`), in lower-case wire form.
     case name(DomainName)
     /// A regular expression or `*` glob, compiled into the pattern automata.
@@ -58,16 +58,16 @@ enum RulePattern: Sendable {
 }
 
 /// One parsed rule, before it goes into the rule set.
-struct ParsedRule: Sendable {
-    var pattern: RulePattern
-    var flags: RuleFlags
-    var modifiers: RuleModifiers
+package struct ParsedRule: Sendable {
+    package var pattern: RulePattern
+    package var flags: RuleFlags
+    package var modifiers: RuleModifiers
     /// `$badfilter`: this line switches off the rule written as `badfilterTarget`.
-    var badfilterTarget: String?
+    package var badfilterTarget: String?
 }
 
 /// The outcome of reading one line.
-enum ParsedLine: Sendable {
+package enum ParsedLine: Sendable {
     /// Blank, a comment or a header.
     case nothing
     case rule(ParsedRule)

@@ -3,39 +3,40 @@
 import Pipeline
 
 /// What a name rule says, as bits.
-struct RuleFlags: OptionSet, Sendable, Hashable {
-    let rawValue: UInt8
+package struct RuleFlags: OptionSet, Sendable, Hashable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Matches the name itself.
-    static let exact = RuleFlags(rawValue: 1 << 0)
+    package static let exact = RuleFlags(rawValue: 1 << 0)
     /// Matches every name below it.
-    static let subdomains = RuleFlags(rawValue: 1 << 1)
+    package static let subdomains = RuleFlags(rawValue: 1 << 1)
     /// `@@`: an exception (allow) rule.
-    static let exception = RuleFlags(rawValue: 1 << 2)
+    package static let exception = RuleFlags(rawValue: 1 << 2)
     /// `$important`.
-    static let important = RuleFlags(rawValue: 1 << 3)
+    package static let important = RuleFlags(rawValue: 1 << 3)
     /// Has modifiers beyond `$important`, kept in the rule set's side table.
-    static let modified = RuleFlags(rawValue: 1 << 4)
+    package static let modified = RuleFlags(rawValue: 1 << 4)
     /// From a hosts-file line (`0.0.0.0 name`).
-    static let hosts = RuleFlags(rawValue: 1 << 5)
+    package static let hosts = RuleFlags(rawValue: 1 << 5)
     /// Switched off by a `$badfilter` rule.
-    static let disabled = RuleFlags(rawValue: 1 << 6)
+    package static let disabled = RuleFlags(rawValue: 1 << 6)
 }
 
 /// One rule of a name: which list and line it came from, and the next rule of the same name.
-struct NameRule: Sendable {
+package struct NameRule: Sendable {
     /// Offset of the name (uncompressed wire form, lower case) in the arena.
-    var nameOffset: UInt32
+    package var nameOffset: UInt32
     /// The list's line number (1-based).
-    var line: UInt32
+    package var line: UInt32
     /// The next rule of the same name plus one; 0 ends the chain.
-    var next: UInt32
-    var list: UInt16
-    var flags: RuleFlags
+    package var next: UInt32
+    package var list: UInt16
+    package var flags: RuleFlags
 }
 
 /// Names in wire form and the rules that name them. About 50–60 bytes per rule: the name's octets, a 16-byte
 /// record and 4-byte hash slots at most 70% full. At most `maxRules` rules.
-struct NameTable: Sendable {
+package struct NameTable: Sendable {
     /// Open addressing, linear probing. A slot is 0 when empty, else `hash8 << 24 | (rule index + 1)`: the 8 tag
     /// bits tell most mismatches apart without touching the arena.
     private(set) var slots: [UInt32]
@@ -44,7 +45,7 @@ struct NameTable: Sendable {
     private(set) var nameCount = 0
     private var mask: Int
 
-    init(expectedNames: Int = 16) {
+    package init(expectedNames: Int = 16) {
         var capacity = 16
         while capacity * 7 < expectedNames * 10 { capacity *= 2 }
         self.slots = [UInt32](repeating: 0, count: capacity)
@@ -56,18 +57,18 @@ struct NameTable: Sendable {
     }
 
     /// Rules a table holds at most (24 bits of rule index in a slot).
-    static let maxRules = (1 << 24) - 2
+    package static let maxRules = (1 << 24) - 2
 
     /// The slot tag of a hash: its top 8 bits, placed above the index bits.
-    @inline(__always) static func tag(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 56) << 24 }
+    @inline(__always) package static func tag(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 56) << 24 }
 
-    static let hashBasis: UInt64 = 0xcbf2_9ce4_8422_2325
-    static let hashPrime: UInt64 = 0x100_0000_01b3
+    package static let hashBasis: UInt64 = 0xcbf2_9ce4_8422_2325
+    package static let hashPrime: UInt64 = 0x100_0000_01b3
 
     /// FNV-1a over the folded octets of `bytes[start...]`, read from the end backwards: a lookup of every suffix of a
     /// name then hashes each octet once, in one backward pass (`RuleSet.match`).
     @inline(__always)
-    static func hash(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
+    package static func hash(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
         var hash = Self.hashBasis
         var index = bytes.count - 1
         while index >= start {
@@ -80,7 +81,7 @@ struct NameTable: Sendable {
     /// Adds a rule for `name` (wire form, any case; the arena keeps it lower-cased). Returns the rule's index, or
     /// nil when the table is full.
     @discardableResult
-    mutating func add(name: UnsafeRawBufferPointer, line: UInt32, list: UInt16, flags: RuleFlags) -> Int? {
+    package mutating func add(name: UnsafeRawBufferPointer, line: UInt32, list: UInt16, flags: RuleFlags) -> Int? {
         guard self.rules.count < Self.maxRules else { return nil }
         if (self.nameCount + 1) * 10 > self.slots.count * 7 { self.grow() }
         let hash = Self.hash(name, from: 0)
@@ -112,15 +113,15 @@ struct NameTable: Sendable {
         return index
     }
 
-    mutating func setFlags(_ index: Int, _ flags: RuleFlags) { self.rules[index].flags = flags }
+    package mutating func setFlags(_ index: Int, _ flags: RuleFlags) { self.rules[index].flags = flags }
 
     /// The first rule of the name `name[from...]` (a suffix of a wire-form name), or nil.
-    func firstRule(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> Int? {
+    package func firstRule(_ name: UnsafeRawBufferPointer, from start: Int, hash: UInt64) -> Int? {
         self.withLookup { $0.firstRule(name, from: start, hash: hash) }
     }
 
     /// The table's arrays as buffers, so a lookup of several suffixes retains nothing per probe.
-    struct Lookup {
+    package struct Lookup {
         let slots: UnsafeBufferPointer<UInt32>
         let arena: UnsafeBufferPointer<UInt8>
         let rules: UnsafeBufferPointer<NameRule>
@@ -165,7 +166,7 @@ struct NameTable: Sendable {
         }
     }
 
-    func withLookup<Result>(_ body: (Lookup) -> Result) -> Result {
+    package func withLookup<Result>(_ body: (Lookup) -> Result) -> Result {
         self.slots.withUnsafeBufferPointer { slots in
             self.arena.withUnsafeBufferPointer { arena in
                 self.rules.withUnsafeBufferPointer { rules in
@@ -176,7 +177,7 @@ struct NameTable: Sendable {
     }
 
     /// The wire-form name stored at `offset`.
-    func name(at offset: Int) -> [UInt8] { self.withLookup { $0.name(at: offset) } }
+    package func name(at offset: Int) -> [UInt8] { self.withLookup { $0.name(at: offset) } }
 
     private mutating func grow() {
         let old = self.slots
@@ -197,11 +198,11 @@ struct NameTable: Sendable {
 /// A loaded table's arrays copied into memory this object owns, read through plain pointers: lookups do no
 /// reference counting (arrays held in a struct inside a class are retained on every access, a third of a miss's
 /// time). Immutable after `init`, hence `@unchecked Sendable`.
-final class FrozenNameTable: @unchecked Sendable {
-    let lookup: NameTable.Lookup
-    let memoryBytes: Int
+package final class FrozenNameTable: @unchecked Sendable {
+    package let lookup: NameTable.Lookup
+    package let memoryBytes: Int
 
-    init(_ table: NameTable) {
+    package init(_ table: NameTable) {
         self.lookup = NameTable.Lookup(
             slots: .ownedCopy(of: table.slots),
             arena: .ownedCopy(of: table.arena),
@@ -218,15 +219,15 @@ final class FrozenNameTable: @unchecked Sendable {
         UnsafeMutableBufferPointer(mutating: self.lookup.rules).deallocate()
     }
 
-    var rules: UnsafeBufferPointer<NameRule> { self.lookup.rules }
+    package var rules: UnsafeBufferPointer<NameRule> { self.lookup.rules }
 
     /// The wire-form name stored at `offset`.
-    func name(at offset: Int) -> [UInt8] { self.lookup.name(at: offset) }
+    package func name(at offset: Int) -> [UInt8] { self.lookup.name(at: offset) }
 }
 
-extension UnsafeBufferPointer {
+package extension UnsafeBufferPointer {
     /// A copy of `array` in memory the caller owns and must deallocate (frozen rule-set storage).
-    static func ownedCopy(of array: [Element]) -> UnsafeBufferPointer<Element> {
+    package static func ownedCopy(of array: [Element]) -> UnsafeBufferPointer<Element> {
         let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(1, array.count))
         _ = buffer.initialize(from: array)
         return UnsafeBufferPointer(rebasing: buffer[0..<array.count])

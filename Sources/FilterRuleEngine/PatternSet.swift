@@ -2,19 +2,19 @@
 
 /// The alphabet patterns read: a name's octets folded into classes, plus the name's start and end, so `^` and `$`
 /// are symbols like any other and one automaton handles anchored and unanchored patterns alike.
-enum PatternSymbol {
+package enum PatternSymbol {
     /// a–z, 0–9, `-`, `_`, `.`, every other octet, start, end.
-    static let count = 42
-    static let dot: UInt8 = 38
-    static let other: UInt8 = 39
-    static let begin: UInt8 = 40
-    static let end: UInt8 = 41
+    package static let count = 42
+    package static let dot: UInt8 = 38
+    package static let other: UInt8 = 39
+    package static let begin: UInt8 = 40
+    package static let end: UInt8 = 41
     /// The octets of a name (everything but start and end), what `.` matches.
-    static let anyOctet: UInt64 = (1 << 40) - 1
-    static let all: UInt64 = (1 << 42) - 1
+    package static let anyOctet: UInt64 = (1 << 40) - 1
+    package static let all: UInt64 = (1 << 42) - 1
 
     /// Octet → symbol; upper-case letters fold to lower case (names match without regard to case).
-    static let classOf: [UInt8] = (0..<256).map { value in
+    package static let classOf: [UInt8] = (0..<256).map { value in
         let byte = UInt8(value)
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"): return byte - UInt8(ascii: "a")
@@ -29,13 +29,13 @@ enum PatternSymbol {
 }
 
 /// Why a pattern was not compiled.
-struct PatternError: Error, Equatable, CustomStringConvertible {
-    var message: String
-    var description: String { self.message }
+package struct PatternError: Error, Equatable, CustomStringConvertible {
+    package var message: String
+    package var description: String { self.message }
 }
 
 /// A regular expression's syntax tree over `PatternSymbol`s.
-indirect enum PatternNode: Equatable, Sendable {
+package indirect enum PatternNode: Equatable, Sendable {
     case symbols(UInt64)
     case sequence([PatternNode])
     case choice([PatternNode])
@@ -44,7 +44,7 @@ indirect enum PatternNode: Equatable, Sendable {
     /// Parses the subset of POSIX ERE / PCRE that block lists use: literals, `.`, `[…]`, `\d \w \s` and their
     /// negations, groups `(…)` and `(?:…)`, `|`, `* + ? {m} {m,} {m,n}` (lazy forms read as greedy: only whether
     /// it matches counts), `^` and `$`. Back-references, look-around and word boundaries are refused.
-    static func parseRegex(_ source: String) throws(PatternError) -> PatternNode {
+    package static func parseRegex(_ source: String) throws(PatternError) -> PatternNode {
         // Bounds that keep a hostile list from exhausting the stack (nesting) or memory (repeats of repeats).
         guard source.utf8.count <= Self.maxSourceLength else {
             throw PatternError(message: "longer than \(Self.maxSourceLength) characters")
@@ -58,12 +58,12 @@ indirect enum PatternNode: Equatable, Sendable {
         return node
     }
 
-    static let maxSourceLength = 1024
-    static let maxNesting = 32
-    static let maxStates = 20_000
+    package static let maxSourceLength = 1024
+    package static let maxNesting = 32
+    package static let maxStates = 20_000
 
     /// About how many NFA states the node compiles to (saturating), to refuse blow-ups before building them.
-    var estimatedStates: Int {
+    package var estimatedStates: Int {
         func add(_ a: Int, _ b: Int) -> Int { a > Int.max / 4 || b > Int.max / 4 ? Int.max / 4 : a + b }
         func times(_ a: Int, _ b: Int) -> Int {
             let (product, overflow) = a.multipliedReportingOverflow(by: b)
@@ -81,7 +81,7 @@ indirect enum PatternNode: Equatable, Sendable {
     /// Converts an adblock-style pattern (`||ad*.example^`, `|ads.`, `tracker*`) to a node: `*` any octets, `^` the
     /// end of the name (a separator can only be the end inside a host name), `||` the start of a label, `|` the
     /// start or end of the name.
-    static func parseGlob(_ source: Substring) -> PatternNode {
+    package static func parseGlob(_ source: Substring) -> PatternNode {
         var items: [PatternNode] = []
         var bytes = Array(source.utf8)[...]
         if bytes.starts(with: "||".utf8) {
@@ -104,11 +104,11 @@ indirect enum PatternNode: Equatable, Sendable {
 }
 
 private struct RegexParser {
-    let bytes: [UInt8]
-    var position = 0
-    var depth = 0
+    package let bytes: [UInt8]
+    package var position = 0
+    package var depth = 0
 
-    mutating func parseChoice() throws(PatternError) -> PatternNode {
+    package mutating func parseChoice() throws(PatternError) -> PatternNode {
         var branches = [try self.parseSequence()]
         while self.position < self.bytes.count && self.bytes[self.position] == UInt8(ascii: "|") {
             self.position += 1
@@ -117,7 +117,7 @@ private struct RegexParser {
         return branches.count == 1 ? branches[0] : .choice(branches)
     }
 
-    mutating func parseSequence() throws(PatternError) -> PatternNode {
+    package mutating func parseSequence() throws(PatternError) -> PatternNode {
         var items: [PatternNode] = []
         while self.position < self.bytes.count {
             let byte = self.bytes[self.position]
@@ -129,7 +129,7 @@ private struct RegexParser {
         return items.count == 1 ? items[0] : .sequence(items)
     }
 
-    mutating func parseQuantifiers(_ atom: PatternNode) throws(PatternError) -> PatternNode {
+    package mutating func parseQuantifiers(_ atom: PatternNode) throws(PatternError) -> PatternNode {
         var atom = atom
         while self.position < self.bytes.count {
             let byte = self.bytes[self.position]
@@ -160,7 +160,7 @@ private struct RegexParser {
     }
 
     /// `{m}`, `{m,}`, `{m,n}`; nil (and no input taken) when the brace is a literal.
-    mutating func parseBraces() -> (Int, Int?)? {
+    package mutating func parseBraces() -> (Int, Int?)? {
         var cursor = self.position + 1
         func number() -> Int? {
             var value: Int? = nil
@@ -181,7 +181,7 @@ private struct RegexParser {
         return (low, high)
     }
 
-    mutating func parseAtom() throws(PatternError) -> PatternNode {
+    package mutating func parseAtom() throws(PatternError) -> PatternNode {
         let byte = self.bytes[self.position]
         self.position += 1
         switch byte {
@@ -214,19 +214,19 @@ private struct RegexParser {
         }
     }
 
-    static func literal(_ byte: UInt8) -> UInt64 { 1 << UInt64(PatternSymbol.classOf[Int(byte)]) }
+    package static func literal(_ byte: UInt8) -> UInt64 { 1 << UInt64(PatternSymbol.classOf[Int(byte)]) }
 
-    static func range(_ low: UInt8, _ high: UInt8) -> UInt64 {
+    package static func range(_ low: UInt8, _ high: UInt8) -> UInt64 {
         guard low <= high else { return 0 }
         var set: UInt64 = 0
         for byte in low...high { set |= literal(byte) }
         return set
     }
 
-    static let digits = range(48, 57)
-    static let word = range(97, 122) | digits | literal(UInt8(ascii: "_"))
+    package static let digits = range(48, 57)
+    package static let word = range(97, 122) | digits | literal(UInt8(ascii: "_"))
 
-    mutating func parseEscape(inClass: Bool) throws(PatternError) -> UInt64 {
+    package mutating func parseEscape(inClass: Bool) throws(PatternError) -> UInt64 {
         guard self.position < self.bytes.count else { throw PatternError(message: "trailing backslash") }
         let byte = self.bytes[self.position]
         self.position += 1
@@ -247,7 +247,7 @@ private struct RegexParser {
         }
     }
 
-    mutating func parseClass() throws(PatternError) -> UInt64 {
+    package mutating func parseClass() throws(PatternError) -> UInt64 {
         var negated = false
         if self.position < self.bytes.count && self.bytes[self.position] == UInt8(ascii: "^") {
             negated = true
@@ -286,10 +286,10 @@ private struct RegexParser {
 
 /// A set of patterns compiled to deterministic automata. Immutable once built; `matches` reads only arrays and
 /// never allocates.
-struct PatternSet: Sendable {
+package struct PatternSet: Sendable {
     /// One DFA: `transitions[state * PatternSymbol.count + symbol]` is the next state, negated when that state
     /// accepts; state 0 is dead.
-    struct Automaton: Sendable {
+    package struct Automaton: Sendable {
         var transitions: [Int32]
         /// For each state, the range of `accepting` that lists the patterns a match ends at.
         var acceptStart: [Int32]
@@ -304,18 +304,18 @@ struct PatternSet: Sendable {
     /// The automata, flattened into memory the storage owns (read without reference counting per query).
     private(set) var storage = AutomataStorage([])
     /// Patterns across every automaton.
-    private(set) var patternCount = 0
-    var automatonCount: Int { self.storage.headers.count }
+    package private(set) var patternCount = 0
+    package var automatonCount: Int { self.storage.headers.count }
 
     /// DFA states in one automaton, at most: a batch that grows past it is split in two.
-    static let stateLimit = 60_000
+    package static let stateLimit = 60_000
     /// Patterns tried in one automaton before the state limit decides.
-    static let batchSize = 2048
+    package static let batchSize = 2048
 
-    init() {}
+    package init() {}
 
     /// Compiles `patterns` (each with the caller's id) into as few automata as `stateLimit` allows.
-    init(
+    package init(
         _ patterns: [(node: PatternNode, id: UInt32)],
         stateLimit: Int = PatternSet.stateLimit,
         workBudget: Int = PatternSet.workBudget
@@ -347,15 +347,15 @@ struct PatternSet: Sendable {
     }
 
     /// Ids of patterns that were not compiled: over the state limit alone, or past the work budget.
-    private(set) var dropped: [UInt32] = []
+    package private(set) var dropped: [UInt32] = []
 
     /// Set-element steps the construction of one set may take (about a second of CPU at worst), so a hostile list
     /// cannot hold a load for minutes.
-    static let workBudget = 100_000_000
+    package static let workBudget = 100_000_000
 
     /// Runs every automaton over `wire` (an uncompressed wire-form name, read as its presentation form without the
     /// final dot: label lengths after the first read as `.`) and calls `found` with each matching pattern's id.
-    func matches(wire: UnsafeRawBufferPointer, _ found: (UInt32) -> Void) {
+    package func matches(wire: UnsafeRawBufferPointer, _ found: (UInt32) -> Void) {
         let storage = self.storage
         let classes = storage.classes
         for header in storage.headers {
@@ -398,7 +398,7 @@ struct PatternSet: Sendable {
     }
 
     /// The memory the automata hold, in bytes.
-    var memoryBytes: Int { self.storage.memoryBytes }
+    package var memoryBytes: Int { self.storage.memoryBytes }
 
     // MARK: Construction
 
@@ -591,8 +591,8 @@ struct PatternSet: Sendable {
 
 /// Every automaton of a pattern set in one block of memory: transitions, accepting lists and a header each. Owned
 /// here and never changed after `init` (hence `@unchecked Sendable`), so a query reads plain pointers.
-final class AutomataStorage: @unchecked Sendable {
-    struct Header {
+package final class AutomataStorage: @unchecked Sendable {
+    package struct Header {
         /// Where the automaton's transition table starts in `transitions`.
         var transitionBase: Int
         /// Where its states start in `acceptStart` / `acceptCount`.
@@ -601,16 +601,16 @@ final class AutomataStorage: @unchecked Sendable {
         var idleIsDead: Bool
     }
 
-    let headers: UnsafeBufferPointer<Header>
-    let transitions: UnsafeBufferPointer<Int32>
-    let acceptStart: UnsafeBufferPointer<Int32>
-    let acceptCount: UnsafeBufferPointer<UInt8>
-    let accepting: UnsafeBufferPointer<UInt32>
+    package let headers: UnsafeBufferPointer<Header>
+    package let transitions: UnsafeBufferPointer<Int32>
+    package let acceptStart: UnsafeBufferPointer<Int32>
+    package let acceptCount: UnsafeBufferPointer<UInt8>
+    package let accepting: UnsafeBufferPointer<UInt32>
     /// `PatternSymbol.classOf`, copied so the walk reads no global.
-    let classes: UnsafeBufferPointer<UInt8>
-    let memoryBytes: Int
+    package let classes: UnsafeBufferPointer<UInt8>
+    package let memoryBytes: Int
 
-    init(_ automata: [PatternSet.Automaton]) {
+    package init(_ automata: [PatternSet.Automaton]) {
         var headers: [Header] = []
         var transitions: [Int32] = []
         var acceptStart: [Int32] = []

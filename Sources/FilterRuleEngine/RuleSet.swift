@@ -4,50 +4,56 @@ import Pipeline
 
 /// A client group compiled: its prefixes and the lists it uses as a bit mask (bit 0: the inline rules). Here, with
 /// the rule set that matches against it, so the rules engine builds without the plugin's networking half.
-struct FilterGroup: Sendable {
-    var name: String
-    var prefixes: [IPPrefix]
-    var lists: UInt64
+package struct FilterGroup: Sendable {
+    package var name: String
+    package var prefixes: [IPPrefix]
+    package var lists: UInt64
+
+    package init(name: String, prefixes: [IPPrefix], lists: UInt64) {
+        self.name = name
+        self.prefixes = prefixes
+        self.lists = lists
+    }
 }
 
 /// A rule that is not a plain name: a regular expression, a glob, or one that matches every name.
-struct PatternRule: Sendable {
-    var list: UInt16
-    var line: UInt32
-    var flags: RuleFlags
-    var modifiers: RuleModifiers
-    var text: String
+package struct PatternRule: Sendable {
+    package var list: UInt16
+    package var line: UInt32
+    package var flags: RuleFlags
+    package var modifiers: RuleModifiers
+    package var text: String
 }
 
 /// Which rule decided, and how.
-struct RuleReference: Sendable, Equatable {
-    enum Source: Sendable, Equatable {
+package struct RuleReference: Sendable, Equatable {
+    package enum Source: Sendable, Equatable {
         case name(Int)
         case pattern(Int)
     }
-    var source: Source
+    package var source: Source
 }
 
 /// The decision for one name.
-struct FilterVerdict: Sendable, Equatable {
+package struct FilterVerdict: Sendable, Equatable {
     /// True: block. False: an exception rule matched (the name is allowed, and the rule is the reason).
-    var blocked: Bool
-    var rule: RuleReference
+    package var blocked: Bool
+    package var rule: RuleReference
 }
 
 /// Who is asking, for rules with `$client` and for the group's lists.
-struct MatchContext {
-    var type: RecordType
-    var client: IPAddress
+package struct MatchContext {
+    package var type: RecordType
+    package var client: IPAddress
     /// The client's group: its name (for `$client=name`) and the lists it uses (bit per list index).
-    var groupName: String
-    var lists: UInt64
+    package var groupName: String
+    package var lists: UInt64
 
-    init(type: RecordType, client: IPAddress, group: FilterGroup) {
+    package init(type: RecordType, client: IPAddress, group: FilterGroup) {
         self.init(type: type, client: client, groupName: group.name, lists: group.lists)
     }
 
-    init(type: RecordType, client: IPAddress, groupName: String, lists: UInt64) {
+    package init(type: RecordType, client: IPAddress, groupName: String, lists: UInt64) {
         self.type = type
         self.client = client
         self.groupName = groupName
@@ -55,53 +61,55 @@ struct MatchContext {
     }
 
     /// Whether a rule with `modifiers` applies to this query for `name`.
-    func admits(_ modifiers: RuleModifiers, _ name: DomainName) -> Bool {
+    package func admits(_ modifiers: RuleModifiers, _ name: DomainName) -> Bool {
         modifiers.applies(name: name, type: self.type, client: self.client, group: self.groupName)
     }
 }
 
 /// A block list's lines that were skipped: the count and the first few with their reason.
-struct SkippedLines: Sendable {
-    static let kept = 20
-    var count = 0
-    var first: [(line: Int, reason: String)] = []
+package struct SkippedLines: Sendable {
+    package static let kept = 20
+    package var count = 0
+    package var first: [(line: Int, reason: String)] = []
 
-    mutating func add(_ line: Int, _ reason: String) {
+    package init() {}
+
+    package mutating func add(_ line: Int, _ reason: String) {
         self.count += 1
         if self.first.count < Self.kept { self.first.append((line, reason)) }
     }
 }
 
 /// The compiled rules of every list. Built off the serving path, then swapped in whole.
-final class RuleSet: Sendable {
-    let table: FrozenNameTable
-    let patterns: PatternSet
-    let patternRules: [PatternRule]
+package final class RuleSet: Sendable {
+    package let table: FrozenNameTable
+    package let patterns: PatternSet
+    package let patternRules: [PatternRule]
     /// Indices of `patternRules` that match every name (checked without running the automata).
-    let universalRules: [Int]
+    package let universalRules: [Int]
     /// Name rules with modifiers: their modifiers and their text as written.
-    let modifiedRules: [Int: (modifiers: RuleModifiers, text: String)]
+    package let modifiedRules: [Int: (modifiers: RuleModifiers, text: String)]
     /// List names by index; index 0 holds the inline `allow`/`block` rules.
-    let listNames: [String]
+    package let listNames: [String]
     /// Whether any pattern rule can block, and whether any can allow: a name the table did not decide runs the
     /// automata only when they could change the outcome.
-    let patternsMayBlock: Bool
-    let patternsMayAllow: Bool
-    let counts: Counts
+    package let patternsMayBlock: Bool
+    package let patternsMayAllow: Bool
+    package let counts: Counts
 
-    struct Counts: Sendable, Equatable {
+    package struct Counts: Sendable, Equatable {
         /// Name rules for one name only (hosts lines, plain domains, `|name^`).
-        var domainRules = 0
+        package var domainRules = 0
         /// Name rules that cover subdomains (`||name^`, `*.name`) and `*` globs.
-        var wildcardRules = 0
-        var regexRules = 0
+        package var wildcardRules = 0
+        package var regexRules = 0
         /// Rules that match every name, narrowed by modifiers.
         var universalRules = 0
     }
 
-    var totalRules: Int { self.table.rules.count + self.patternRules.count }
+    package var totalRules: Int { self.table.rules.count + self.patternRules.count }
 
-    init(
+    package init(
         table: NameTable,
         patterns: PatternSet,
         patternRules: [PatternRule],
@@ -122,7 +130,7 @@ final class RuleSet: Sendable {
         self.patternsMayAllow = active.contains { $0.flags.contains(.exception) }
     }
 
-    static let empty = RuleSet(
+    package static let empty = RuleSet(
         table: NameTable(),
         patterns: PatternSet(),
         patternRules: [],
@@ -133,7 +141,7 @@ final class RuleSet: Sendable {
     )
 
     /// Bytes held by the compiled set.
-    var memoryBytes: Int {
+    package var memoryBytes: Int {
         var bytes = self.table.memoryBytes + self.patterns.memoryBytes
         bytes += self.patternRules.capacity * MemoryLayout<PatternRule>.stride
         bytes += self.patternRules.reduce(0) { $0 + $1.text.utf8.count }
@@ -142,7 +150,7 @@ final class RuleSet: Sendable {
     }
 
     /// Rank of a rule's kind: higher wins (AdGuard Home's precedence).
-    @inline(__always) static func rank(_ flags: RuleFlags) -> Int {
+    @inline(__always) package static func rank(_ flags: RuleFlags) -> Int {
         (flags.contains(.important) ? 2 : 0) + (flags.contains(.exception) ? 1 : 0)
     }
 
@@ -150,7 +158,7 @@ final class RuleSet: Sendable {
     ///
     /// Looks up every suffix of the name once (hashed in one backward pass); of the rules of the highest rank, the
     /// one of the longest name wins. The automata run only when they could outrank what the table found.
-    func match(_ name: DomainName, _ context: MatchContext) -> FilterVerdict? {
+    package func match(_ name: DomainName, _ context: MatchContext) -> FilterVerdict? {
         var bestRank = -1
         var bestRule = RuleReference(source: .name(0))
         name.wire.withUnsafeBytes { wire in
@@ -222,24 +230,24 @@ final class RuleSet: Sendable {
     // MARK: Reporting
 
     /// The list a rule came from.
-    func list(of rule: RuleReference) -> String { self.listNames[self.listIndex(of: rule)] }
+    package func list(of rule: RuleReference) -> String { self.listNames[self.listIndex(of: rule)] }
 
     /// The rule's modifiers beyond `$important`, if it has any.
-    func modifiers(of rule: RuleReference) -> RuleModifiers? {
+    package func modifiers(of rule: RuleReference) -> RuleModifiers? {
         switch rule.source {
         case .name(let index): return self.modifiedRules[index]?.modifiers
         case .pattern(let index): return self.patternRules[index].modifiers
         }
     }
 
-    func listIndex(of rule: RuleReference) -> Int {
+    package func listIndex(of rule: RuleReference) -> Int {
         switch rule.source {
         case .name(let index): return Int(self.table.rules[index].list)
         case .pattern(let index): return Int(self.patternRules[index].list)
         }
     }
 
-    func line(of rule: RuleReference) -> Int {
+    package func line(of rule: RuleReference) -> Int {
         switch rule.source {
         case .name(let index): return Int(self.table.rules[index].line)
         case .pattern(let index): return Int(self.patternRules[index].line)
@@ -248,7 +256,7 @@ final class RuleSet: Sendable {
 
     /// The rule as text: as written for rules with modifiers and patterns, in canonical form for name rules
     /// (`||name^`, `*.name`, `name`; a hosts line is shown as its name).
-    func text(of rule: RuleReference) -> String {
+    package func text(of rule: RuleReference) -> String {
         switch rule.source {
         case .pattern(let index): return self.patternRules[index].text
         case .name(let index):
@@ -259,7 +267,7 @@ final class RuleSet: Sendable {
         }
     }
 
-    static func canonicalText(name: String, flags: RuleFlags) -> String {
+    package static func canonicalText(name: String, flags: RuleFlags) -> String {
         var text = flags.contains(.exception) ? "@@" : ""
         if flags.contains(.subdomains) {
             text += flags.contains(.exact) ? "||\(name)^" : "*.\(name)"

@@ -2,16 +2,16 @@
 
 import Pipeline
 
-enum RuleParser {
+package enum RuleParser {
     /// Names hosts files list for the machine itself; blocking them would break the client, so they are ignored.
-    static let localNames: Set<String> = [
+    package static let localNames: Set<String> = [
         "localhost", "localhost.localdomain", "local", "broadcasthost", "ip6-localhost", "ip6-loopback",
         "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0",
     ]
 
     /// Reads one line (without its line break).
     /// Reads one line (without its line break). `RuleSetBuilder` tries `fastNames` first; this reads the rest.
-    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParsedLine {
+    package static func parse(_ line: UnsafeBufferPointer<UInt8>) -> ParsedLine {
         let text = Self.trimmed(line)
         guard let first = text.first else { return .nothing }
         if first == UInt8(ascii: "!") || first == UInt8(ascii: "#") || first == UInt8(ascii: "[") { return .nothing }
@@ -19,12 +19,12 @@ enum RuleParser {
         return Self.adblockRule(text)
     }
 
-    @inline(__always) static func isSpace(_ byte: UInt8) -> Bool {
+    @inline(__always) package static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
     }
 
     /// `line` without leading and trailing blanks.
-    static func trimmed(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    package static func trimmed(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         var start = 0
         var end = line.count
         while start < end && isSpace(line[start]) { start += 1 }
@@ -33,7 +33,7 @@ enum RuleParser {
     }
 
     /// A valid host name written plainly (letters, digits, `-`, `_`, dots; an optional final dot), or nil.
-    static func plainName(_ text: UnsafeBufferPointer<UInt8>) -> DomainName? {
+    package static func plainName(_ text: UnsafeBufferPointer<UInt8>) -> DomainName? {
         var wire: [UInt8] = []
         wire.reserveCapacity(text.count + 2)
         guard appendPlainName(text, to: &wire) else { return nil }
@@ -43,7 +43,7 @@ enum RuleParser {
     /// Appends the lower-case wire form of the plain host name `text` to `wire`; false when `text` is not one (what
     /// was appended is then garbage for the caller to drop).
     @inline(__always)
-    static func appendPlainName(_ text: UnsafeBufferPointer<UInt8>, to wire: inout [UInt8]) -> Bool {
+    package static func appendPlainName(_ text: UnsafeBufferPointer<UInt8>, to wire: inout [UInt8]) -> Bool {
         let first = wire.count
         var labelStart = wire.count
         wire.append(0)
@@ -77,7 +77,7 @@ enum RuleParser {
     /// The line shapes that make up nearly every list, read straight into `wire` (one or more wire-form names, one
     /// after another) without making strings or names: a plain name, `[@@]||name^`, `[@@]*.name`, and
     /// `0.0.0.0 name…` hosts lines. Returns the names' flags, or nil to leave the line to `parse`.
-    static func fastNames(_ line: UnsafeBufferPointer<UInt8>, into wire: inout [UInt8]) -> RuleFlags? {
+    package static func fastNames(_ line: UnsafeBufferPointer<UInt8>, into wire: inout [UInt8]) -> RuleFlags? {
         let text = Self.trimmed(line)
         guard !text.isEmpty else { return nil }
         if let space = text.firstIndex(where: isSpace) {
@@ -128,7 +128,7 @@ enum RuleParser {
     }
 
     /// A host name that may be internationalised: converted to its A-label form (RFC 5891) first.
-    static func hostName<S: StringProtocol>(_ text: S) -> DomainName? {
+    package static func hostName<S: StringProtocol>(_ text: S) -> DomainName? {
         if text.utf8.allSatisfy({ $0 < 0x80 }) {
             return Array(text.utf8).withUnsafeBufferPointer { plainName($0) }
         }
@@ -137,10 +137,10 @@ enum RuleParser {
     }
 
     /// The addresses that make a hosts line a blocking rule, as hosts files write them.
-    static let nullAddresses = ["0.0.0.0", "127.0.0.1", "::", "::1"]
+    package static let nullAddresses = ["0.0.0.0", "127.0.0.1", "::", "::1"]
 
     /// `address name…`: blocking when the address is a null or loopback address.
-    static func hostsLine(_ text: UnsafeBufferPointer<UInt8>) -> ParsedLine {
+    package static func hostsLine(_ text: UnsafeBufferPointer<UInt8>) -> ParsedLine {
         let line = String(decoding: text, as: UTF8.self)
         let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
@@ -163,7 +163,7 @@ enum RuleParser {
     }
 
     /// An adblock-style DNS rule: `[@@]pattern[$modifiers]`.
-    static func adblockRule(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedLine {
+    package static func adblockRule(_ bytes: UnsafeBufferPointer<UInt8>) -> ParsedLine {
         // `##`, `#@#`, `#$#`, `#?#`: element hiding and friends.
         for index in bytes.indices.dropLast() where bytes[index] == UInt8(ascii: "#") {
             let next = bytes[index + 1]
@@ -311,7 +311,7 @@ enum RuleParser {
     }
 }
 
-extension String {
+package extension String {
     /// `Frank\'s` → `Frank's` (AdGuard Home escapes quotes in client names).
     fileprivate func replacingBackslashes() -> String {
         var result = ""

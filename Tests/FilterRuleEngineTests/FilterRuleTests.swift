@@ -4,7 +4,7 @@ import Pipeline
 import SwiftletTestSupport
 import Testing
 
-@testable import Plugins
+@testable import FilterRuleEngine
 
 /// A rule set from list texts (list 1, 2, … in order; list 0 is the inline rules).
 func ruleSet(_ lists: String..., inline: [String] = []) -> (RuleSet, [SkippedLines]) {

@@ -4,7 +4,7 @@ import Pipeline
 
 /// Block lists compiled exactly as the `filter` plugin compiles them, with every list applying to every client.
 public struct FilterRules: Sendable {
-    let set: RuleSet
+    package let set: RuleSet
 
     /// Compiles `lists` (name and text of each, in any syntax the plugin reads).
     public init(lists: [(name: String, text: [UInt8])]) {
