@@ -227,7 +227,7 @@ package final class FrozenNameTable: @unchecked Sendable {
 
 package extension UnsafeBufferPointer {
     /// A copy of `array` in memory the caller owns and must deallocate (frozen rule-set storage).
-    package static func ownedCopy(of array: [Element]) -> UnsafeBufferPointer<Element> {
+    static func ownedCopy(of array: [Element]) -> UnsafeBufferPointer<Element> {
         let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(1, array.count))
         _ = buffer.initialize(from: array)
         return UnsafeBufferPointer(rebasing: buffer[0..<array.count])

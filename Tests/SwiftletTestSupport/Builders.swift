@@ -83,3 +83,12 @@ public func brief(_ record: Record) -> String {
     let fields = record.description.split(separator: "\t")
     return "\(fields[0]) \(fields[3]) \(fields[4...].joined(separator: " "))".lowercased()
 }
+
+extension PluginOptions {
+    /// These options with `change` made: `ACLOptions().with { $0.allow = ["127.0.0.0/8"] }`.
+    public func with(_ change: (inout Self) -> Void) -> Self {
+        var options = self
+        change(&options)
+        return options
+    }
+}

@@ -38,36 +38,27 @@ public struct ACLRule: Decodable, Sendable {
 
 /// Options of `- acl: {…}`. Evaluation: `rules` in order, then `drop`, `refuse` and `allow` lists, then `default`;
 /// the first match decides.
-public struct ACLOptions: Decodable, Sendable {
-    public var rules: [ACLRule]
-    public var allow: [String]
-    public var refuse: [String]
-    public var drop: [String]
-    /// What happens to a query nothing matched. Default: `refuse` when `allow` lists anything, else `allow`.
-    public var `default`: ACLAction?
+public struct ACLOptions: PluginOptions {
+    public var rules: [ACLRule] = []
+    public var allow: [String] = []
+    public var refuse: [String] = []
+    public var drop: [String] = []
+    /// What happens to a query nothing matched.
+    public var `default`: ACLAction? = nil
 
-    enum CodingKeys: String, CodingKey { case rules, allow, refuse, drop, `default` }
+    public init() {}
 
-    public init(
-        rules: [ACLRule] = [],
-        allow: [String] = [],
-        refuse: [String] = [],
-        drop: [String] = [],
-        default: ACLAction? = nil
-    ) {
-        self.rules = rules
-        self.allow = allow
-        self.refuse = refuse
-        self.drop = drop
-        self.default = `default`
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.rules = try container.value(.rules, default: [])
-        self.allow = try container.value(.allow, default: [])
-        self.refuse = try container.value(.refuse, default: [])
-        self.drop = try container.value(.drop, default: [])
-        self.default = try container.decodeIfPresent(ACLAction.self, forKey: .default)
-    }
+    public static let options: [PluginOption<ACLOptions>] = [
+        PluginOption("rules", \.rules, "[{action, net, types}]", "ordered rules; first match wins"),
+        PluginOption("allow", \.allow, "[prefix]", "clients let through (after rules, drop and refuse)"),
+        PluginOption("refuse", \.refuse, "[prefix]", "clients answered REFUSED"),
+        PluginOption("drop", \.drop, "[prefix]", "clients sent nothing"),
+        PluginOption(
+            "default",
+            \.default,
+            "allow|refuse|drop",
+            "when nothing matches",
+            default: "refuse if allow is set, else allow"
+        ),
+    ]
 }

@@ -5,13 +5,6 @@ import Pipeline
 public enum ACLPlugin: Plugin {
     public static let name = "acl"
     public static let summary = "allows, refuses or drops queries by client prefix and query type, before the cache"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("rules", "[{action, net, types}]", "[]", "ordered rules; first match wins"),
-        OptionHelp("allow", "[prefix]", "[]", "clients let through (after rules, drop and refuse)"),
-        OptionHelp("refuse", "[prefix]", "[]", "clients answered REFUSED"),
-        OptionHelp("drop", "[prefix]", "[]", "clients sent nothing"),
-        OptionHelp("default", "allow|refuse|drop", "refuse if allow is set, else allow", "when nothing matches"),
-    ]
 
     public static func setup(_ options: ACLOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         var rules: [ACLGuard.CompiledRule] = []

@@ -5,30 +5,6 @@ import Pipeline
 public enum CachePlugin: Plugin {
     public static let name = "cache"
     public static let summary = "answers from cached RRsets and negative answers, and fills the fast-path message cache"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("max_size", "bytes", "67108864", "the size of each cache level (RRsets, and the fast path's answers)"),
-        OptionHelp("min_ttl", "seconds", "0", "TTLs below are raised to it"),
-        OptionHelp("max_ttl", "seconds", "86400", "TTLs above are lowered to it"),
-        OptionHelp("max_negative_ttl", "seconds", "3600", "negative answers are kept at most this long"),
-        OptionHelp(
-            "serve_stale",
-            "duration",
-            "0",
-            "answer expired data this long past its TTL when upstreams fail (RFC 8767)"
-        ),
-        OptionHelp(
-            "stale_client_timeout",
-            "duration",
-            "1.8s",
-            "with serve_stale: how long a client waits for a refresh before it gets the stale data"
-        ),
-        OptionHelp(
-            "prefetch",
-            "{ min_hits, before_expiry }",
-            "off",
-            "refresh entries asked min_hits (2) times once before_expiry percent (10) of their TTL remains"
-        ),
-    ]
 
     public static func setup(_ options: CacheOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         guard options.maxSize >= 1 << 16 else { throw PluginSetupError(option: "max_size", "at least 65536 bytes") }

@@ -3,16 +3,14 @@
 import Pipeline
 
 /// Options of `- echo: {}`: none.
-public struct EchoOptions: Decodable, Sendable {
+public struct EchoOptions: PluginOptions {
     public init() {}
-    public init(from decoder: any Decoder) throws { _ = try decoder.container(keyedBy: NoKeys.self) }
-    enum NoKeys: CodingKey {}
+    public static let options: [PluginOption<EchoOptions>] = []
 }
 
 public enum EchoPlugin: Plugin {
     public static let name = "echo"
     public static let summary = "answers every query with the client's address and port (diagnostics, like whoami)"
-    public static let optionsHelp: [OptionHelp] = []
 
     public static func setup(_ options: EchoOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         builder.add(EchoHandler())

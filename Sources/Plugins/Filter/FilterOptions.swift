@@ -7,7 +7,7 @@ import Pipeline
 public struct FilterListOption: Decodable, Sendable, Equatable {
     public var name: String
     public var source: String
-    /// How often a URL list is fetched again (files are watched instead). Default 24h.
+    /// How often a URL list is fetched again (files are watched instead).
     public var refresh: OptionDuration
 
     enum CodingKeys: String, CodingKey { case name, source, refresh }
@@ -123,73 +123,55 @@ public enum FilterLoadErrorOption: String, Decodable, Sendable, CaseIterable {
 }
 
 /// Options of `- filter: {…}`.
-public struct FilterOptions: Decodable, Sendable {
-    public var lists: [FilterListOption]
+public struct FilterOptions: PluginOptions {
+    public var lists: [FilterListOption] = []
     /// Inline exception rules; `@@` may be left out.
-    public var allow: [String]
+    public var allow: [String] = []
     /// Inline blocking rules.
-    public var block: [String]
-    public var groups: [FilterGroupOption]
-    public var response: FilterResponseOption
+    public var block: [String] = []
+    public var groups: [FilterGroupOption] = []
+    public var response: FilterResponseOption = .nullIP
     /// TTL of block answers and of their SOA, in seconds.
-    public var ttl: UInt32
-    public var blockCNAMETargets: Bool
-    public var onLoadError: FilterLoadErrorOption
+    public var ttl: UInt32 = 60
+    public var blockCNAMETargets: Bool = true
+    public var onLoadError: FilterLoadErrorOption = .keepPrevious
     /// How often list files are checked for changes; 0 turns watching off.
-    public var reloadInterval: OptionDuration
+    public var reloadInterval: OptionDuration = OptionDuration(seconds: 5)
     /// The largest list accepted, in bytes (a URL that sends more is a load error).
-    public var maxListSize: Int
+    public var maxListSize: Int = 64 << 20
     /// Time allowed for fetching one URL list.
-    public var fetchTimeout: OptionDuration
+    public var fetchTimeout: OptionDuration = OptionDuration(seconds: 30)
 
-    enum CodingKeys: String, CodingKey {
-        case lists, allow, block, groups, response, ttl
-        case blockCNAMETargets = "block_cname_targets"
-        case onLoadError = "on_load_error"
-        case reloadInterval = "reload_interval"
-        case maxListSize = "max_list_size"
-        case fetchTimeout = "fetch_timeout"
-    }
+    public init() {}
 
-    public init(
-        lists: [FilterListOption] = [],
-        allow: [String] = [],
-        block: [String] = [],
-        groups: [FilterGroupOption] = [],
-        response: FilterResponseOption = .nullIP,
-        ttl: UInt32 = 60,
-        blockCNAMETargets: Bool = true,
-        onLoadError: FilterLoadErrorOption = .keepPrevious,
-        reloadInterval: OptionDuration = OptionDuration(seconds: 5),
-        maxListSize: Int = 64 << 20,
-        fetchTimeout: OptionDuration = OptionDuration(seconds: 30)
-    ) {
-        self.lists = lists
-        self.allow = allow
-        self.block = block
-        self.groups = groups
-        self.response = response
-        self.ttl = ttl
-        self.blockCNAMETargets = blockCNAMETargets
-        self.onLoadError = onLoadError
-        self.reloadInterval = reloadInterval
-        self.maxListSize = maxListSize
-        self.fetchTimeout = fetchTimeout
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = FilterOptions()
-        self.lists = try container.value(.lists, default: defaults.lists)
-        self.allow = try container.value(.allow, default: defaults.allow)
-        self.block = try container.value(.block, default: defaults.block)
-        self.groups = try container.value(.groups, default: defaults.groups)
-        self.response = try container.value(.response, default: defaults.response)
-        self.ttl = try container.value(.ttl, default: defaults.ttl)
-        self.blockCNAMETargets = try container.value(.blockCNAMETargets, default: defaults.blockCNAMETargets)
-        self.onLoadError = try container.value(.onLoadError, default: defaults.onLoadError)
-        self.reloadInterval = try container.value(.reloadInterval, default: defaults.reloadInterval)
-        self.maxListSize = try container.value(.maxListSize, default: defaults.maxListSize)
-        self.fetchTimeout = try container.value(.fetchTimeout, default: defaults.fetchTimeout)
-    }
+    public static let options: [PluginOption<FilterOptions>] = [
+        PluginOption("lists", \.lists, "[{name, source, refresh}]", "block lists: files or http(s) URLs (refresh 24h)"),
+        PluginOption("allow", \.allow, "[rule]", "inline exception rules (`@@` optional)"),
+        PluginOption("block", \.block, "[rule]", "inline blocking rules"),
+        PluginOption(
+            "groups",
+            \.groups,
+            "[{name, clients, lists}]",
+            "client prefixes → the lists they use",
+            default: "one default group"
+        ),
+        PluginOption(
+            "response",
+            \.response,
+            "null_ip|nxdomain|nodata|refused|{a, aaaa}",
+            "what a blocked query gets",
+            default: "null_ip"
+        ),
+        PluginOption("ttl", \.ttl, "seconds", "TTL of block answers and their SOA"),
+        PluginOption("block_cname_targets", \.blockCNAMETargets, "bool", "block answers whose CNAME targets are blocked"),
+        PluginOption("on_load_error", \.onLoadError, "keep_previous|fail_open|fail_closed", "a list that fails"),
+        PluginOption(
+            "reload_interval",
+            \.reloadInterval,
+            "duration",
+            "how often list files are checked for changes; 0 disables"
+        ),
+        PluginOption("max_list_size", \.maxListSize, "bytes", "the largest list accepted"),
+        PluginOption("fetch_timeout", \.fetchTimeout, "duration", "time allowed to fetch one URL list"),
+    ]
 }

@@ -8,19 +8,6 @@ public enum FilterPlugin: Plugin {
     public static let name = "filter"
     public static let summary =
         "blocks names from hosts, domain and adblock-style lists per client group; answers cached in the fast path"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("lists", "[{name, source, refresh}]", "[]", "block lists: files or http(s) URLs (refresh 24h)"),
-        OptionHelp("allow", "[rule]", "[]", "inline exception rules (`@@` optional)"),
-        OptionHelp("block", "[rule]", "[]", "inline blocking rules"),
-        OptionHelp("groups", "[{name, clients, lists}]", "one default group", "client prefixes → the lists they use"),
-        OptionHelp("response", "null_ip|nxdomain|nodata|refused|{a, aaaa}", "null_ip", "what a blocked query gets"),
-        OptionHelp("ttl", "seconds", "60", "TTL of block answers and their SOA"),
-        OptionHelp("block_cname_targets", "bool", "true", "block answers whose CNAME targets are blocked"),
-        OptionHelp("on_load_error", "keep_previous|fail_open|fail_closed", "keep_previous", "a list that fails"),
-        OptionHelp("reload_interval", "duration", "5s", "how often list files are checked for changes; 0 disables"),
-        OptionHelp("max_list_size", "bytes", "67108864", "the largest list accepted"),
-        OptionHelp("fetch_timeout", "duration", "30s", "time allowed to fetch one URL list"),
-    ]
 
     public static func setup(_ options: FilterOptions, context: PluginContext, into builder: inout ChainBuilder) throws
     {

@@ -15,66 +15,56 @@ public enum ForwardPolicy: String, Decodable, Sendable, CaseIterable {
 }
 
 /// Options of `- forward: {…}`.
-public struct ForwardOptions: Decodable, Sendable {
+public struct ForwardOptions: PluginOptions {
     /// Upstreams: `ip[:port]` (UDP, TCP on truncation), `tcp://ip[:port]` (TCP only), or `tls://ip[:port]#name`
     /// (DNS over TLS, port 853 by default, the certificate verified for `name`). Port 53 by default. Required.
-    public var to: [String]
+    public var to: [String] = []
     /// PEM file of the certificate authorities trusted for `tls://` upstreams; default the system's trust store.
-    public var tlsCA: String?
-    /// The names forwarded (at or below these zones); others go to the next plugin. Default `["."]`.
-    public var zones: [String]
-    /// Names (and everything below them) never forwarded: they go to the next plugin. Default none.
-    public var except: [String]
-    public var policy: ForwardPolicy
-    /// How long one try waits for an answer. Default 2s.
-    public var timeout: OptionDuration
-    /// How long a query may take over all its tries before the client gets SERVFAIL. Default 5s.
-    public var deadline: OptionDuration
-    /// Failures in a row that mark an upstream down. Default 2.
-    public var maxFails: Int
-    /// How often a down upstream is probed with `. NS` until it answers. Default 1s.
-    public var healthCheck: OptionDuration
-    /// Upstream resolutions in flight at once; past it, REFUSED. Default 1000.
-    public var maxConcurrent: Int
+    public var tlsCA: String? = nil
+    /// The names forwarded (at or below these zones); others go to the next plugin.
+    public var zones: [String] = ["."]
+    /// Names (and everything below them) never forwarded: they go to the next plugin.
+    public var except: [String] = []
+    public var policy: ForwardPolicy = .random
+    /// How long one try waits for an answer.
+    public var timeout: OptionDuration = OptionDuration(seconds: 2)
+    /// How long a query may take over all its tries before the client gets SERVFAIL.
+    public var deadline: OptionDuration = OptionDuration(seconds: 5)
+    /// Failures in a row that mark an upstream down.
+    public var maxFails: Int = 2
+    /// How often a down upstream is probed with `. NS` until it answers.
+    public var healthCheck: OptionDuration = OptionDuration(seconds: 1)
+    /// Upstream resolutions in flight at once; past it, REFUSED.
+    public var maxConcurrent: Int = 1000
     /// Random letter case in the question sent (0x20), which the answer must echo letter for letter: another ~1 bit
-    /// per letter against forgery. Default off, as Unbound's `use-caps-for-id`: some upstreams flatten the case.
-    public var use0x20: Bool
+    /// per letter against forgery.
+    public var use0x20: Bool = false
 
-    enum CodingKeys: String, CodingKey {
-        case to, zones, except, policy, timeout, deadline
-        case maxFails = "max_fails"
-        case healthCheck = "health_check"
-        case maxConcurrent = "max_concurrent"
-        case tlsCA = "tls_ca"
-        case use0x20 = "use_0x20"
-    }
+    public init() {}
 
-    public init(to: [String], zones: [String] = ["."], except: [String] = [], policy: ForwardPolicy = .random) {
-        self.to = to
-        self.zones = zones
-        self.except = except
-        self.policy = policy
-        self.timeout = OptionDuration(seconds: 2)
-        self.deadline = OptionDuration(seconds: 5)
-        self.maxFails = 2
-        self.healthCheck = OptionDuration(seconds: 1)
-        self.maxConcurrent = 1000
-        self.tlsCA = nil
-        self.use0x20 = false
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(to: try container.value(.to, default: []))
-        self.zones = try container.value(.zones, default: self.zones)
-        self.except = try container.value(.except, default: self.except)
-        self.policy = try container.value(.policy, default: self.policy)
-        self.timeout = try container.value(.timeout, default: self.timeout)
-        self.deadline = try container.value(.deadline, default: self.deadline)
-        self.maxFails = try container.value(.maxFails, default: self.maxFails)
-        self.healthCheck = try container.value(.healthCheck, default: self.healthCheck)
-        self.maxConcurrent = try container.value(.maxConcurrent, default: self.maxConcurrent)
-        self.tlsCA = try container.decodeIfPresent(String.self, forKey: .tlsCA)
-        self.use0x20 = try container.value(.use0x20, default: self.use0x20)
-    }
+    public static let options: [PluginOption<ForwardOptions>] = [
+        PluginOption(
+            "to",
+            \.to,
+            "[ip[:port] | tcp://ip[:port] | tls://ip[:port]#name]",
+            "the upstreams",
+            default: "(required)"
+        ),
+        PluginOption(
+            "tls_ca",
+            \.tlsCA,
+            "path",
+            "PEM certificate authorities for tls:// upstreams",
+            default: "(system trust store)"
+        ),
+        PluginOption("zones", \.zones, "[name]", "names forwarded; others go to the next plugin"),
+        PluginOption("except", \.except, "[name]", "names never forwarded"),
+        PluginOption("policy", \.policy, "random|round_robin|sequential|fastest", "which upstream is tried first"),
+        PluginOption("timeout", \.timeout, "duration", "per try"),
+        PluginOption("deadline", \.deadline, "duration", "over all tries; then SERVFAIL"),
+        PluginOption("max_fails", \.maxFails, "integer", "failures in a row that mark an upstream down"),
+        PluginOption("health_check", \.healthCheck, "duration", "probe interval for down upstreams"),
+        PluginOption("max_concurrent", \.maxConcurrent, "integer", "resolutions in flight; past it REFUSED"),
+        PluginOption("use_0x20", \.use0x20, "bool", "random letter case in queries, echoed exactly in answers"),
+    ]
 }

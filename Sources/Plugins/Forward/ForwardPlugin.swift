@@ -6,19 +6,6 @@ public enum ForwardPlugin: Plugin {
     public static let name = "forward"
     public static let summary =
         "forwards queries to upstream resolvers (UDP with TCP fallback, or TCP), with health checks"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("to", "[ip[:port] | tcp://ip[:port] | tls://ip[:port]#name]", "(required)", "the upstreams"),
-        OptionHelp("tls_ca", "path", "(system trust store)", "PEM certificate authorities for tls:// upstreams"),
-        OptionHelp("zones", "[name]", "[.]", "names forwarded; others go to the next plugin"),
-        OptionHelp("except", "[name]", "[]", "names never forwarded"),
-        OptionHelp("policy", "random|round_robin|sequential|fastest", "random", "which upstream is tried first"),
-        OptionHelp("timeout", "duration", "2s", "per try"),
-        OptionHelp("deadline", "duration", "5s", "over all tries; then SERVFAIL"),
-        OptionHelp("max_fails", "integer", "2", "failures in a row that mark an upstream down"),
-        OptionHelp("health_check", "duration", "1s", "probe interval for down upstreams"),
-        OptionHelp("max_concurrent", "integer", "1000", "resolutions in flight; past it REFUSED"),
-        OptionHelp("use_0x20", "bool", "false", "random letter case in queries, echoed exactly in answers"),
-    ]
 
     public static func setup(_ options: ForwardOptions, context: PluginContext, into builder: inout ChainBuilder) throws
     {

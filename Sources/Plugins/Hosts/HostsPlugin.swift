@@ -7,12 +7,6 @@ import Pipeline
 public enum HostsPlugin: Plugin {
     public static let name = "hosts"
     public static let summary = "answers A, AAAA and PTR from an /etc/hosts-style file, reloaded when it changes"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("file", "path", "/etc/hosts", "the hosts file (relative to the config file)"),
-        OptionHelp("ttl", "seconds", "3600", "TTL of the answers"),
-        OptionHelp("reload_interval", "duration", "5s", "how often the file's mtime is checked; 0 disables"),
-        OptionHelp("fallthrough", "bool", "true", "pass names not in the file to the next plugin (else NXDOMAIN)"),
-    ]
 
     public static func setup(_ options: HostsOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         let path = context.resolve(options.file)

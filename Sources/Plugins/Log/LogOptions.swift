@@ -3,22 +3,16 @@
 import Pipeline
 
 /// Options of `- log: {…}`.
-public struct LogOptions: Decodable, Sendable {
+public struct LogOptions: PluginOptions {
     /// `stdout` (default), `stderr`, or a file path (appended to; relative to the configuration file).
-    public var output: String
+    public var output: String = "stdout"
     /// `common` (CoreDNS's default line), `json`, or a template with `{placeholders}` (see README).
-    public var format: String
+    public var format: String = "common"
 
-    enum CodingKeys: String, CodingKey { case output, format }
+    public init() {}
 
-    public init(output: String = "stdout", format: String = "common") {
-        self.output = output
-        self.format = format
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.output = try container.value(.output, default: "stdout")
-        self.format = try container.value(.format, default: "common")
-    }
+    public static let options: [PluginOption<LogOptions>] = [
+        PluginOption("output", \.output, "stdout|stderr|path", "where lines go (files are appended to)"),
+        PluginOption("format", \.format, "common|json|template", "CoreDNS-style placeholders: {remote} {name} {rcode} …"),
+    ]
 }

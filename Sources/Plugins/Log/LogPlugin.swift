@@ -5,10 +5,6 @@ import Pipeline
 public enum LogPlugin: Plugin {
     public static let name = "log"
     public static let summary = "writes a line per query (cache hits included) to stdout, stderr or a file"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("output", "stdout|stderr|path", "stdout", "where lines go (files are appended to)"),
-        OptionHelp("format", "common|json|template", "common", "CoreDNS-style placeholders: {remote} {name} {rcode} …"),
-    ]
 
     public static func setup(_ options: LogOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         let handler = LogHandler(

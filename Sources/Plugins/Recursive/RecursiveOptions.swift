@@ -22,87 +22,68 @@ public enum IPv6Use: String, Decodable, Sendable, CaseIterable {
 }
 
 /// Bounds on the work one client query may cause (defaults of Unbound, BIND and Knot Resolver).
-public struct RecursiveLimits: Decodable, Sendable, Equatable {
-    /// Name-server address lookups nested inside one another (BIND's `max-recursion-depth`). Default 7.
-    public var depth: Int
-    /// Queries sent to resolve one name (Unbound's `MAX_SENT_COUNT`). Default 32.
-    public var queriesPerFetch: Int
-    /// Queries sent for one client query, name-server lookups included. Default 200.
-    public var queriesPerRequest: Int
-    /// CNAME and DNAME links followed (Unbound's `MAX_RESTART_COUNT`). Default 11.
-    public var cnameChain: Int
-    /// How long one client query may take before it gets SERVFAIL. Default 10s.
-    public var timeout: OptionDuration
+public struct RecursiveLimits: PluginOptions, Equatable {
+    /// Name-server address lookups nested inside one another (BIND's `max-recursion-depth`).
+    public var depth: Int = 7
+    /// Queries sent to resolve one name (Unbound's `MAX_SENT_COUNT`).
+    public var queriesPerFetch: Int = 32
+    /// Queries sent for one client query, name-server lookups included.
+    public var queriesPerRequest: Int = 200
+    /// CNAME and DNAME links followed (Unbound's `MAX_RESTART_COUNT`).
+    public var cnameChain: Int = 11
+    /// How long one client query may take before it gets SERVFAIL.
+    public var timeout: OptionDuration = OptionDuration(seconds: 10)
 
-    enum CodingKeys: String, CodingKey {
-        case depth, timeout
-        case queriesPerFetch = "queries_per_fetch"
-        case queriesPerRequest = "queries_per_request"
-        case cnameChain = "cname_chain"
-    }
+    public init() {}
 
-    public init() {
-        self.depth = 7
-        self.queriesPerFetch = 32
-        self.queriesPerRequest = 200
-        self.cnameChain = 11
-        self.timeout = OptionDuration(seconds: 10)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        self.depth = try container.value(.depth, default: self.depth)
-        self.queriesPerFetch = try container.value(.queriesPerFetch, default: self.queriesPerFetch)
-        self.queriesPerRequest = try container.value(.queriesPerRequest, default: self.queriesPerRequest)
-        self.cnameChain = try container.value(.cnameChain, default: self.cnameChain)
-        self.timeout = try container.value(.timeout, default: self.timeout)
-    }
+    public static let options: [PluginOption<RecursiveLimits>] = [
+        PluginOption("depth", \.depth, "integer", "name-server lookups nested in one another"),
+        PluginOption("queries_per_fetch", \.queriesPerFetch, "integer", "queries sent to resolve one name"),
+        PluginOption("queries_per_request", \.queriesPerRequest, "integer", "queries sent for one client query in all"),
+        PluginOption("cname_chain", \.cnameChain, "integer", "CNAME and DNAME links followed"),
+        PluginOption("timeout", \.timeout, "duration", "time for one client query; then SERVFAIL"),
+    ]
 }
 
 /// Options of `- recursive: {…}`.
-public struct RecursiveOptions: Decodable, Sendable {
+public struct RecursiveOptions: PluginOptions {
     /// `built-in` (IANA's root servers) or a root-hints file (`named.root` format: NS and address records).
-    public var rootHints: String
-    public var qnameMinimisation: QNameMinimisation
+    public var rootHints: String = "built-in"
+    public var qnameMinimisation: QNameMinimisation = .relaxed
     /// Random letter case in outgoing names, which a forged answer must match (draft-vixie-dnsext-dns0x20).
-    public var use0x20: Bool
-    public var ipv6: IPv6Use
-    public var limits: RecursiveLimits
-    /// Client queries being resolved at once; past it, REFUSED. Default 1000.
-    public var maxConcurrent: Int
+    public var use0x20: Bool = true
+    public var ipv6: IPv6Use = .auto
+    public var limits: RecursiveLimits = RecursiveLimits()
+    /// Client queries being resolved at once; past it, REFUSED.
+    public var maxConcurrent: Int = 1000
     /// Lets name servers on loopback addresses be queried. Off by default (a referral to 127.0.0.1 is refused, as
     /// Unbound's `do-not-query-localhost`); for test trees on 127.0.0.0/8 only.
-    public var allowLoopback: Bool
+    public var allowLoopback: Bool = false
 
-    enum CodingKeys: String, CodingKey {
-        case ipv6, limits
-        case rootHints = "root_hints"
-        case qnameMinimisation = "qname_minimisation"
-        case use0x20 = "use_0x20"
-        case maxConcurrent = "max_concurrent"
-        case allowLoopback = "allow_loopback"
-    }
+    public init() {}
 
-    public init() {
-        self.rootHints = "built-in"
-        self.qnameMinimisation = .relaxed
-        self.use0x20 = true
-        self.ipv6 = .auto
-        self.limits = RecursiveLimits()
-        self.maxConcurrent = 1000
-        self.allowLoopback = false
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        self.rootHints = try container.value(.rootHints, default: self.rootHints)
-        self.qnameMinimisation = try container.value(.qnameMinimisation, default: self.qnameMinimisation)
-        self.use0x20 = try container.value(.use0x20, default: self.use0x20)
-        self.ipv6 = try container.value(.ipv6, default: self.ipv6)
-        self.limits = try container.value(.limits, default: self.limits)
-        self.maxConcurrent = try container.value(.maxConcurrent, default: self.maxConcurrent)
-        self.allowLoopback = try container.value(.allowLoopback, default: self.allowLoopback)
-    }
+    public static let options: [PluginOption<RecursiveOptions>] = [
+        PluginOption("root_hints", \.rootHints, "built-in | path", "the root servers to start from (named.root format)"),
+        PluginOption(
+            "qname_minimisation",
+            \.qnameMinimisation,
+            "off|relaxed|strict",
+            "show servers one more label per cut (RFC 9156)"
+        ),
+        PluginOption("use_0x20", \.use0x20, "bool", "random letter case in outgoing names, checked in answers"),
+        PluginOption(
+            "ipv6",
+            \.ipv6,
+            "auto|on|off",
+            "use name servers' IPv6 addresses (auto: when the host has a route)"
+        ),
+        PluginOption("limits", nested: \.limits),
+        PluginOption("max_concurrent", \.maxConcurrent, "integer", "client queries resolved at once; past it REFUSED"),
+        PluginOption(
+            "allow_loopback",
+            \.allowLoopback,
+            "bool",
+            "let name servers on 127.0.0.0/8 and ::1 be asked (test trees)"
+        ),
+    ]
 }

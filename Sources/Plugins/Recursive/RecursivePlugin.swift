@@ -8,24 +8,6 @@ public enum RecursivePlugin: Plugin {
     public static let name = "recursive"
     public static let summary =
         "resolves names iteratively from the root servers (no upstream resolver), sharing the cache plugin's RRsets"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("root_hints", "built-in | path", "built-in", "the root servers to start from (named.root format)"),
-        OptionHelp(
-            "qname_minimisation",
-            "off|relaxed|strict",
-            "relaxed",
-            "show servers one more label per cut (RFC 9156)"
-        ),
-        OptionHelp("use_0x20", "bool", "true", "random letter case in outgoing names, checked in answers"),
-        OptionHelp("ipv6", "auto|on|off", "auto", "use name servers' IPv6 addresses (auto: when the host has a route)"),
-        OptionHelp("limits.depth", "integer", "7", "name-server lookups nested in one another"),
-        OptionHelp("limits.queries_per_fetch", "integer", "32", "queries sent to resolve one name"),
-        OptionHelp("limits.queries_per_request", "integer", "200", "queries sent for one client query in all"),
-        OptionHelp("limits.cname_chain", "integer", "11", "CNAME and DNAME links followed"),
-        OptionHelp("limits.timeout", "duration", "10s", "time for one client query; then SERVFAIL"),
-        OptionHelp("max_concurrent", "integer", "1000", "client queries resolved at once; past it REFUSED"),
-        OptionHelp("allow_loopback", "bool", "false", "let name servers on 127.0.0.0/8 and ::1 be asked (test trees)"),
-    ]
 
     public static func setup(
         _ options: RecursiveOptions,

@@ -8,7 +8,7 @@ public struct ZoneSource: Decodable, Sendable {
     public var origin: String
     /// Its RFC 1035 master file; relative to the configuration file (required).
     public var file: String
-    /// Client prefixes allowed to transfer the zone with AXFR over TCP. Default: nobody.
+    /// Client prefixes allowed to transfer the zone with AXFR over TCP.
     public var transferTo: [String]
 
     enum CodingKeys: String, CodingKey {
@@ -31,25 +31,16 @@ public struct ZoneSource: Decodable, Sendable {
 }
 
 /// Options of `- zone: {…}`.
-public struct ZoneOptions: Decodable, Sendable {
+public struct ZoneOptions: PluginOptions {
     /// The zones this plugin serves. At least one.
-    public var zones: [ZoneSource]
-    /// How often the files' modification times are checked; 0 turns polling off (SIGHUP still reloads). Default 30s.
-    public var reloadInterval: OptionDuration
+    public var zones: [ZoneSource] = []
+    /// How often the files' modification times are checked; 0 turns polling off (SIGHUP still reloads).
+    public var reloadInterval: OptionDuration = OptionDuration(seconds: 30)
 
-    enum CodingKeys: String, CodingKey {
-        case zones
-        case reloadInterval = "reload_interval"
-    }
+    public init() {}
 
-    public init(zones: [ZoneSource], reloadInterval: OptionDuration = OptionDuration(seconds: 30)) {
-        self.zones = zones
-        self.reloadInterval = reloadInterval
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.zones = try container.value(.zones, default: [])
-        self.reloadInterval = try container.value(.reloadInterval, default: OptionDuration(seconds: 30))
-    }
+    public static let options: [PluginOption<ZoneOptions>] = [
+        PluginOption("zones", \.zones, "[{origin, file, transfer_to}]", "the zones and their master files", default: "(required)"),
+        PluginOption("reload_interval", \.reloadInterval, "duration", "how often the files' mtimes are checked; 0 disables"),
+    ]
 }

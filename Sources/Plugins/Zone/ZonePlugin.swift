@@ -7,10 +7,6 @@ import Pipeline
 public enum ZonePlugin: Plugin {
     public static let name = "zone"
     public static let summary = "answers authoritatively from RFC 1035 zone files, with AXFR and reload on change"
-    public static let optionsHelp: [OptionHelp] = [
-        OptionHelp("zones", "[{origin, file, transfer_to}]", "(required)", "the zones and their master files"),
-        OptionHelp("reload_interval", "duration", "30s", "how often the files' mtimes are checked; 0 disables"),
-    ]
 
     public static func setup(_ options: ZoneOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         guard !options.zones.isEmpty else { throw PluginSetupError(option: "zones", "list at least one zone") }

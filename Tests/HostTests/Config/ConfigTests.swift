@@ -259,6 +259,38 @@ import Yams
             "\(plugin) missing from PLUGINS.md"
         )
     }
+
+    /// The README's option table is the one the plugin's options declare (key, type, default from `init()`, meaning):
+    /// options are written once, in the code. On a difference the expected table is printed, to paste.
+    @Test(arguments: Registry.builtIn.map { $0.name })
+    func readmeOptionTableIsTheDeclaredOne(_ plugin: String) throws {
+        let type = try #require(Registry.builtIn.first { $0.name == plugin })
+        let table = PluginDocumentationTests.table(type)
+        let declared = try #require(table, "\(plugin)'s options are not PluginOptions")
+        let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Sources/Plugins").path)
+        let folder = try #require(folders.first { $0.lowercased() == plugin.lowercased() })
+        let readme = try String(
+            contentsOf: root.appendingPathComponent("Sources/Plugins/\(folder)/README.md"),
+            encoding: .utf8
+        )
+        let lines = readme.components(separatedBy: "\n")
+        let written: String
+        if let header = lines.firstIndex(of: "| key | type | default | meaning |") {
+            written = lines[header...].prefix { $0.hasPrefix("|") }.joined(separator: "\n")
+        } else {
+            written = "(no option table)"
+        }
+        let expected = declared.isEmpty ? "(no option table)" : declared
+        #expect(written == expected, "\(plugin) README's option table; expected:\n\(expected)\n")
+    }
+
+    /// The markdown option table of `plugin`'s options (empty when it has none); nil when they are not declared
+    /// as `PluginOptions`.
+    static func table<P: Plugin>(_ plugin: P.Type) -> String? {
+        guard let options = P.Options.self as? any PluginOptions.Type else { return nil }
+        return options.help.isEmpty ? "" : options.markdownTable
+    }
 }
 
 /// Limits that come from how the message cache keys views (4 bits of block, 12 bits of guard view).

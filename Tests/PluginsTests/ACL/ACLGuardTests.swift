@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func allowListRefusesEveryoneElse() throws {
-        let check = try self.compile(ACLOptions(allow: ["127.0.0.0/8", "::1/128"]))
+        let check = try self.compile(ACLOptions().with { $0.allow = ["127.0.0.0/8", "::1/128"] })
         #expect(try self.decide(check, "127.0.0.53") == .allow)
         #expect(try self.decide(check, "::1") == .allow)
         #expect(try self.decide(check, "::ffff:127.0.0.1") == .allow)
@@ -35,14 +35,14 @@ import Testing
 
     @Test func rulesComeFirstAndMatchTypes() throws {
         let check = try self.compile(
-            ACLOptions(
-                rules: [
+            ACLOptions().with {
+                $0.rules = [
                     ACLRule(action: .drop, types: ["ANY"]),
                     ACLRule(action: .refuse, net: ["192.0.2.0/28"], types: ["AXFR"]),
-                ],
-                allow: ["192.0.2.0/24"],
-                drop: ["198.51.100.0/24"]
-            )
+                ]
+                $0.allow = ["192.0.2.0/24"]
+                $0.drop = ["198.51.100.0/24"]
+            }
         )
         #expect(try self.decide(check, "192.0.2.1", .any) == .drop)
         #expect(try self.decide(check, "192.0.2.1", .axfr) == .refuse)
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func withoutAllowTheDefaultIsAllow() throws {
-        let check = try self.compile(ACLOptions(refuse: ["192.0.2.0/24"]))
+        let check = try self.compile(ACLOptions().with { $0.refuse = ["192.0.2.0/24"] })
         #expect(try self.decide(check, "192.0.2.1") == .refuse)
         #expect(try self.decide(check, "198.51.100.1") == .allow)
     }
@@ -64,12 +64,12 @@ import Testing
                 "'192.0.2.1/24' is not an address prefix like 192.0.2.0/24 or 2001:db8::/32 (host bits must be zero)"
             )
         ) {
-            _ = try self.compile(ACLOptions(allow: ["127.0.0.0/8", "192.0.2.1/24"]))
+            _ = try self.compile(ACLOptions().with { $0.allow = ["127.0.0.0/8", "192.0.2.1/24"] })
         }
         #expect(
             throws: PluginSetupError(option: "rules[0].types[0]", "'BOGUS' is not a record type like A, ANY or TYPE65")
         ) {
-            _ = try self.compile(ACLOptions(rules: [ACLRule(action: .drop, types: ["BOGUS"])]))
+            _ = try self.compile(ACLOptions().with { $0.rules = [ACLRule(action: .drop, types: ["BOGUS"])] })
         }
     }
 }

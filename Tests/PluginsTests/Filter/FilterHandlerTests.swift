@@ -11,7 +11,10 @@ import Testing
     static func server(block: [String], allow: [String] = []) throws -> InProcessServer {
         var builder = ChainBuilder()
         let context = PluginContext(logger: .init(label: "test"), metricsPrefix: "test_filter")
-        try InProcessServer.add(FilterPlugin.self, FilterOptions(allow: allow, block: block), context: context, to: &builder)
+        try InProcessServer.add(FilterPlugin.self, FilterOptions().with {
+            $0.allow = allow
+            $0.block = block
+        }, context: context, to: &builder)
         builder.begin(plugin: "next")
         builder.add(StubHandler("next", .answered, journal: Journal(), answer: rr("passed. 60 IN A 192.0.2.7")))
         return try InProcessServer(builder)

@@ -14,7 +14,10 @@ import Testing
         to: [String],
         configure: (inout ForwardOptions) -> Void = { _ in }
     ) throws -> InProcessServer {
-        var options = ForwardOptions(to: to, policy: .sequential)
+        var options = ForwardOptions().with {
+            $0.to = to
+            $0.policy = .sequential
+        }
         options.timeout = OptionDuration(seconds: 0.2)
         options.deadline = OptionDuration(seconds: 0.5)
         configure(&options)

@@ -60,7 +60,10 @@ import Testing
     func handler(fallthrough passes: Bool = true) -> HostsHandler {
         HostsHandler(
             table: HostsTable(text: HostsTableTests.text),
-            options: HostsOptions(ttl: 600, passesUnknownNames: passes),
+            options: HostsOptions().with {
+                $0.ttl = 600
+                $0.passesUnknownNames = passes
+            },
             context: PluginContext(logger: .init(label: "test"), metricsPrefix: "test_hosts")
         )
     }

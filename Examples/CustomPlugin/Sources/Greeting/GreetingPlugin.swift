@@ -3,29 +3,25 @@
 // Pipeline is the whole plugin API (it re-exports swift-log's Logger and swift-metrics' Counter).
 import Pipeline
 
-/// Options of `- greeting: {…}`; every key has a default.
-public struct GreetingOptions: Decodable, Sendable {
-    /// The zone whose names get a greeting. Default `hello.example.org.`.
-    var zone: String
-    /// The TXT text. Default `hello from a custom plugin`.
-    var text: String
+/// Options of `- greeting: {…}`, each declared once: its key, where it goes, its type and meaning; the default is
+/// the property's value. Decoding (with strict unknown-key errors) and `swiftlet plugins` come from the table.
+public struct GreetingOptions: PluginOptions {
+    /// The zone whose names get a greeting.
+    var zone = "hello.example.org."
+    /// The TXT text.
+    var text = "hello from a custom plugin"
 
-    enum CodingKeys: String, CodingKey { case zone, text }
+    public init() {}
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.zone = try container.value(.zone, default: "hello.example.org.")
-        self.text = try container.value(.text, default: "hello from a custom plugin")
-    }
+    public static let options: [PluginOption<GreetingOptions>] = [
+        PluginOption("zone", \.zone, "name", "names at or below it are answered"),
+        PluginOption("text", \.text, "string", "the TXT text"),
+    ]
 }
 
 public enum GreetingPlugin: Plugin {
     public static let name = "greeting"
     public static let summary = "answers TXT queries under a zone with a fixed text (an example plugin)"
-    public static let optionsHelp = [
-        OptionHelp("zone", "name", "hello.example.org.", "names at or below it are answered"),
-        OptionHelp("text", "string", "hello from a custom plugin", "the TXT text"),
-    ]
 
     public static func setup(_ options: GreetingOptions, context: PluginContext, into builder: inout ChainBuilder) throws {
         guard let zone = try? DomainName(options.zone) else {
