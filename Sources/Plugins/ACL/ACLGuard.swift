@@ -1,6 +1,5 @@
 // ACLGuard: allow, refuse or drop a query by client prefix and query type, before the cache.
 
-import Metrics
 import Pipeline
 
 /// The compiled access list, checked first-match-wins on every query before the message cache.
@@ -23,9 +22,7 @@ struct ACLGuard: Guard {
 
     let rules: [CompiledRule]
     let fallback: ACLAction
-    let allowed: Counter
-    let refused: Counter
-    let dropped: Counter
+    let metrics: ACLMetrics
 
     func check(_ request: RequestView?, client: Client) -> GuardDecision {
         var action = self.fallback
@@ -35,13 +32,13 @@ struct ACLGuard: Guard {
         }
         switch action {
         case .allow:
-            self.allowed.increment()
+            self.metrics.allowed.increment()
             return .allow
         case .refuse:
-            self.refused.increment()
+            self.metrics.refused.increment()
             return .refuse
         case .drop:
-            self.dropped.increment()
+            self.metrics.dropped.increment()
             return .drop
         }
     }

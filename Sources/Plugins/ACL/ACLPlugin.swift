@@ -35,9 +35,7 @@ public enum ACLPlugin: Plugin {
             guard: ACLGuard(
                 rules: rules,
                 fallback: fallback,
-                allowed: context.counter("queries_total", [("action", "allow")]),
-                refused: context.counter("queries_total", [("action", "refuse")]),
-                dropped: context.counter("queries_total", [("action", "drop")])
+                metrics: ACLMetrics(context)
             )
         )
     }

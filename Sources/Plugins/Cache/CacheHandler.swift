@@ -1,6 +1,5 @@
 // CacheHandler: answers from the RRset cache, and fills it (and the fast path) from what later handlers answered.
 
-import Metrics
 import Pipeline
 
 /// Answers a question from cached RRsets (following CNAME chains) or cached negative answers; otherwise passes the
@@ -11,12 +10,7 @@ import Pipeline
 final class CacheHandler: QueryHandler {
     let cache: RRsetCache
     let options: CacheOptions
-    let hits: Counter
-    let misses: Counter
-    let staleAnswers: Counter
-    let stores: Counter
-    let prefetches: Counter
-    let memory: Gauge
+    let metrics: CacheMetrics
 
     /// CNAME links followed from cached data, at most (as the recursive limits: 11).
     static let maximumChain = 11
@@ -28,12 +22,7 @@ final class CacheHandler: QueryHandler {
     init(cache: RRsetCache, options: CacheOptions, context: PluginContext) {
         self.cache = cache
         self.options = options
-        self.hits = context.counter("requests_total", [("result", "hit")])
-        self.misses = context.counter("requests_total", [("result", "miss")])
-        self.staleAnswers = context.counter("stale_answers_total")
-        self.stores = context.counter("stores_total")
-        self.prefetches = context.counter("prefetches_total")
-        self.memory = context.gauge("memory_bytes")
+        self.metrics = CacheMetrics(context)
     }
 
     func handle(_ query: inout Query) -> Verdict {
@@ -52,7 +41,7 @@ final class CacheHandler: QueryHandler {
             // A remembered failure may be a validation failure upstream, which a CD=1 client asked to get past: for
             // it, a miss.
             guard query.request.header.checkingDisabled else {
-                self.hits.increment()
+                self.metrics.hits.increment()
                 query.response = Message.response(to: query.request, responseCode: .servFail)
                 query.response?.header.recursionAvailable = true
                 query.answeredBy = CachePlugin.name
@@ -61,7 +50,7 @@ final class CacheHandler: QueryHandler {
             cached = nil
         }
         guard let assembled = cached, assembled.pending == nil else {
-            self.misses.increment()
+            self.metrics.misses.increment()
             if self.options.serveStale.nanoseconds > 0,
                 var stale = self.assemble(question, dnssecOK: dnssecOK, now: now, allowStale: true)
             {
@@ -80,7 +69,7 @@ final class CacheHandler: QueryHandler {
             }
             return .next
         }
-        self.hits.increment()
+        self.metrics.hits.increment()
         self.respond(&query, with: assembled)
         if let prefetch = self.options.prefetch, let hit = assembled.finalHit, !assembled.stale {
             // The last `before_expiry` percent of the TTL: refresh popular entries behind the client's back, and keep
@@ -89,7 +78,7 @@ final class CacheHandler: QueryHandler {
             if hit.remaining <= window {
                 if hit.hits >= prefetch.minHits {
                     query.refreshInBackground = true
-                    self.prefetches.increment()
+                    self.metrics.prefetches.increment()
                 }
                 query.cacheability = .never
             } else {
@@ -152,7 +141,7 @@ final class CacheHandler: QueryHandler {
             if !unvalidated {
                 query.afterReply.append {
                     self.store(stored, question: question, dnssecOK: dnssecOK, now: now, bailiwick: bailiwick)
-                    self.memory.record(self.cache.bytes)
+                    self.metrics.memory.record(self.cache.bytes)
                 }
             }
             query.response = response
@@ -174,7 +163,7 @@ final class CacheHandler: QueryHandler {
                 // RFC 8767 §4: stale data with TTL 30, and no new attempt for 30 s.
                 stale.answers = stale.answers.map(CacheHandler.staleRecord)
                 stale.authorities = stale.authorities.map(CacheHandler.staleRecord)
-                self.staleAnswers.increment()
+                self.metrics.staleAnswers.increment()
                 self.refreshStale(stale, question: question, dnssecOK: dnssecOK, now: now)
                 stale.stale = true
                 self.respond(&query, with: stale)
@@ -189,7 +178,7 @@ final class CacheHandler: QueryHandler {
                 ttl: CacheHandler.serverFailureTTL,
                 now: now
             )
-            self.memory.record(self.cache.bytes)
+            self.metrics.memory.record(self.cache.bytes)
         default:
             break
         }
@@ -243,7 +232,7 @@ final class CacheHandler: QueryHandler {
             now: now,
             bailiwick: bailiwick
         ) {
-            self.stores.increment()
+            self.metrics.stores.increment()
         }
     }
 }

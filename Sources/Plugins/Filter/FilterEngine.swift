@@ -4,7 +4,6 @@ import AsyncHTTPClient
 import Dispatch
 import Foundation
 import Logging
-import Metrics
 import NIOCore
 import NIOHTTP1
 import FilterRuleEngine
@@ -72,10 +71,8 @@ final class FilterEngine: Sendable {
     /// One load at a time; a second caller waits for its turn rather than building a set nobody will keep.
     private let loading = LoadLock()
 
-    let reloads: Counter
-    let reloadFailures: Counter
-    let rulesGauge: Gauge
-    let memoryGauge: Gauge
+    /// Every counter of the plugin instance (the handler counts its decisions here too).
+    let metrics: FilterMetrics
 
     init(options: FilterOptions, context: PluginContext) throws {
         self.options = options
@@ -86,10 +83,7 @@ final class FilterEngine: Sendable {
         self.eventLoopGroup = context.eventLoopGroup
         self.stateDirectory = context.stateDirectory + "/filter"
         self.statuses = Mutex([ListStatus](repeating: ListStatus(), count: options.lists.count + 1))
-        self.reloads = context.counter("reloads_total", [("result", "ok")])
-        self.reloadFailures = context.counter("reloads_total", [("result", "error")])
-        self.rulesGauge = context.gauge("rules")
-        self.memoryGauge = context.gauge("memory_bytes")
+        self.metrics = FilterMetrics(context)
         self.groups = try Self.compileGroups(options, listNames: self.listNames)
         self.listsOfEveryGroup = self.groups.reduce(~0) { $0 & $1.lists }
     }
@@ -228,7 +222,7 @@ final class FilterEngine: Sendable {
             for (index, error) in failures {
                 self.logger.error("filter list '\(self.options.lists[index].name)' failed to load: \(error)")
                 self.statuses.withLock { $0[index + 1].lastError = error }
-                self.reloadFailures.increment()
+                self.metrics.reloadFailures.increment()
             }
             // Nothing the rule set is made of changed (304s, the same bytes): no rebuild, and the cached answers stay.
             return "unchanged: \(fetch.count) lists checked, none changed"
@@ -371,7 +365,7 @@ final class FilterEngine: Sendable {
         if keepOnFailure && !failed.isEmpty && self.options.onLoadError == .keepPrevious {
             // URL lists keep their last body, so they rebuild from it; a file list cannot.
             if failed.contains(where: { !self.options.lists[$0].isURL || sources[$0] == nil }) {
-                self.reloadFailures.increment()
+                self.metrics.reloadFailures.increment()
                 return
                     "kept the previous rules: \(failed.map { self.options.lists[$0].name }.joined(separator: ", ")) failed to load"
             }
@@ -425,9 +419,9 @@ final class FilterEngine: Sendable {
         // The builder's temporary arrays (tens of MB for a big list) are free now; give the pages back to the system
         // instead of keeping them in malloc's free lists.
         Self.releaseFreeMemory()
-        self.rulesGauge.record(ruleSet.totalRules)
-        self.memoryGauge.record(ruleSet.memoryBytes)
-        if failed.isEmpty { self.reloads.increment() } else { self.reloadFailures.increment() }
+        self.metrics.rules.record(ruleSet.totalRules)
+        self.metrics.memory.record(ruleSet.memoryBytes)
+        if failed.isEmpty { self.metrics.reloads.increment() } else { self.metrics.reloadFailures.increment() }
         let summary =
             "loaded \(ruleSet.totalRules) rules from \(self.options.lists.count) lists in \(Int(elapsed * 1000)) ms"
         self.logger.info("\(summary)")

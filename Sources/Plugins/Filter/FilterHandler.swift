@@ -1,6 +1,5 @@
 // FilterHandler: answers blocked names, checks CNAME targets of answers from later handlers, and the group guard.
 
-import Metrics
 import FilterRuleEngine
 import Pipeline
 
@@ -21,16 +20,9 @@ struct FilterHandler: QueryHandler {
     static let soaRname: DomainName = "hostmaster.swiftlet.invalid."
 
     let engine: FilterEngine
-    let blocked: Counter
-    let allowed: Counter
-    let cnameBlocked: Counter
+    var metrics: FilterMetrics { self.engine.metrics }
 
-    init(engine: FilterEngine, context: PluginContext) {
-        self.engine = engine
-        self.blocked = context.counter("blocked_total")
-        self.allowed = context.counter("allowed_by_exception_total")
-        self.cnameBlocked = context.counter("cname_blocked_total")
-    }
+    init(engine: FilterEngine) { self.engine = engine }
 
     func group(_ query: Query) -> FilterGroup {
         let index = Int(query.client.view)
@@ -47,11 +39,11 @@ struct FilterHandler: QueryHandler {
         let context = MatchContext(type: query.question.type, client: query.client.address, group: group)
         guard let verdict = ruleSet.match(query.question.name, context) else { return .next }
         if !verdict.blocked {
-            self.allowed.increment()
+            self.metrics.allowed.increment()
             query.logNote = "allowed by \(Self.describe(verdict.rule, in: ruleSet))"
             return .next
         }
-        self.blocked.increment()
+        self.metrics.blocked.increment()
         query.response = self.blockResponse(for: query, rule: verdict.rule, in: ruleSet, group: group, via: nil)
         query.cacheability = .upTo(seconds: self.engine.options.ttl)
         query.answeredBy = Self.pluginName
@@ -77,7 +69,7 @@ struct FilterHandler: QueryHandler {
         for record in response.answers {
             guard case .cname(let target) = record.rdata else { continue }
             guard let verdict = ruleSet.match(target, context), verdict.blocked else { continue }
-            self.cnameBlocked.increment()
+            self.metrics.cnameBlocked.increment()
             query.response = self.blockResponse(for: query, rule: verdict.rule, in: ruleSet, group: group, via: target)
             query.cacheability = .upTo(seconds: self.engine.options.ttl)
             query.logNote = "blocked CNAME target \(target) by \(Self.describe(verdict.rule, in: ruleSet))"

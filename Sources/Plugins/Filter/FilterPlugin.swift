@@ -25,7 +25,7 @@ public enum FilterPlugin: Plugin {
         let engine = try context.retained("engine") { try FilterEngine(options: options, context: context) }
         if !carried { engine.loadNow() }
         builder.add(guard: FilterGroupGuard(engine: engine))
-        builder.add(FilterHandler(engine: engine, context: context))
+        builder.add(FilterHandler(engine: engine))
         for route in FilterAPI(engine: engine).routes { context.addAdminRoute(route) }
 
         let files = engine.paths.compactMap { $0 }

@@ -1,6 +1,5 @@
 // ForwardHandler: sends cache misses to upstream resolvers, with coalescing, retries, health and spoofing checks.
 
-import Metrics
 import Pipeline
 import Synchronization
 
@@ -12,19 +11,6 @@ enum ForwardResult: Sendable {
     /// `max_concurrent` resolutions were in flight: REFUSED (DESIGN §4: past a bound the server sheds), for the
     /// query that found the bound reached and every identical one that joined it.
     case shed
-}
-
-/// Counters of one forward instance.
-struct ForwardMetrics: Sendable {
-    let requests: Counter
-    let coalesced: Counter
-    let rejectedReplies: Counter
-    let shed: Counter
-    let failures: Counter
-    let upstreamQueries: Counter
-    let upstreamErrors: Counter
-    let truncatedRetries: Counter
-    let markedDown: Counter
 }
 
 /// Forwards the questions it is given (its zones, minus `except`) to the upstreams; everything else goes on down the

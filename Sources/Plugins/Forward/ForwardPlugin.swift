@@ -12,17 +12,7 @@ public enum ForwardPlugin: Plugin {
         guard !options.to.isEmpty else {
             throw PluginSetupError(option: "to", "list at least one upstream, like 192.0.2.53 or tcp://192.0.2.53:53")
         }
-        let metrics = ForwardMetrics(
-            requests: context.counter("requests_total"),
-            coalesced: context.counter("coalesced_total"),
-            rejectedReplies: context.counter("rejected_replies_total"),
-            shed: context.counter("shed_total"),
-            failures: context.counter("failures_total"),
-            upstreamQueries: context.counter("upstream_queries_total"),
-            upstreamErrors: context.counter("upstream_errors_total"),
-            truncatedRetries: context.counter("tcp_retries_total"),
-            markedDown: context.counter("upstreams_marked_down_total")
-        )
+        let metrics = ForwardMetrics(context)
         // The upstreams (their health and RTTs) and the client with their sockets and connections survive a reload
         // that keeps these options.
         let upstreams = try context.retained("upstreams") { try ForwardPlugin.upstreams(options) }

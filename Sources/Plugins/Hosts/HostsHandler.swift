@@ -1,6 +1,5 @@
 // HostsHandler: answers A, AAAA and PTR from the current hosts table.
 
-import Metrics
 import Pipeline
 import Synchronization
 
@@ -11,17 +10,13 @@ final class HostsHandler: QueryHandler {
     let table: Mutex<HostsTable>
     let ttl: UInt32
     let passesUnknownNames: Bool
-    let answered: Counter
-    let noData: Counter
-    let nxDomain: Counter
+    let metrics: HostsMetrics
 
-    init(table: HostsTable, options: HostsOptions, context: PluginContext) {
+    init(table: HostsTable, options: HostsOptions, metrics: HostsMetrics) {
+        self.metrics = metrics
         self.table = Mutex(table)
         self.ttl = options.ttl
         self.passesUnknownNames = options.passesUnknownNames
-        self.answered = context.counter("answers_total", [("result", "answer")])
-        self.noData = context.counter("answers_total", [("result", "nodata")])
-        self.nxDomain = context.counter("answers_total", [("result", "nxdomain")])
     }
 
     func replace(_ table: HostsTable) { self.table.withLock { $0 = table } }
@@ -45,11 +40,11 @@ final class HostsHandler: QueryHandler {
         }
         guard let records else {
             if self.passesUnknownNames { return .next }
-            self.nxDomain.increment()
+            self.metrics.nxDomain.increment()
             self.answer(&query, code: .nxDomain, records: [])
             return .answered
         }
-        if records.isEmpty { self.noData.increment() } else { self.answered.increment() }
+        if records.isEmpty { self.metrics.noData.increment() } else { self.metrics.answered.increment() }
         self.answer(&query, code: .noError, records: records)
         return .answered
     }

@@ -12,23 +12,22 @@ public enum HostsPlugin: Plugin {
         let path = context.resolve(options.file)
         let table = try HostsPlugin.load(path: path, logger: context.logger)
         context.dataLoaded(from: [path])
-        let handler = HostsHandler(table: table, options: options, context: context)
+        let metrics = HostsMetrics(context)
+        let handler = HostsHandler(table: table, options: options, metrics: metrics)
         builder.add(handler)
         guard options.reloadInterval.nanoseconds > 0 else { return }
         let logger = context.logger
         let invalidate = context.invalidateCache
-        let reloads = context.counter("reloads_total", [("result", "ok")])
-        let failures = context.counter("reloads_total", [("result", "error")])
         let interval = options.reloadInterval.duration
         context.addService("hosts watcher \(path)") {
             await FileWatch.poll([path], every: interval) { _ in
                 do {
                     handler.replace(try HostsPlugin.load(path: path, logger: logger))
                     invalidate()
-                    reloads.increment()
+                    metrics.reloads.increment()
                     logger.info("hosts file reloaded", metadata: ["file": "\(path)"])
                 } catch {
-                    failures.increment()
+                    metrics.failedReloads.increment()
                     logger.error(
                         "hosts file reload failed, keeping the previous table: \(error)",
                         metadata: ["file": "\(path)"]

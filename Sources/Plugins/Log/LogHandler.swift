@@ -1,6 +1,5 @@
 // LogHandler: writes one line per query in the finish phase, and per fast-path answer as an observer.
 
-import Metrics
 import Pipeline
 
 /// Logs every query of its server block: chain answers in `finish` (so the line sees the final response), cache
@@ -8,7 +7,7 @@ import Pipeline
 struct LogHandler: QueryHandler, FastPathObserver {
     let format: LogFormat
     let sink: LogSink
-    let lines: Counter
+    let metrics: LogMetrics
 
     func handle(_ query: inout Query) -> Verdict { .next }
 
@@ -35,7 +34,7 @@ struct LogHandler: QueryHandler, FastPathObserver {
             note: query.logNote ?? "-"
         )
         self.sink.write(self.format.render(entry))
-        self.lines.increment()
+        self.metrics.lines.increment()
     }
 
     func observe(
@@ -69,6 +68,6 @@ struct LogHandler: QueryHandler, FastPathObserver {
             note: "-"
         )
         self.sink.write(self.format.render(entry))
-        self.lines.increment()
+        self.metrics.lines.increment()
     }
 }

@@ -10,7 +10,7 @@ public enum LogPlugin: Plugin {
         let handler = LogHandler(
             format: try LogFormat(options.format),
             sink: try LogSink(output: options.output, resolve: context.resolve),
-            lines: context.counter("lines_total")
+            metrics: LogMetrics(context)
         )
         builder.add(handler)
         builder.add(observer: handler)

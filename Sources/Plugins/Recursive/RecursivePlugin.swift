@@ -38,20 +38,7 @@ public enum RecursivePlugin: Plugin {
         case .off: useIPv6 = false
         case .auto: useIPv6 = RecursivePlugin.hostHasIPv6Route()
         }
-        let metrics = RecursiveMetrics(
-            requests: context.counter("requests_total"),
-            coalesced: context.counter("coalesced_total"),
-            upstreamQueries: context.counter("upstream_queries_total"),
-            timeouts: context.counter("upstream_timeouts_total"),
-            rejectedReplies: context.counter("rejected_replies_total"),
-            scrubbedRecords: context.counter("scrubbed_records_total"),
-            lameServers: context.counter("lame_answers_total"),
-            tcpRetries: context.counter("tcp_retries_total"),
-            ednsFallbacks: context.counter("edns_fallbacks_total"),
-            limitsHit: context.counter("limits_hit_total"),
-            failures: context.counter("failures_total"),
-            shed: context.counter("shed_total")
-        )
+        let metrics = RecursiveMetrics(context)
         // The cache plugin's RRset cache when it comes first; our own otherwise.
         let cache = builder.rrsetCache ?? context.retained("rrset-cache") { RRsetCache() }
         builder.rrsetCache = cache

@@ -1,24 +1,7 @@
 // Resolver: iterative resolution from the closest known delegation down (RFC 1034 §5.3.3), with the limits.
 
-import Metrics
 import Pipeline
 import Synchronization
-
-/// Counters of one recursive instance.
-struct RecursiveMetrics: Sendable {
-    let requests: Counter
-    let coalesced: Counter
-    let upstreamQueries: Counter
-    let timeouts: Counter
-    let rejectedReplies: Counter
-    let scrubbedRecords: Counter
-    let lameServers: Counter
-    let tcpRetries: Counter
-    let ednsFallbacks: Counter
-    let limitsHit: Counter
-    let failures: Counter
-    let shed: Counter
-}
 
 /// What a resolution gave: the response code, the answer (the full CNAME/DNAME chain) and the negative proof (SOA);
 /// on SERVFAIL, the Extended DNS Error saying why.

@@ -1,6 +1,5 @@
 // ZoneHandler: answers questions at or below its zones, and AXFR over TCP for allowed clients.
 
-import Metrics
 import Pipeline
 import Synchronization
 
@@ -16,19 +15,11 @@ struct ServedZone: Sendable {
 final class ZoneHandler: QueryHandler {
     /// Served zones, longest origin first, replaced whole on reload.
     let zones: Mutex<[ServedZone]>
-    let answered: Counter
-    let referrals: Counter
-    let negative: Counter
-    let transfers: Counter
-    let refusedTransfers: Counter
+    let metrics: ZoneMetrics
 
-    init(zones: [ServedZone], context: PluginContext) {
+    init(zones: [ServedZone], metrics: ZoneMetrics) {
+        self.metrics = metrics
         self.zones = Mutex(ZoneHandler.sorted(zones))
-        self.answered = context.counter("answers_total", [("result", "answer")])
-        self.referrals = context.counter("answers_total", [("result", "referral")])
-        self.negative = context.counter("answers_total", [("result", "negative")])
-        self.transfers = context.counter("transfers_total", [("result", "ok")])
-        self.refusedTransfers = context.counter("transfers_total", [("result", "refused")])
     }
 
     static func sorted(_ zones: [ServedZone]) -> [ServedZone] {
@@ -68,11 +59,11 @@ final class ZoneHandler: QueryHandler {
         // RFC 8482 answers to ANY differ by transport; everything else is the same for every client.
         query.cacheability = question.type == .any ? .never : .upTo(seconds: MessageCache.maximumTTL)
         if !answer.authoritative {
-            self.referrals.increment()
+            self.metrics.referrals.increment()
         } else if answer.answers.isEmpty {
-            self.negative.increment()
+            self.metrics.negative.increment()
         } else {
-            self.answered.increment()
+            self.metrics.answered.increment()
         }
         return .answered
     }
@@ -84,7 +75,7 @@ final class ZoneHandler: QueryHandler {
             query.client.transport == .tcp && query.question.name == served.zone.origin
             && served.transferTo.contains { $0.contains(query.client.address) }
         guard allowed else {
-            self.refusedTransfers.increment()
+            self.metrics.refusedTransfers.increment()
             query.response = Message.response(to: query.request, responseCode: .refused)
             query.answeredBy = ZonePlugin.name
             return .answered
@@ -112,7 +103,7 @@ final class ZoneHandler: QueryHandler {
         query.response = messages[0]
         query.additionalResponses = Array(messages.dropFirst())
         query.answeredBy = ZonePlugin.name
-        self.transfers.increment()
+        self.metrics.transfers.increment()
         return .answered
     }
 }

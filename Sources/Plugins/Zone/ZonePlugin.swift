@@ -29,7 +29,8 @@ public enum ZonePlugin: Plugin {
             files.append((origin, path))
         }
         context.dataLoaded(from: files.map(\.path))
-        let handler = ZoneHandler(zones: served, context: context)
+        let metrics = ZoneMetrics(context)
+        let handler = ZoneHandler(zones: served, metrics: metrics)
         builder.add(handler)
         for zone in served {
             context.logger.info(
@@ -43,8 +44,6 @@ public enum ZonePlugin: Plugin {
         guard options.reloadInterval.nanoseconds > 0 else { return }
         let logger = context.logger
         let invalidate = context.invalidateCache
-        let reloads = context.counter("reloads_total", [("result", "ok")])
-        let failures = context.counter("reloads_total", [("result", "error")])
         let interval = options.reloadInterval.duration
         let watched = files
         context.addService("zone watcher") {
@@ -54,10 +53,10 @@ public enum ZonePlugin: Plugin {
                     let zone = try ZonePlugin.load(origin: file.origin, path: file.path)
                     handler.replace(zone)
                     invalidate()
-                    reloads.increment()
+                    metrics.reloads.increment()
                     logger.info("zone reloaded", metadata: ["origin": "\(file.origin)", "serial": "\(zone.serial)"])
                 } catch {
-                    failures.increment()
+                    metrics.failedReloads.increment()
                     logger.error(
                         "zone reload failed, the previous zone keeps serving: \(error)",
                         metadata: ["origin": "\(file.origin)"]

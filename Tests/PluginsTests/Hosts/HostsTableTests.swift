@@ -64,7 +64,7 @@ import Testing
                 $0.ttl = 600
                 $0.passesUnknownNames = passes
             },
-            context: PluginContext(logger: .init(label: "test"), metricsPrefix: "test_hosts")
+            metrics: HostsMetrics(PluginContext(logger: .init(label: "test"), metricsPrefix: "test_hosts"))
         )
     }
 

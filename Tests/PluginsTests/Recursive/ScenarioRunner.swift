@@ -3,7 +3,6 @@
 // the queries each server must have received, and time passing.
 
 import Foundation
-import Metrics
 import Pipeline
 import SwiftletTestSupport
 import Synchronization
@@ -302,21 +301,7 @@ struct Scenario {
     }
 
     static func metrics() -> RecursiveMetrics {
-        func counter(_ name: String) -> Counter { Counter(label: "test_recursive_\(name)") }
-        return RecursiveMetrics(
-            requests: counter("requests"),
-            coalesced: counter("coalesced"),
-            upstreamQueries: counter("upstream"),
-            timeouts: counter("timeouts"),
-            rejectedReplies: counter("rejected"),
-            scrubbedRecords: counter("scrubbed"),
-            lameServers: counter("lame"),
-            tcpRetries: counter("tcp"),
-            ednsFallbacks: counter("edns"),
-            limitsHit: counter("limits"),
-            failures: counter("failures"),
-            shed: counter("shed")
-        )
+        RecursiveMetrics(PluginContext(logger: .init(label: "test"), metricsPrefix: "test_recursive"))
     }
 }
 
