@@ -357,7 +357,7 @@ gather_seeds() { # NAME → seed folders, one a line
             for file in README.md PLUGINS.md Sources/Plugins/*/README.md; do
                 [[ -f "$file" ]] && fenced_yaml "$file" "$dir" "$(echo "$file" | tr '/.' '--')"
             done
-            local tests=Tests/HostTests/ConfigTests.swift
+            local tests=Tests/HostTests/Config/ConfigTests.swift
             if [[ -f "$tests" ]]; then
                 swift_literals "$tests" "$dir" test
                 # The one-line configurations of the error table (`"servers:\n  - listen: …\n",`).

@@ -1,6 +1,6 @@
-// ParseZoneFile: the libFuzzer target for the zone-file parser. Built by Fuzz/run.sh from
-// Sources/Plugins/Zone/ZoneFile.swift and this file as one module, against Sources/Pipeline built as the module
-// `Pipeline` (as in the package, so only Pipeline's public API is used, like the `Plugins` target does).
+// ParseZoneFile: the libFuzzer target for the zone-file parser (Sources/Pipeline/Wire/ZoneFile.swift). Built by
+// Fuzz/run.sh from this file, against Sources/Pipeline built as the module `Pipeline` (as in the package, so only
+// Pipeline's public API is used, as the zone and recursive plugins do).
 //
 // For every input (UTF-8, invalid sequences replaced), parsed as the zone example.org. from `fuzz/zone.db`:
 //  1. `ZoneFile.parse` does not crash. `$INCLUDE` reads the input itself again (at most `maxIncludes` times an

@@ -4,9 +4,9 @@ import NIOCore
 import NIOPosix
 import Pipeline
 
-/// The event loops the host's TCP listeners run on, registered by the host for the built-in plugins' own I/O:
-/// forward's TCP/TLS connections and pooled UDP sockets off the UDP workers, recursive's name-server sockets off the
-/// workers, the filter's HTTP client. Pipeline's plugin API stays free of NIO; a plugin that uses NIO asks for this.
+/// The event loops the host's TCP listeners run on, registered by the host for plugins that do NIO I/O of their own:
+/// the filter's HTTP client (upstream DNS goes through `PluginContext.upstreams`). Pipeline's plugin API stays free
+/// of NIO; a plugin that uses NIO asks for this.
 public struct EventLoops: Sendable {
     public let group: any EventLoopGroup
     public init(_ group: any EventLoopGroup) { self.group = group }

@@ -2,6 +2,8 @@
 
 import Foundation
 import Pipeline
+// OptionDuration and PluginContext.resolve are Pipeline's; the fuzz build of this file gets them from a stand-in
+// module `Plugins` instead (Fuzz/README.md), hence the import.
 import Plugins
 import Yams
 
