@@ -93,3 +93,21 @@ public final class ScriptedUpstreams: UpstreamExchange, UpstreamService {
         throw UpstreamError.timeout
     }
 }
+
+/// A root server on `prefix`.1 for resolver tests: it answers `. NS a.root.` (glue `prefix`.1) and refers everything
+/// else to `test.`, served by `ns.test.` on `prefix`.2. The same script runs in-process (`ScriptedUpstreams.serve`)
+/// or on a socket (`FakeUpstream`).
+public func testRoot(_ prefix: String) -> @Sendable (Message, Transport) -> FakeAction {
+    { query, _ in
+        var reply = Message(header: Header(flags: 0x8000))
+        if query.questions[0].name.isRoot {
+            reply.header.isAuthoritative = true
+            reply.answers = [rr(". 3600 NS a.root.")]
+            reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
+        } else {
+            reply.authorities = [rr("test. 3600 NS ns.test.")]
+            reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
+        }
+        return .reply(reply)
+    }
+}

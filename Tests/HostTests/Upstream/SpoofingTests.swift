@@ -46,18 +46,7 @@ import Testing
 
     @Test func forgedAnswersAreNeitherAcceptedNorCached() async throws {
         let prefix = "127.53.30"
-        let root = try FakeUpstream(host: "\(prefix).1", port: 53) { query, _ in
-            var reply = Message(header: Header(flags: 0x8000))
-            if query.questions[0].name.isRoot {
-                reply.header.isAuthoritative = true
-                reply.answers = [rr(". 3600 NS a.root.")]
-                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
-            } else {
-                reply.authorities = [rr("test. 3600 NS ns.test.")]
-                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
-            }
-            return .reply(reply)
-        }
+        let root = try FakeUpstream(host: "\(prefix).1", port: 53, script: testRoot(prefix))
         defer { root.stop() }
         let tld = try FakeUpstream(host: "\(prefix).2", port: 53) { _, _ in
             var reply = Message(header: Header(flags: 0x8000))

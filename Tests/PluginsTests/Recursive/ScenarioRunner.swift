@@ -308,20 +308,7 @@ struct Scenario {
 /// Pieces the hand-written resolver tests share: a root on `prefix`.1 that primes and refers `test.` to `prefix`.2,
 /// and a resolver whose only hint is that root, asking through `upstreams`.
 enum TestTree {
-    static func root(_ prefix: String) -> ScriptedUpstreams.Script {
-        { query, _ in
-            var reply = Message(header: Header(flags: 0x8000))
-            if query.questions[0].name.isRoot {
-                reply.header.isAuthoritative = true
-                reply.answers = [rr(". 3600 NS a.root.")]
-                reply.additionals = [rr("a.root. 3600 A \(prefix).1")]
-            } else {
-                reply.authorities = [rr("test. 3600 NS ns.test.")]
-                reply.additionals = [rr("ns.test. 3600 A \(prefix).2")]
-            }
-            return .reply(reply)
-        }
-    }
+    static func root(_ prefix: String) -> ScriptedUpstreams.Script { testRoot(prefix) }
 
     static func resolver(_ prefix: String, upstreams: any UpstreamExchange, port: UInt16 = 53) -> Plugins.Resolver {
         var options = RecursiveOptions()
