@@ -26,6 +26,9 @@ public struct PluginContext: Sendable {
     public var invalidateCache: @Sendable () -> Void
     /// The host's upstream I/O: a plugin that asks other servers makes its client here at setup.
     public var upstreams: any UpstreamService
+    /// The clock stored answers age by (the serving loop's: a manual one in tests). Network timeouts and round trips
+    /// are measured on the monotonic clock itself.
+    public var clock: any ServerClock
     /// What else the host offers, found by type (the built-in filter's HTTP client runs on the host's event loops,
     /// `EventLoops`): a plugin that needs a service the host did not register says so at setup.
     public var services: PluginServices
@@ -48,6 +51,7 @@ public struct PluginContext: Sendable {
         addService: @escaping @Sendable (String, @escaping @Sendable () async -> Void) -> Void = { _, _ in },
         invalidateCache: @escaping @Sendable () -> Void = {},
         upstreams: any UpstreamService = NoUpstreamService(),
+        clock: any ServerClock = MonotonicClock(),
         services: PluginServices = PluginServices(),
         resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in },
         addAdminRoute: @escaping @Sendable (AdminRoute) -> Void = { _ in },
@@ -62,6 +66,7 @@ public struct PluginContext: Sendable {
         self.addService = addService
         self.invalidateCache = invalidateCache
         self.upstreams = upstreams
+        self.clock = clock
         self.services = services
         self.resizeMessageCache = resizeMessageCache
         self.addAdminRoute = addAdminRoute

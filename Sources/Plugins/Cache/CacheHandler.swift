@@ -11,6 +11,8 @@ final class CacheHandler: QueryHandler {
     let cache: RRsetCache
     let options: CacheOptions
     let metrics: CacheMetrics
+    /// What the stored RRsets age by (the context's clock).
+    let clock: any ServerClock
 
     /// CNAME links followed from cached data, at most (as the recursive limits: 11).
     static let maximumChain = 11
@@ -23,12 +25,13 @@ final class CacheHandler: QueryHandler {
         self.cache = cache
         self.options = options
         self.metrics = CacheMetrics(context)
+        self.clock = context.clock
     }
 
     func handle(_ query: inout Query) -> Verdict {
         let question = query.question
         guard !question.type.isMetaType else { return .next }
-        let now = Clock.nanoseconds()
+        let now = self.clock.now()
         let dnssecOK = query.request.edns?.dnssecOK ?? false
         var cached = self.cache.answer(
             question,
@@ -118,7 +121,7 @@ final class CacheHandler: QueryHandler {
 
     func finish(_ query: inout Query) {
         guard query.answeredBy != CachePlugin.name, var response = query.response else { return }
-        let now = Clock.nanoseconds()
+        let now = self.clock.now()
         let question = query.question
         let dnssecOK = query.request.edns?.dnssecOK ?? false
         // With CD=1 the upstream did not validate (RFC 4035 §3.2.2): its answer may hold data a validating upstream

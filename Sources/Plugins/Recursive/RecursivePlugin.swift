@@ -60,7 +60,9 @@ public enum RecursivePlugin: Plugin {
                     )
                 )
             },
-            metrics: metrics
+            metrics: metrics,
+            // Its RRsets and infrastructure age by the context's clock (the serving loop's).
+            clock: { [clock = context.clock] in clock.now() }
         )
         builder.add(RecursiveHandler(resolver: resolver, maxConcurrent: options.maxConcurrent))
     }
