@@ -61,7 +61,7 @@ let package = Package(
         // Glibc's recvmmsg/sendmmsg/mmsghdr and epoll_event, which Swift's Glibc module does not expose.
         .target(name: "CSwiftletSocket"),
         // A UDP worker's own event loop (epoll, timers, task executor), where its suspended queries run and their
-        // upstream sockets are read (DESIGN §4).
+        // upstream sockets are read (docs/ARCHITECTURE.md).
         .target(name: "SwiftletIO", dependencies: ["CSwiftletSocket"], swiftSettings: strictSettings),
         // Config, listeners, admin HTTP and CLI; `Swiftlet.main(plugins:)` for custom server binaries.
         .target(

@@ -8,7 +8,7 @@ import Synchronization
 /// query of this worker is suspended, and the timers of their exchanges are all polled by one `epoll_wait` on the
 /// worker's thread, and the query's task runs there too (the reactor is its task executor). A cache miss then never
 /// leaves the thread that received it: no hand-off to another thread and no second thread to wake when the upstream
-/// answers, which on a VM costs tens of microseconds a wake-up (DESIGN §4).
+/// answers, which on a VM costs tens of microseconds a wake-up (docs/ARCHITECTURE.md).
 ///
 /// Everything but `enqueue` from another thread and `wake` is called on the reactor's thread only.
 public final class Reactor: TaskExecutor, @unchecked Sendable {

@@ -3,7 +3,7 @@
 import Pipeline
 import Yams
 
-/// A whole configuration file (DESIGN §3 "The configuration's shape").
+/// A whole configuration file (docs/ARCHITECTURE.md).
 public struct Configuration: Sendable {
     public var servers: [ServerBlockConfiguration]
     public var admin: AdminConfiguration?

@@ -37,8 +37,9 @@ struct ListenError: Error, CustomStringConvertible {
     var description: String { "cannot listen on \(self.address) (\(self.transport)): \(self.reason)" }
 }
 
-/// One UDP worker: its socket, its thread, its buffers (allocated once: DESIGN §4), and its reactor: the client
-/// socket is polled together with the upstream sockets of the queries it suspended, whose tasks run on this thread.
+/// One UDP worker: its socket, its thread, its buffers (allocated once: docs/ARCHITECTURE.md), and its reactor: the
+/// client socket is polled together with the upstream sockets of the queries it suspended, whose tasks run on this
+/// thread.
 final class UDPWorker: @unchecked Sendable {
     static let batchSize: UInt32 = 64
     /// Received packets larger than this are truncated by the kernel and then rejected as malformed.

@@ -3,7 +3,7 @@
 import Synchronization
 
 /// Encoded answers keyed by (view, epoch, lower-cased question name, type, class, DO, CD, EDNS present), answered
-/// without decoding the query or entering the chain (DESIGN §5).
+/// without decoding the query or entering the chain (docs/ARCHITECTURE.md).
 ///
 /// - A hit copies the stored bytes into the caller's buffer, patches the ID, copies the client's question name (its
 ///   letter case) over the stored one, and lowers every TTL by the entry's age. It compares the full key, never a

@@ -1,6 +1,6 @@
 // Chain: a server block's handlers as a flat array and the loop that runs them.
 
-/// A compiled chain: handlers in the configuration's order, run by a plain loop (DESIGN §3).
+/// A compiled chain: handlers in the configuration's order, run by a plain loop (docs/ARCHITECTURE.md).
 public struct Chain: Sendable {
     public let handlers: [any QueryHandler]
     /// The plugin name of each handler, for logs and metrics.

@@ -4,7 +4,7 @@
 public enum GuardDecision: Sendable, Equatable {
     /// Go on; with a view id when the guard assigns one (0 otherwise).
     case allow
-    /// Go on in this cache view (clients whose answers differ, e.g. filter groups, DESIGN §3 and §5).
+    /// Go on in this cache view (clients whose answers differ, e.g. filter groups, docs/ARCHITECTURE.md).
     case view(UInt16)
     /// Answer REFUSED without running the chain.
     case refuse

@@ -4,7 +4,7 @@ import Synchronization
 
 /// A bound on work in flight (a block's suspended queries, a plugin's upstream resolutions): `enter` takes a place
 /// when one is free, `leave` gives it back. Past the bound the caller sheds (REFUSED, counted) rather than queue
-/// without limit (DESIGN §4).
+/// without limit (docs/ARCHITECTURE.md).
 public final class InFlightLimit: Sendable {
     public let maximum: Int
     private let count = Atomic<Int>(0)

@@ -10,7 +10,8 @@ public struct Client: Sendable {
     public var address: IPAddress
     public var port: UInt16
     public var transport: Transport
-    /// The cache view chosen by the guards: clients whose answers may differ get different views (DESIGN §3).
+    /// The cache view chosen by the guards: clients whose answers may differ get different views
+    /// (docs/ARCHITECTURE.md).
     public var view: UInt16
 
     public init(address: IPAddress, port: UInt16, transport: Transport, view: UInt16 = 0) {

@@ -7,8 +7,8 @@ import Glibc
 @_exported import Logging
 @_exported import Metrics
 
-/// Host services handed to a plugin at setup (DESIGN §1): a logger, metrics, paths, background services, and the
-/// message cache's invalidation. Nothing here is global; two instances of a plugin get two contexts.
+/// Host services handed to a plugin at setup (docs/ARCHITECTURE.md): a logger, metrics, paths, background services, and
+/// the message cache's invalidation. Nothing here is global; two instances of a plugin get two contexts.
 public struct PluginContext: Sendable {
     public var logger: Logger
     /// Prefix for metric labels, `swiftlet_<plugin>`; dimensions carry the server block.

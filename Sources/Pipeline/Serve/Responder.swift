@@ -98,7 +98,8 @@ public final class Responder: Sendable {
     public var generation: Int { self.tableGeneration.load(ordering: .acquiring) }
 
     /// Processes one query against a table snapshot and a time the caller read once per batch; counts go to `tally`,
-    /// which the caller flushes into the metrics once per batch (DESIGN §4: the fast path takes no per-packet lock).
+    /// which the caller flushes into the metrics once per batch (docs/ARCHITECTURE.md: the fast path takes no
+    /// per-packet lock).
     public func process(
         packet: UnsafeRawBufferPointer,
         client: Client,

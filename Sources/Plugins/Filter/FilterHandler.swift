@@ -3,7 +3,7 @@
 import FilterRuleEngine
 import Pipeline
 
-/// Puts each client in its filter group's cache view before the message cache (DESIGN §3, §5): a blocked answer
+/// Puts each client in its filter group's cache view before the message cache (docs/ARCHITECTURE.md): a blocked answer
 /// cached for one group is never served to another.
 struct FilterGroupGuard: Guard {
     let engine: FilterEngine

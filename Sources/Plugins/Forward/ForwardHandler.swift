@@ -8,8 +8,8 @@ enum ForwardResult: Sendable {
     case answer(Message)
     /// No upstream answered within the deadline (or all are down): SERVFAIL with this Extended DNS Error.
     case failure(ExtendedError)
-    /// `max_concurrent` resolutions were in flight: REFUSED (DESIGN §4: past a bound the server sheds), for the
-    /// query that found the bound reached and every identical one that joined it.
+    /// `max_concurrent` resolutions were in flight: REFUSED (docs/ARCHITECTURE.md: past a bound the server sheds), for
+    /// the query that found the bound reached and every identical one that joined it.
     case shed
 }
 

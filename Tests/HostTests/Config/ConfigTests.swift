@@ -236,7 +236,7 @@ import Yams
     }
 }
 
-/// Every registered plugin has a README with the sections STYLE.md asks for, and a row in PLUGINS.md.
+/// Every registered plugin has a README with the sections every plugin README has, and a row in PLUGINS.md.
 @Suite struct PluginDocumentationTests {
     @Test(arguments: Registry.builtIn.map { $0.name })
     func pluginHasReadmeWithEverySection(_ plugin: String) throws {

@@ -24,8 +24,8 @@ import Testing
         }
     }
 
-    /// DESIGN §4: a query a UDP worker suspends runs on that worker's thread (its reactor also polls the upstream
-    /// sockets); one from TCP runs on the event loops.
+    /// docs/ARCHITECTURE.md: a query a UDP worker suspends runs on that worker's thread (its reactor also polls the
+    /// upstream sockets); one from TCP runs on the event loops.
     @Test func suspendedUDPQueriesStayOnTheirWorkersThread() async throws {
         let types = AsyncPathTests.types + [WherePlugin.self]
         try await withServer(plugins: "      - where: {}", workers: 2, types: types) { server in

@@ -39,7 +39,7 @@ import Testing
         }
     }
 
-    /// DESIGN §5's property: for random queries the fast path answers exactly as the chain did.
+    /// The fast path's promise: for random queries the fast path answers exactly as the chain did.
     @Test func fastPathAndChainGiveIdenticalAnswers() async throws {
         try await withServer(plugins: ServerTests.hosts) { server in
             var generator = SeededGenerator(seed: 2024)
