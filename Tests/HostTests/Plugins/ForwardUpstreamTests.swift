@@ -184,11 +184,13 @@ import Testing
     }
 
     @Test func maxConcurrentRefusesWhatIsOverTheBoundAndCountsIt() async throws {
+        // The first query is held 2 s upstream: long enough that the second is sent while it is, however loaded the
+        // machine (0.5 s was not, once, under the full suite).
         let upstream = try FakeUpstream { query, _ in
-            .delay(0.5, answer("\(query.questions[0].name) 300 IN A 192.0.2.1"))
+            .delay(2, answer("\(query.questions[0].name) 300 IN A 192.0.2.1"))
         }
         defer { upstream.stop() }
-        let plugins = "      - cache: {}\n" + self.forward([upstream], options: ", max_concurrent: 1")
+        let plugins = "      - cache: {}\n" + self.forward([upstream], options: ", max_concurrent: 1, timeout: 3s")
         try await withServer(plugins: plugins, admin: true) { server in
             let shedBefore = try await server.counter("swiftlet_forward_shed_total")
             async let first = server.ask(query("one.example.org.", .a))

@@ -16,9 +16,13 @@ struct TestServer {
     /// The configuration text it was started with (for reload tests).
     var text: String = ""
 
-    /// Starts a server whose only block listens on 127.0.0.1 (an ephemeral port) with `plugins` YAML lines.
+    /// Starts a server whose block listens on 127.0.0.1 (an ephemeral port) with `plugins` YAML lines. With
+    /// `blockIndex` N, N blocks for `unused.invalid.` come first, so this block's metrics carry `server="N"`: every
+    /// test server in the process shares one metrics registry, and a test that asserts an exact count of a plugin
+    /// counter that other suites also move keeps its own label that way.
     static func start(
         plugins: String,
+        blockIndex: Int = 0,
         listen: String = "127.0.0.1:0",
         extra: String = "",
         workers: Int = 1,
@@ -31,10 +35,21 @@ struct TestServer {
         let state = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent(
             "swiftlet-state-\(UUID().uuidString)"
         ).path
+        let leading = String(
+            repeating: """
+                  - listen: ["\(listen)"]
+                    zones: ["unused.invalid."]
+                    workers: 1
+                    plugins:
+                      - echo: {}
+
+                """,
+            count: blockIndex
+        )
         let text = """
             state_dir: "\(state)"
             servers:
-              - listen: ["\(listen)"]
+            \(leading)  - listen: ["\(listen)"]
                 workers: \(workers)
             \(extra)
                 plugins:
@@ -108,6 +123,7 @@ struct TestServer {
 /// Runs `body` against a fresh server and always stops it.
 func withServer(
     plugins: String,
+    blockIndex: Int = 0,
     extra: String = "",
     workers: Int = 1,
     admin: Bool = false,
@@ -118,6 +134,7 @@ func withServer(
 ) async throws {
     let server = try await TestServer.start(
         plugins: plugins,
+        blockIndex: blockIndex,
         extra: extra,
         workers: workers,
         admin: admin,
