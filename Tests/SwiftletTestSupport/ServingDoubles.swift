@@ -122,14 +122,18 @@ public struct InProcessServer: Sendable {
         )
     }
 
-    /// Sets `plugin` up with `options` and `context` (which may carry an upstream service), as the host does for
-    /// `- <plugin>: {…}`, and adds it to `builder`.
+    /// Sets `plugin` up with `options` and `context` (which may carry an upstream service and a clock), as the host
+    /// does for `- <plugin>: {…}`, and adds it to `builder`. Its metrics are named `test_<plugin>_…` whatever prefix
+    /// the context had, as the host names them per plugin: two plugins' `requests_total` under one prefix, one with
+    /// labels and one without, is a fatal error in the Prometheus registry the host tests bootstrap in this process.
     public static func add<P: Plugin>(
         _ plugin: P.Type,
         _ options: P.Options,
         context: PluginContext,
         to builder: inout ChainBuilder
     ) throws {
+        var context = context
+        context.metricsPrefix = "test_\(P.name)"
         builder.begin(plugin: P.name)
         try P.setup(options, context: context, into: &builder)
     }

@@ -121,6 +121,8 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
         } else if self.stallTimer == nil {
             // The client is not reading what we send: give it the idle timeout to start again.
             self.stallTimer = context.eventLoop.scheduleTask(in: self.limits.idleTimeout) { [self] in
+                // Fired: a later stall arms a timer of its own (a timer left set would keep it from doing so).
+                self.stallTimer = nil
                 guard let context = self.context, !context.channel.isWritable else { return }
                 self.metrics.closedNotReading.increment()
                 context.close(promise: nil)
@@ -214,7 +216,11 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
             }
             // Not reading our replies, so not read from either: the stall timer, armed when writes backed up, closes
             // it and says why (both timers run the idle timeout, and which fired first decided the reason counted).
-            if self.stallTimer != nil { return }
+            // Idle time is counted again meanwhile, in case the writes drain and the client then goes quiet.
+            if self.stallTimer != nil {
+                self.armIdleTimer(context: context)
+                return
+            }
             // RFC 7766 §6.2.3: close idle connections; slow or half-open clients do not hold anything.
             self.metrics.closedIdle.increment()
             context.close(promise: nil)
