@@ -12,7 +12,8 @@ import Testing
 final class ReactorThread: @unchecked Sendable {
     let reactor: Reactor
     private let running = Atomic<Bool>(true)
-    private let done = Atomic<Bool>(false)
+    /// Signalled once by the thread when its loop has ended and the reactor is closed.
+    private let done = DispatchSemaphore(value: 0)
 
     init() throws {
         self.reactor = try Reactor()
@@ -21,7 +22,7 @@ final class ReactorThread: @unchecked Sendable {
             while self.running.load(ordering: .acquiring) { self.reactor.turn(maxWait: 20) }
             self.reactor.closeResources()
             self.reactor.detachFromCurrentThread()
-            self.done.store(true, ordering: .releasing)
+            self.done.signal()
         }.start()
     }
 
@@ -37,9 +38,7 @@ final class ReactorThread: @unchecked Sendable {
         self.running.store(false, ordering: .releasing)
         self.reactor.wake()
         // Bounded: a reactor that does not stop within 5 s fails the test instead of hanging the suite.
-        let deadline = Date().addingTimeInterval(5)
-        while !self.done.load(ordering: .acquiring) && Date() < deadline { usleep(1000) }
-        let stopped = self.done.load(ordering: .acquiring)
+        let stopped = self.done.wait(timeout: .now() + 5) == .success
         #expect(stopped, "the reactor thread did not stop within 5 s")
     }
 }

@@ -27,8 +27,7 @@ public final class ManualClock: ServerClock {
 
     public func sleep(for duration: Duration) async throws {
         let id = self.nextID.add(1, ordering: .relaxed).newValue
-        let nanoseconds = UInt64(duration.components.seconds) * 1_000_000_000
-            + UInt64(duration.components.attoseconds / 1_000_000_000)
+        let nanoseconds = UInt64(max(0, duration.nanoseconds))
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let due: Bool? = self.state.withLock { state in
@@ -58,8 +57,7 @@ public final class ManualClock: ServerClock {
 
     /// Moves the time on and wakes every sleep whose deadline it passed.
     public func advance(by duration: Duration) {
-        let nanoseconds = UInt64(duration.components.seconds) * 1_000_000_000
-            + UInt64(duration.components.attoseconds / 1_000_000_000)
+        let nanoseconds = UInt64(max(0, duration.nanoseconds))
         let due = self.state.withLock { state -> [Sleeper] in
             state.now += nanoseconds
             let now = state.now
@@ -138,29 +136,57 @@ public struct InProcessServer: Sendable {
         try P.setup(options, context: context, into: &builder)
     }
 
-    /// The reply to `query` from `client`: the immediate one, or the first late one within `seconds`; nil when the
-    /// server sends nothing.
-    public func ask(_ query: Message, from client: Client = testClient, seconds: Double = 10) async throws -> Message? {
-        let packet = try query.encode().bytes
-        let sink = RecordingSink()
+    /// What `process` did with `packet` from `client`, and the immediate reply's octets (empty when there is none).
+    /// A late reply goes to `sink`; the query's task runs on `executor`.
+    public func process(
+        _ packet: [UInt8],
+        from client: Client = testClient,
+        sink: RecordingSink = RecordingSink(),
+        executor: any TaskExecutor = ServerExecutor.shared
+    ) -> (outcome: ProcessOutcome, reply: [UInt8]) {
         var reply = [UInt8](repeating: 0, count: 65535)
         let outcome = packet.withUnsafeBytes { packet in
             reply.withUnsafeMutableBytes { buffer in
-                self.responder.process(
-                    packet: packet,
-                    client: client,
-                    reply: buffer,
-                    executor: ServerExecutor.shared
-                ) { sink }
+                self.responder.process(packet: packet, client: client, reply: buffer, executor: executor) { sink }
             }
         }
+        guard case .reply(let length) = outcome else { return (outcome, []) }
+        return (outcome, Array(reply[0..<length]))
+    }
+
+    /// The reply to `query` from `client`: the immediate one, or the first late one within `seconds`; nil when the
+    /// server sends nothing.
+    public func ask(_ query: Message, from client: Client = testClient, seconds: Double = 10) async throws -> Message? {
+        let sink = RecordingSink()
+        let (outcome, reply) = self.process(try query.encode().bytes, from: client, sink: sink)
         switch outcome {
-        case .reply(let length): return try Message(wire: Array(reply[0..<length]))
+        case .reply: return try Message(wire: reply)
         case .replies(let messages): return try messages.first.map { try Message(wire: $0) }
         case .none: return nil
         case .pending:
             guard await eventually(within: seconds, { !sink.sent.isEmpty }) else { return nil }
             return try sink.sent[0].first.map { try Message(wire: $0) }
         }
+    }
+
+    /// The fast path's answer to `packet` now, without entering the chain (nil on a miss).
+    public func cached(_ packet: [UInt8]) -> [UInt8]? {
+        var reply = [UInt8](repeating: 0, count: 4096)
+        let table = self.responder.snapshot()
+        let length = packet.withUnsafeBytes { packet -> Int in
+            guard let request = try? RequestView(packet: packet), let block = table.block(for: request, in: packet)
+            else { return 0 }
+            return reply.withUnsafeMutableBytes { out in
+                self.responder.cache.answer(
+                    packet: packet,
+                    request: request,
+                    view: block.cacheView(0),
+                    now: self.responder.clock.now(),
+                    limit: 4096,
+                    into: out
+                )
+            }
+        }
+        return length > 0 ? Array(reply[0..<length]) : nil
     }
 }

@@ -2,7 +2,6 @@
 
 import NIOCore
 import Pipeline
-import Synchronization
 
 /// Runs a suspended TCP query's task on the NIO event loop of its connection, where its upstream sockets are opened
 /// too: the upstream write, the answer's arrival, the task's resumption and the reply then happen on one thread,
@@ -20,18 +19,17 @@ final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     }
 }
 
-/// One executor per event loop of a group, handed out in turn.
+/// One executor per event loop of a group, made once.
 final class EventLoopTaskExecutors: Sendable {
     let executors: [EventLoopTaskExecutor]
-    private let turn = Atomic<Int>(0)
 
     init(group: any EventLoopGroup) {
         self.executors = group.makeIterator().map { EventLoopTaskExecutor(loop: $0) }
     }
 
-    /// The executor of `loop` (a connection's), else the next in turn.
+    /// The executor of `loop` (a connection's, which is one of the group's; a loop from elsewhere gets one of its
+    /// own, never another loop's, where the connection's sockets are not).
     func executor(for loop: any EventLoop) -> EventLoopTaskExecutor {
-        if let own = self.executors.first(where: { $0.loop === loop }) { return own }
-        return self.executors[self.turn.add(1, ordering: .relaxed).oldValue % self.executors.count]
+        self.executors.first(where: { $0.loop === loop }) ?? EventLoopTaskExecutor(loop: loop)
     }
 }

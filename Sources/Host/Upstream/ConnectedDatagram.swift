@@ -10,28 +10,29 @@ import SwiftletIO
 /// Each query gets its own socket on a kernel-chosen random port, connected to the server, so a forged answer must
 /// guess the port as well as the ID and the 0x20 case of the name (RFC 5452 §9.2); datagrams from anyone else, or
 /// with another ID or question, are counted and ignored while the real answer is awaited.
-enum ConnectedDatagram {
-    /// Sends `packet` (whose ID is `id`) to `remote` from a socket opened on `loop`, and waits at most `timeout` for
-    /// the answer.
-    static func exchange(
-        _ packet: [UInt8],
-        to remote: SocketAddress,
-        id: UInt16,
-        question: Question,
-        exactCase: Bool,
-        timeout: TimeAmount,
-        loop: any EventLoop,
-        rejected: @escaping @Sendable () -> Void
-    ) async throws -> [UInt8] {
+struct ConnectedDatagram: Sendable {
+    /// The query, its ID already in place.
+    let packet: [UInt8]
+    let remote: SocketAddress
+    let id: UInt16
+    let question: Question
+    let exactCase: Bool
+    let timeout: TimeAmount
+    /// Called for each datagram that reaches the socket and is not the answer.
+    let rejected: @Sendable () -> Void
+
+    /// Sends the query from a socket opened on `loop`, and waits at most `timeout` for the answer.
+    func exchange(on loop: any EventLoop) async throws -> [UInt8] {
+        let (packet, remote, timeout) = (self.packet, self.remote, self.timeout)
         let local = remote.protocol == .inet6 ? SocketAddress.anyIPv6 : SocketAddress.anyIPv4
         let promise = loop.makePromise(of: [UInt8].self)
         let handler = AnswerCatcher(
             remote: remote,
-            id: id,
-            question: question,
-            exactCase: exactCase,
+            id: self.id,
+            question: self.question,
+            exactCase: self.exactCase,
             promise: promise,
-            rejected: rejected
+            rejected: self.rejected
         )
         // One chain of futures on the event loop: open, connect, send, and the answer (or the timeout), then close;
         // the task awaits once. (Awaiting the channel first and writing from the task costs two more thread hops.)
@@ -60,21 +61,13 @@ enum ConnectedDatagram {
     }
 
     /// `exchange` on a UDP worker's reactor: the socket is opened, read and closed on the worker's thread.
-    static func exchange(
-        _ packet: [UInt8],
-        to remote: SocketAddress,
-        id: UInt16,
-        question: Question,
-        exactCase: Bool,
-        timeout: TimeAmount,
-        on reactor: Reactor,
-        rejected: @escaping @Sendable () -> Void
-    ) async throws -> [UInt8] {
+    func exchange(on reactor: Reactor) async throws -> [UInt8] {
+        let (id, question, exactCase, rejected) = (self.id, self.question, self.exactCase, self.rejected)
         let query = ReactorQuery(reactor: reactor)
         return try await withCheckedThrowingContinuation { continuation in
             query.continuation = continuation
             do {
-                let socket = try remote.withSockAddr { address, length in
+                let socket = try self.remote.withSockAddr { address, length in
                     try ReactorDatagramSocket(
                         server: address,
                         length: socklen_t(length),
@@ -93,10 +86,10 @@ enum ConnectedDatagram {
                     )
                 }
                 query.socket = socket
-                query.timer = reactor.schedule(after: timeout.nanoseconds) {
+                query.timer = reactor.schedule(after: self.timeout.nanoseconds) {
                     query.finish(.failure(UpstreamError.timeout))
                 }
-                try socket.send(packet)
+                try socket.send(self.packet)
             } catch {
                 query.finish(.failure(UpstreamError.connection("\(error)")))
             }

@@ -66,8 +66,7 @@ final class HostUpstreamClient: UpstreamExchange {
         // A fresh random ID per exchange (RFC 5452 §4.3); a pool draws another when this one is in flight there.
         let id = reactor?.randomUInt16() ?? UInt16.random(in: 0...UInt16.max)
         packet.setMessageID(id)
-        let timeout = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-            + timeout.components.attoseconds / 1_000_000_000)
+        let timeout = TimeAmount.nanoseconds(timeout.nanoseconds)
         let rejected = self.options.rejected
         switch (server.transport, self.options.datagrams) {
         case (.udp, .pooled):
@@ -85,31 +84,18 @@ final class HostUpstreamClient: UpstreamExchange {
                 timeout: timeout
             )
         case (.udp, .perQuery):
-            let remote = try Self.socketAddress(server)
-            if let reactor {
-                return try await ConnectedDatagram.exchange(
-                    packet,
-                    to: remote,
-                    id: id,
-                    question: question,
-                    exactCase: exactCase,
-                    timeout: timeout,
-                    on: reactor,
-                    rejected: rejected
-                )
-            }
-            // The loop the query runs on when it is one (a TCP connection's), so nothing hops threads.
-            let loop = (executor as? EventLoopTaskExecutor)?.loop ?? self.group.any()
-            return try await ConnectedDatagram.exchange(
-                packet,
-                to: remote,
+            let datagram = ConnectedDatagram(
+                packet: packet,
+                remote: try Self.socketAddress(server),
                 id: id,
                 question: question,
                 exactCase: exactCase,
                 timeout: timeout,
-                loop: loop,
                 rejected: rejected
             )
+            if let reactor { return try await datagram.exchange(on: reactor) }
+            // The loop the query runs on when it is one (a TCP connection's), so nothing hops threads.
+            return try await datagram.exchange(on: (executor as? EventLoopTaskExecutor)?.loop ?? self.group.any())
         case (.tcp, _), (.tls, _):
             if self.options.reusesConnections {
                 let connection = try self.sockets(for: server).connection!

@@ -15,3 +15,10 @@ public struct MonotonicClock: ServerClock {
     public func now() -> UInt64 { Clock.nanoseconds() }
     public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
 }
+
+extension Duration {
+    /// The whole nanoseconds of this duration (what `ServerClock.now` counts in), rounded toward zero.
+    public var nanoseconds: Int64 {
+        self.components.seconds &* 1_000_000_000 &+ self.components.attoseconds / 1_000_000_000
+    }
+}

@@ -3,7 +3,7 @@
 // query runs on); forward and recursive decide whom to ask, when to retry and what to believe.
 
 /// One upstream server and how to reach it.
-public struct UpstreamServer: Hashable, Sendable, CustomStringConvertible {
+public struct UpstreamServer: Hashable, Sendable {
     public var address: IPAddress
     public var port: UInt16
     public var transport: UpstreamTransport
@@ -17,16 +17,6 @@ public struct UpstreamServer: Hashable, Sendable, CustomStringConvertible {
     /// The same server over another transport (TCP after a truncated UDP answer).
     public func over(_ transport: UpstreamTransport) -> UpstreamServer {
         UpstreamServer(address: self.address, port: self.port, transport: transport)
-    }
-
-    public var description: String {
-        let host: String
-        if case .v6 = self.address { host = "[\(self.address)]" } else { host = "\(self.address)" }
-        switch self.transport {
-        case .udp: return "\(host):\(self.port)"
-        case .tcp: return "tcp://\(host):\(self.port)"
-        case .tls(let name): return "tls://\(host):\(self.port)#\(name)"
-        }
     }
 }
 

@@ -115,26 +115,26 @@ import Testing
 
     // MARK: Helpers
 
-    static func responder(
+    /// `handlers` (and `guards`) as one block for `zones`, served in-process.
+    static func server(
         _ handlers: [any QueryHandler],
         guards: [any Guard] = [],
         zones: [String] = ["."],
         maxInFlight: Int = 100,
         transport: Transport = .udp,
         clock: ManualClock = ManualClock()
-    ) -> Responder {
-        let block = ServerBlock(
-            index: 0,
+    ) -> InProcessServer {
+        var builder = ChainBuilder()
+        for `guard` in guards { builder.add(guard: `guard`) }
+        for (index, handler) in handlers.enumerated() {
+            builder.begin(plugin: "handler\(index)")
+            builder.add(handler)
+        }
+        // A chain without order constraints always builds.
+        return try! InProcessServer(
+            builder,
             zones: zones.map { name($0) },
-            guards: guards,
-            chain: Chain(handlers: handlers, names: handlers.indices.map { "handler\($0)" }),
-            observers: [],
-            maxUDPSize: 1232,
-            maxInFlight: maxInFlight
-        )
-        return Responder(
-            cache: MessageCache(maxBytes: 1 << 20, shardCount: 1),
-            table: BlockTable(blocks: [block]),
+            maxInFlight: maxInFlight,
             transport: transport,
             clock: clock
         )
@@ -142,44 +142,6 @@ import Testing
 
     static func packet(_ qname: String = "www.example.", id: UInt16, edns: Bool = true) -> [UInt8] {
         (try? query(qname, .a, id: id, edns: edns).encode().bytes) ?? []
-    }
-
-    /// What `process` did with `packet`, and the immediate reply's octets (empty when there is none).
-    static func ask(
-        _ responder: Responder,
-        _ packet: [UInt8],
-        sink: RecordingSink = RecordingSink(),
-        executor: any TaskExecutor = ServerExecutor.shared
-    ) -> (outcome: ProcessOutcome, reply: [UInt8]) {
-        var reply = [UInt8](repeating: 0, count: 65535)
-        let outcome = packet.withUnsafeBytes { packet in
-            reply.withUnsafeMutableBytes { buffer in
-                responder.process(packet: packet, client: testClient, reply: buffer, executor: executor) { sink }
-            }
-        }
-        guard case .reply(let length) = outcome else { return (outcome, []) }
-        return (outcome, Array(reply[0..<length]))
-    }
-
-    /// The fast path's answer to `packet` now, without entering the chain (nil on a miss).
-    static func cached(_ responder: Responder, _ packet: [UInt8]) -> [UInt8]? {
-        var reply = [UInt8](repeating: 0, count: 4096)
-        let table = responder.snapshot()
-        let length = packet.withUnsafeBytes { packet -> Int in
-            guard let request = try? RequestView(packet: packet), let block = table.block(for: request, in: packet)
-            else { return 0 }
-            return reply.withUnsafeMutableBytes { out in
-                responder.cache.answer(
-                    packet: packet,
-                    request: request,
-                    view: block.cacheView(0),
-                    now: responder.clock.now(),
-                    limit: 4096,
-                    into: out
-                )
-            }
-        }
-        return length > 0 ? Array(reply[0..<length]) : nil
     }
 
     /// The answer section as `name TTL class type rdata` lines.
@@ -192,12 +154,12 @@ import Testing
     @Test func answersThroughTheChainThenFromTheFastPathAgedByItsClock() throws {
         let clock = ManualClock()
         let answerer = Answerer("192.0.2.1")
-        let responder = Self.responder([answerer], clock: clock)
+        let server = Self.server([answerer], clock: clock)
 
-        let first = Self.ask(responder, Self.packet(id: 1))
-        let second = Self.ask(responder, Self.packet(id: 2))
+        let first = server.process(Self.packet(id: 1))
+        let second = server.process(Self.packet(id: 2))
         clock.advance(by: .seconds(100))
-        let third = Self.ask(responder, Self.packet(id: 3))
+        let third = server.process(Self.packet(id: 3))
 
         #expect(answerer.calls.load(ordering: .relaxed) == 1)
         #expect(try Self.answers(first.reply) == ["www.example. 300 IN A 192.0.2.1"])
@@ -208,70 +170,70 @@ import Testing
     }
 
     @Test func unreadablePacketsGetHeaderOnlyErrorsOrNothing() {
-        let responder = Self.responder([Answerer("192.0.2.1")])
+        let server = Self.server([Answerer("192.0.2.1")])
         // A QUERY whose question is missing: FORMERR, RD echoed, counts zero.
-        let formErr = Self.ask(responder, [0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])
+        let formErr = server.process([0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])
         #expect(formErr.reply == [0xAB, 0xCD, 0x81, 0x01, 0, 0, 0, 0, 0, 0, 0, 0])
         // Opcode STATUS (2) without a question: NOTIMP (RFC 8906 §8).
-        let notImp = Self.ask(responder, [0xAB, 0xCE, 0x10, 0x00, 0, 0, 0, 0, 0, 0, 0, 0])
+        let notImp = server.process([0xAB, 0xCE, 0x10, 0x00, 0, 0, 0, 0, 0, 0, 0, 0])
         #expect(notImp.reply == [0xAB, 0xCE, 0x90, 0x04, 0, 0, 0, 0, 0, 0, 0, 0])
         // A response, or less than a header: nothing at all.
-        #expect(Self.ask(responder, [0xAB, 0xCF, 0x81, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]).outcome == .none)
-        #expect(Self.ask(responder, [0xAB, 0xCF, 0x01]).outcome == .none)
+        #expect(server.process([0xAB, 0xCF, 0x81, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]).outcome == .none)
+        #expect(server.process([0xAB, 0xCF, 0x01]).outcome == .none)
         var answered = Self.packet(id: 7)
         answered[2] |= 0x80
-        #expect(Self.ask(responder, answered).outcome == .none)
+        #expect(server.process(answered).outcome == .none)
     }
 
     @Test func aNameNoBlockServesIsRefusedWithItsQuestionAndOPT() throws {
         let answerer = Answerer("192.0.2.1")
-        let responder = Self.responder([answerer], zones: ["example."])
-        let reply = try Message(wire: Self.ask(responder, Self.packet("www.other.", id: 9)).reply)
+        let server = Self.server([answerer], zones: ["example."])
+        let reply = try Message(wire: server.process(Self.packet("www.other.", id: 9)).reply)
         #expect(reply.header.id == 9 && reply.responseCode == .refused)
         #expect(reply.questions == [Question(name: name("www.other."), type: .a)])
         #expect(reply.answers.isEmpty && reply.edns != nil)
         #expect(answerer.calls.load(ordering: .relaxed) == 0)
-        #expect(try Self.answers(Self.ask(responder, Self.packet("a.EXAMPLE.", id: 10)).reply).count == 1)
+        #expect(try Self.answers(server.process(Self.packet("a.EXAMPLE.", id: 10)).reply).count == 1)
     }
 
     @Test func guardsDropOrRefuseBeforeTheChain() throws {
         let answerer = Answerer("192.0.2.1")
-        let dropping = Self.responder([answerer], guards: [Decides(decision: .drop)])
-        #expect(Self.ask(dropping, Self.packet(id: 1)).outcome == .none)
-        let refusing = Self.responder([answerer], guards: [Decides(decision: .refuse)])
-        #expect(try Message(wire: Self.ask(refusing, Self.packet(id: 2)).reply).responseCode == .refused)
+        let dropping = Self.server([answerer], guards: [Decides(decision: .drop)])
+        #expect(dropping.process(Self.packet(id: 1)).outcome == .none)
+        let refusing = Self.server([answerer], guards: [Decides(decision: .refuse)])
+        #expect(try Message(wire: refusing.process(Self.packet(id: 2)).reply).responseCode == .refused)
         // A guard still sees a packet it cannot parse, by address alone: a dropped client gets no FORMERR either.
-        #expect(Self.ask(dropping, [0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]).outcome == .none)
+        #expect(dropping.process([0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]).outcome == .none)
         #expect(answerer.calls.load(ordering: .relaxed) == 0)
     }
 
     @Test func aChainThatAnswersNothingIsRefusedAndOneThatForgetsIsServfail() throws {
-        let passing = Self.responder([StubHandler("a", .next, journal: Journal())])
-        #expect(try Message(wire: Self.ask(passing, Self.packet(id: 1)).reply).responseCode == .refused)
-        let forgetful = Self.responder([Forgetful()])
+        let passing = Self.server([StubHandler("a", .next, journal: Journal())])
+        #expect(try Message(wire: passing.process(Self.packet(id: 1)).reply).responseCode == .refused)
+        let forgetful = Self.server([Forgetful()])
         let packet = Self.packet(id: 2)
-        #expect(try Message(wire: Self.ask(forgetful, packet).reply).responseCode == .servFail)
-        #expect(Self.cached(forgetful, packet) == nil)
+        #expect(try Message(wire: forgetful.process(packet).reply).responseCode == .servFail)
+        #expect(forgetful.cached(packet) == nil)
     }
 
     @Test func anUnknownEDNSVersionIsBadversWithVersionZero() throws {
         let answerer = Answerer("192.0.2.1")
-        let responder = Self.responder([answerer])
+        let server = Self.server([answerer])
         var request = query("www.example.", .a, id: 5)
         request.edns?.version = 1
-        let reply = try Message(wire: Self.ask(responder, try request.encode().bytes).reply)
+        let reply = try Message(wire: server.process(try request.encode().bytes).reply)
         #expect(reply.responseCode == .badVers && reply.edns?.version == 0 && reply.answers.isEmpty)
         #expect(answerer.calls.load(ordering: .relaxed) == 0)
     }
 
     @Test func aSuspendedQueryRepliesThroughTheSinkAndFillsTheCacheAfterwards() async throws {
         let gate = Gate()
-        let responder = Self.responder([gate])
+        let server = Self.server([gate])
         let packet = Self.packet(id: 0x4242)
         let cachedWhenSent = Mutex<[UInt8]?>(nil)
-        let sink = RecordingSink { _ in cachedWhenSent.withLock { $0 = Self.cached(responder, packet) } }
+        let sink = RecordingSink { _ in cachedWhenSent.withLock { $0 = server.cached(packet) } }
 
-        #expect(Self.ask(responder, packet, sink: sink).outcome == .pending)
+        #expect(server.process(packet, sink: sink).outcome == .pending)
         #expect(sink.sent.isEmpty)
         gate.open()
         #expect(await eventually { sink.sent.count == 1 })
@@ -280,32 +242,32 @@ import Testing
         #expect(try Self.answers(reply) == ["www.example. 300 IN A 192.0.2.1"])
         // The reply left before the message cache was filled; the fill follows.
         #expect(cachedWhenSent.withLock { $0 } == nil)
-        #expect(await eventually { Self.cached(responder, packet) == reply })
+        #expect(await eventually { server.cached(packet) == reply })
     }
 
     @Test func pastMaxInFlightAQueryIsShedWithRefused() async throws {
         let gate = Gate()
-        let responder = Self.responder([gate], maxInFlight: 1)
+        let server = Self.server([gate], maxInFlight: 1)
         let sink = RecordingSink()
-        #expect(Self.ask(responder, Self.packet("a.example.", id: 1), sink: sink).outcome == .pending)
-        let shed = Self.ask(responder, Self.packet("b.example.", id: 2))
+        #expect(server.process(Self.packet("a.example.", id: 1), sink: sink).outcome == .pending)
+        let shed = server.process(Self.packet("b.example.", id: 2))
         #expect(try Message(wire: shed.reply).responseCode == .refused)
         gate.open()
         #expect(await eventually { sink.sent.count == 1 })
         // The slot is free again.
         let after = RecordingSink()
-        #expect(Self.ask(responder, Self.packet("c.example.", id: 3), sink: after).outcome == .pending)
+        #expect(server.process(Self.packet("c.example.", id: 3), sink: after).outcome == .pending)
         #expect(await eventually { after.sent.count == 1 })
     }
 
     @Test func serveStaleFallbackGoesOutWhenTheChainIsLateAndTheChainStillFillsTheCache() async throws {
         let clock = ManualClock()
         let gate = Gate(fallbackAfter: .milliseconds(1800))
-        let responder = Self.responder([gate], clock: clock)
+        let server = Self.server([gate], clock: clock)
         let packet = Self.packet(id: 77)
         let sink = RecordingSink()
 
-        #expect(Self.ask(responder, packet, sink: sink).outcome == .pending)
+        #expect(server.process(packet, sink: sink).outcome == .pending)
         #expect(await eventually { clock.sleepers == 1 })
         clock.advance(by: .milliseconds(1799))
         #expect(clock.sleepers == 1 && sink.sent.isEmpty)
@@ -317,8 +279,8 @@ import Testing
 
         gate.open()
         // Stored as of when the query came in, 1.8 s ago on this clock: 298.2 s are left, given as 299.
-        _ = await eventually { Self.cached(responder, packet) != nil }
-        let stored = try Self.answers(try #require(Self.cached(responder, packet)))
+        _ = await eventually { server.cached(packet) != nil }
+        let stored = try Self.answers(try #require(server.cached(packet)))
         #expect(stored == ["www.example. 299 IN A 192.0.2.1"])
         // The chain's own reply lost the race: the client got one answer.
         #expect(sink.sent.count == 1)
@@ -327,10 +289,10 @@ import Testing
     @Test func aChainThatAnswersFirstCancelsTheFallback() async throws {
         let clock = ManualClock()
         let gate = Gate(fallbackAfter: .milliseconds(1800))
-        let responder = Self.responder([gate], clock: clock)
+        let server = Self.server([gate], clock: clock)
         let sink = RecordingSink()
 
-        #expect(Self.ask(responder, Self.packet(id: 78), sink: sink).outcome == .pending)
+        #expect(server.process(Self.packet(id: 78), sink: sink).outcome == .pending)
         #expect(await eventually { clock.sleepers == 1 })
         gate.open()
         #expect(await eventually { sink.sent.count == 1 && clock.sleepers == 0 })
@@ -342,24 +304,24 @@ import Testing
     @Test func prefetchRerunsTheRestOfTheChainInTheBackgroundAndCachesItsAnswer() async throws {
         let stale = StaleAnswerer()
         let fresh = Answerer("192.0.2.2")
-        let responder = Self.responder([stale, fresh])
+        let server = Self.server([stale, fresh])
         let packet = Self.packet(id: 11)
 
-        let reply = Self.ask(responder, packet)
+        let reply = server.process(packet)
         #expect(try Self.answers(reply.reply) == ["www.example. 5 IN A 192.0.2.50"])
         #expect(await eventually { stale.journal.all.count == 2 })
         #expect(stale.journal.all == ["client: www.example. 5 IN A 192.0.2.50", "refresh: www.example. 300 IN A 192.0.2.2"])
         #expect(fresh.calls.load(ordering: .relaxed) == 1 && fresh.refreshes.load(ordering: .relaxed) == 1)
-        #expect(await eventually { Self.cached(responder, packet).map { try? Self.answers($0) } == ["www.example. 300 IN A 192.0.2.2"] })
+        #expect(await eventually { server.cached(packet).map { try? Self.answers($0) } == ["www.example. 300 IN A 192.0.2.2"] })
     }
 
     @Test(arguments: [Transport.udp, .tcp])
     func suspendedQueriesRunOnTheExecutorTheTransportGives(transport: Transport) async throws {
         let gate = Gate()
         let executor = CountingExecutor()
-        let responder = Self.responder([gate], transport: transport)
+        let server = Self.server([gate], transport: transport)
         let sink = RecordingSink()
-        #expect(Self.ask(responder, Self.packet(id: 1), sink: sink, executor: executor).outcome == .pending)
+        #expect(server.process(Self.packet(id: 1), sink: sink, executor: executor).outcome == .pending)
         // Over TCP the task is queued on the executor at once; over UDP it starts inline and moves there on resuming.
         if transport == .tcp { #expect(executor.jobs.load(ordering: .relaxed) >= 1) }
         gate.open()
