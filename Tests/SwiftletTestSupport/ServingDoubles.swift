@@ -94,13 +94,15 @@ public final class RecordingSink: ReplySink {
 public struct InProcessServer: Sendable {
     public let responder: Responder
 
-    /// Serves what `builder` holds (guards, handlers, observers, the RRset cache) for `zones`.
+    /// Serves what `builder` holds (guards, handlers, reply guards, observers, the RRset cache) for `zones`, with
+    /// DNS cookies when given a secret.
     public init(
         _ builder: ChainBuilder,
         zones: [DomainName] = [.root],
         maxInFlight: Int = 1000,
         transport: Transport = .udp,
-        clock: ManualClock = ManualClock()
+        clock: ManualClock = ManualClock(),
+        cookies: ServerCookies? = nil
     ) throws {
         let block = ServerBlock(
             index: 0,
@@ -110,7 +112,9 @@ public struct InProcessServer: Sendable {
             observers: builder.observers,
             maxUDPSize: 1232,
             maxInFlight: maxInFlight,
-            rrsetCache: builder.rrsetCache
+            rrsetCache: builder.rrsetCache,
+            replyGuards: builder.replyGuards,
+            cookies: cookies
         )
         self.responder = Responder(
             cache: MessageCache(maxBytes: 1 << 20, shardCount: 1),
@@ -142,12 +146,15 @@ public struct InProcessServer: Sendable {
         _ packet: [UInt8],
         from client: Client = testClient,
         sink: RecordingSink = RecordingSink(),
-        executor: any TaskExecutor = ServerExecutor.shared
+        executor: any TaskExecutor = ServerExecutor.shared,
+        worker: Int = 0
     ) -> (outcome: ProcessOutcome, reply: [UInt8]) {
         var reply = [UInt8](repeating: 0, count: 65535)
         let outcome = packet.withUnsafeBytes { packet in
             reply.withUnsafeMutableBytes { buffer in
-                self.responder.process(packet: packet, client: client, reply: buffer, executor: executor) { sink }
+                self.responder.process(packet: packet, client: client, reply: buffer, executor: executor, worker: worker) {
+                    sink
+                }
             }
         }
         guard case .reply(let length) = outcome else { return (outcome, []) }

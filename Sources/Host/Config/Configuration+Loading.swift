@@ -113,6 +113,7 @@ extension Configuration {
             if let idle = block.tcpIdleTimeout, idle.seconds <= 0 {
                 throw decoder.error("tcp_idle_timeout must be more than 0", at: blockNode, path: path + ["tcp_idle_timeout"])
             }
+            let cookies = try Self.cookies(block.cookies, decoder: decoder, root: root, index: index, path: path)
             var plugins: [PluginEntry] = []
             let pluginNodes: [Node]
             if case .sequence(let sequence)? = ConfigDecoder.node(
@@ -149,6 +150,7 @@ extension Configuration {
                     maxTCPConnectionsPerClient: block.maxTCPConnectionsPerClient ?? 16,
                     maxTCPQueriesPerConnection: block.maxTCPQueriesPerConnection ?? 100,
                     maxInFlight: block.maxInFlight ?? 10000,
+                    cookies: cookies,
                     plugins: plugins,
                     path: ConfigDecoder.render(path)
                 )
@@ -220,6 +222,71 @@ extension Configuration {
     }
 }
 
+extension Configuration {
+    /// A block's `cookies:` checked: secrets are 32 hexadecimal digits, the lifetime whole seconds up to a year.
+    static func cookies(
+        _ file: ConfigurationFile.Cookies?,
+        decoder: ConfigDecoder,
+        root: Node,
+        index: Int,
+        path: [String]
+    ) throws -> CookieConfiguration {
+        var cookies = CookieConfiguration()
+        guard let file else { return cookies }
+        func node(_ key: String) -> Node? {
+            ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("cookies"), SimpleKey(key)], in: root)
+        }
+        func secret(_ text: String?, key: String) throws -> [UInt8]? {
+            guard let text else { return nil }
+            guard let octets = Self.hexOctets(text), octets.count == 16 else {
+                throw decoder.error(
+                    "a cookie secret is 16 octets as 32 hexadecimal digits, not '\(text)'",
+                    at: node(key),
+                    path: path + ["cookies", key]
+                )
+            }
+            return octets
+        }
+        cookies.enabled = file.enabled ?? true
+        cookies.secret = try secret(file.secret, key: "secret")
+        cookies.previousSecret = try secret(file.previousSecret, key: "previous_secret")
+        if let lifetime = file.secretLifetime {
+            guard lifetime.seconds <= 366 * 86400, lifetime.seconds == lifetime.seconds.rounded(),
+                lifetime.seconds == 0 || lifetime.seconds >= 3600
+            else {
+                throw decoder.error(
+                    "secret_lifetime must be 0 or whole seconds from 1h to 366d, not \(lifetime)",
+                    at: node("secret_lifetime"),
+                    path: path + ["cookies", "secret_lifetime"]
+                )
+            }
+            cookies.secretLifetime = UInt32(lifetime.seconds)
+        }
+        return cookies
+    }
+
+    /// `text` as octets when it is an even number of hexadecimal digits.
+    static func hexOctets(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var octets: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = Self.hexValue(digits[index]), let low = Self.hexValue(digits[index + 1]) else { return nil }
+            octets.append(high << 4 | low)
+        }
+        return octets
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
 struct SimpleKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
@@ -240,6 +307,7 @@ struct ConfigurationFile: Decodable {
         var maxTCPConnectionsPerClient: Int?
         var maxTCPQueriesPerConnection: Int?
         var maxInFlight: Int?
+        var cookies: Cookies?
         /// Checked for shape here; each entry is decoded by its plugin.
         var plugins: PluginList
 
@@ -251,6 +319,7 @@ struct ConfigurationFile: Decodable {
             case maxTCPConnectionsPerClient = "max_tcp_connections_per_client"
             case maxTCPQueriesPerConnection = "max_tcp_queries_per_connection"
             case maxInFlight = "max_in_flight"
+            case cookies
         }
 
         init(from decoder: any Decoder) throws {
@@ -270,7 +339,21 @@ struct ConfigurationFile: Decodable {
                 forKey: .maxTCPQueriesPerConnection
             )
             self.maxInFlight = try container.decodeIfPresent(Int.self, forKey: .maxInFlight)
+            self.cookies = try container.decodeIfPresent(Cookies.self, forKey: .cookies)
             self.plugins = try container.decodeIfPresent(PluginList.self, forKey: .plugins) ?? PluginList()
+        }
+    }
+
+    struct Cookies: Decodable {
+        var enabled: Bool?
+        var secret: String?
+        var previousSecret: String?
+        var secretLifetime: OptionDuration?
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, secret
+            case previousSecret = "previous_secret"
+            case secretLifetime = "secret_lifetime"
         }
     }
 

@@ -37,10 +37,28 @@ public struct ServerBlockConfiguration: Sendable {
     public var maxTCPQueriesPerConnection: Int
     /// Suspended queries (waiting on an upstream) per block, at most; past it the server answers REFUSED. Default 10000.
     public var maxInFlight: Int
+    /// DNS cookies (RFC 7873, RFC 9018). On by default.
+    public var cookies: CookieConfiguration = CookieConfiguration()
     /// The chain, in order.
     public var plugins: [PluginEntry]
     /// Where this block starts in the file, for messages.
     public var path: String
+}
+
+/// A server block's `cookies:`.
+public struct CookieConfiguration: Sendable, Equatable {
+    /// Answer client cookies with server cookies and check returned ones. Default true.
+    public var enabled = true
+    /// 16 octets every server of an anycast set shares (RFC 9018 §5); nil for one made at random when the process
+    /// starts (client cookies then last until a restart).
+    public var secret: [UInt8]? = nil
+    /// The secret before the last change, still accepted for the hour its cookies live.
+    public var previousSecret: [UInt8]? = nil
+    /// How long the key made from the secret is used before the next is (the secret is never on the wire, and a
+    /// key learnt from cookies is of use for one period). 0: the secret itself. Default 1 day.
+    public var secretLifetime: UInt32 = 86400
+
+    public init() {}
 }
 
 /// One `- name: {options}` entry of a chain, kept as YAML until the plugin decodes its options.

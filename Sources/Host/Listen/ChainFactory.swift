@@ -84,11 +84,25 @@ enum ChainFactory {
                 observers: builder.observers,
                 maxUDPSize: blockConfiguration.maxUDPSize,
                 maxInFlight: blockConfiguration.maxInFlight,
-                rrsetCache: builder.rrsetCache
+                rrsetCache: builder.rrsetCache,
+                replyGuards: builder.replyGuards,
+                cookies: ChainFactory.cookies(blockConfiguration.cookies)
             )
             built.append(BuiltBlock(block: block, services: services.items, routes: services.routes))
         }
         return built
+    }
+
+    /// The secret of blocks not given one: made once per process, so a reload keeps the cookies clients hold.
+    static let processCookieSecret = ServerCookies.randomSecret()
+
+    static func cookies(_ configuration: CookieConfiguration) -> ServerCookies? {
+        guard configuration.enabled else { return nil }
+        return ServerCookies(
+            secret: configuration.secret ?? ChainFactory.processCookieSecret,
+            previousSecret: configuration.previousSecret,
+            lifetime: configuration.secretLifetime
+        )
     }
 
     /// The options as YAML text: equal for equal options however they were written (flow or block style, spacing).

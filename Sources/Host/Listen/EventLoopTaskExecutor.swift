@@ -9,8 +9,13 @@ import Pipeline
 /// (A UDP worker's suspended queries run on its `Reactor` for the same reason.)
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let loop: any EventLoop
+    /// The loop's number in its group: the `Arrival.worker` of the queries read on it.
+    let index: Int
 
-    init(loop: any EventLoop) { self.loop = loop }
+    init(loop: any EventLoop, index: Int) {
+        self.loop = loop
+        self.index = index
+    }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
@@ -24,12 +29,12 @@ final class EventLoopTaskExecutors: Sendable {
     let executors: [EventLoopTaskExecutor]
 
     init(group: any EventLoopGroup) {
-        self.executors = group.makeIterator().map { EventLoopTaskExecutor(loop: $0) }
+        self.executors = group.makeIterator().enumerated().map { EventLoopTaskExecutor(loop: $1, index: $0) }
     }
 
     /// The executor of `loop` (a connection's, which is one of the group's; a loop from elsewhere gets one of its
     /// own, never another loop's, where the connection's sockets are not).
     func executor(for loop: any EventLoop) -> EventLoopTaskExecutor {
-        self.executors.first(where: { $0.loop === loop }) ?? EventLoopTaskExecutor(loop: loop)
+        self.executors.first(where: { $0.loop === loop }) ?? EventLoopTaskExecutor(loop: loop, index: self.executors.count)
     }
 }

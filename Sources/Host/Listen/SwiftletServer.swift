@@ -99,7 +99,7 @@ public final class SwiftletServer: @unchecked Sendable {
                 var bound = address
                 if bound.port == 0 { bound.port = try UDPWorker.freePort(on: address) }
                 for index in 0..<workerCount {
-                    let worker = try UDPWorker(address: bound, responder: listeners.udp)
+                    let worker = try UDPWorker(address: bound, index: index, responder: listeners.udp)
                     listeners.workers.append(worker)
                     worker.start(name: "swiftlet-udp-\(address)-\(index)")
                 }

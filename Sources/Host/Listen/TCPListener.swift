@@ -163,7 +163,13 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
         let loop = context.eventLoop
         let outcome = query.withUnsafeReadableBytes { packet in
             self.reply.withUnsafeMutableBytes { reply in
-                self.responder.process(packet: packet, client: client, reply: reply, executor: self.executor) {
+                self.responder.process(
+                    packet: packet,
+                    client: client,
+                    reply: reply,
+                    executor: self.executor,
+                    worker: self.executor.index
+                ) {
                     self.pending += 1
                     return TCPReplySink(channel: channel) { [self] in
                         loop.execute { self.lateReplySent() }

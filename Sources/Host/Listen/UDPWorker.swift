@@ -46,6 +46,8 @@ final class UDPWorker: @unchecked Sendable {
     static let bufferSize = 4096
 
     let fd: Int32
+    /// This worker's number among its listen address's (`Arrival.worker`).
+    let index: Int
     let responder: Responder
     let reactor: Reactor
     let running = Atomic<Bool>(true)
@@ -53,7 +55,7 @@ final class UDPWorker: @unchecked Sendable {
     private let finished = Mutex<Bool>(false)
 
     /// Opens the socket (SO_REUSEPORT, so every worker of the address has its own).
-    init(address: ListenAddress, responder: Responder) throws {
+    init(address: ListenAddress, index: Int, responder: Responder) throws {
         var (storage, length) = SocketAddresses.make(address)
         let fd = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -68,6 +70,7 @@ final class UDPWorker: @unchecked Sendable {
             throw ListenError(address: address, transport: "udp", reason: "\(error)")
         }
         self.fd = fd
+        self.index = index
         self.responder = responder
     }
 
@@ -174,6 +177,7 @@ final class UDPWorker: @unchecked Sendable {
                 table: table,
                 now: now,
                 tally: &tally,
+                worker: self.index,
                 executor: self.reactor
             ) {
                 UDPReplySink(

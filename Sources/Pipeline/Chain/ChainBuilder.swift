@@ -23,6 +23,7 @@ extension ChainBuildError: CustomStringConvertible {
 /// is the order of the chain.
 public struct ChainBuilder: Sendable {
     public private(set) var guards: [any Guard] = []
+    public private(set) var replyGuards: [any ReplyGuard] = []
     public private(set) var handlers: [any QueryHandler] = []
     public private(set) var names: [String] = []
     public private(set) var observers: [any FastPathObserver] = []
@@ -42,6 +43,8 @@ public struct ChainBuilder: Sendable {
     }
 
     public mutating func add(guard: any Guard) { self.guards.append(`guard`) }
+
+    public mutating func add(replyGuard: any ReplyGuard) { self.replyGuards.append(replyGuard) }
 
     public mutating func add(observer: any FastPathObserver) { self.observers.append(observer) }
 

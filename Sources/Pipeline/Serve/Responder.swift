@@ -68,12 +68,14 @@ public final class Responder: Sendable {
     ///   - reply: where an immediate reply is written; at least 65535 octets for TCP, the worker's buffer for UDP.
     ///   - executor: where the query's task runs if a handler suspends (the transport's own thread or event loop,
     ///     where its upstream sockets are read too).
+    ///   - worker: the serving thread's number (`Arrival.worker`), for guards that keep counts per thread.
     ///   - sink: called only when a handler suspends, to get where the late reply goes.
     public func process(
         packet: UnsafeRawBufferPointer,
         client: Client,
         reply: UnsafeMutableRawBufferPointer,
         executor: any TaskExecutor,
+        worker: Int = 0,
         sink: () -> any ReplySink
     ) -> ProcessOutcome {
         var tally = FrontDoorTally()
@@ -84,6 +86,7 @@ public final class Responder: Sendable {
             table: self.snapshot(),
             now: self.clock.now(),
             tally: &tally,
+            worker: worker,
             executor: executor,
             sink: sink
         )
@@ -107,15 +110,17 @@ public final class Responder: Sendable {
         table: BlockTable,
         now: UInt64,
         tally: inout FrontDoorTally,
+        worker: Int = 0,
         executor: any TaskExecutor,
         sink: () -> any ReplySink
     ) -> ProcessOutcome {
         tally.queries += 1
+        var arrival = Arrival(worker: worker, now: now)
         guard let request = try? RequestView(packet: packet) else {
             self.metrics.malformed.increment()
             // A guard may still keep an unwanted client from getting even an error back.
             if let first = table.entries.first?.block,
-                first.guards.contains(where: { $0.check(nil, client: client) != .allow })
+                first.guards.contains(where: { $0.check(nil, client: client, arrival: arrival) != .allow })
             {
                 self.metrics.dropped.increment()
                 return .none
@@ -137,20 +142,35 @@ public final class Responder: Sendable {
         guard let block = table.block(for: request, in: packet) else {
             return self.errorWithQuestion(packet, request, .refused, reply: reply)
         }
+        var cookie = CookieCheck.absent
+        if let cookies = block.cookies, request.cookieOffset > 0 {
+            cookie = cookies.check(request, packet: packet, client: client.address, now: now)
+            arrival.validServerCookie = cookie.state == .valid
+            tally.cookies[cookie.state == .valid ? 0 : cookie.state == .clientOnly ? 1 : 2] += 1
+        }
         var client = client
+        let sending = Sending(
+            block: block,
+            arrival: arrival,
+            cookie: cookie,
+            optDO: request.hasEDNS ? request.dnssecOK : nil
+        )
         for index in block.guards.indices {
-            switch block.guards[index].check(request, client: client) {
+            switch block.guards[index].check(request, client: client, arrival: arrival) {
             case .allow: continue
             case .view(let view): client.view = view
-            case .refuse: return self.errorWithQuestion(packet, request, .refused, reply: reply)
+            case .refuse:
+                return self.finish(self.errorWithQuestion(packet, request, .refused, reply: reply), reply, client, sending)
             case .drop:
                 self.metrics.dropped.increment()
                 return .none
             }
         }
+        // Room for the server cookie, added to the OPT record once the reply is made.
         let limit =
-            self.transport == .udp
-            ? min(request.clientPayloadLimit, block.maxUDPSize, reply.count) : Message.maximumSize
+            (self.transport == .udp
+                ? min(request.clientPayloadLimit, block.maxUDPSize, reply.count) : Message.maximumSize)
+            - (cookie.wantsCookie ? ServerCookies.optionSize : 0)
         if request.isPlainQuery && !request.hasClientSubnet {
             let length = self.cache.answer(
                 packet: packet,
@@ -163,7 +183,8 @@ public final class Responder: Sendable {
             if length > 0 {
                 tally.hits += 1
                 tally.rcodes[Int(reply[3] & 0x0F)] += 1
-                if !block.observers.isEmpty {
+                let outcome = self.finish(.reply(length), reply, client, sending)
+                if case .reply(let length) = outcome, !block.observers.isEmpty {
                     let sent = UnsafeRawBufferPointer(rebasing: reply[0..<length])
                     for observer in block.observers {
                         observer.observe(
@@ -176,20 +197,113 @@ public final class Responder: Sendable {
                         )
                     }
                 }
-                return .reply(length)
+                return outcome
             }
         }
-        return self.slowPath(
-            packet: packet,
-            request: request,
-            block: block,
-            client: client,
-            limit: limit,
-            now: now,
-            reply: reply,
-            executor: executor,
-            sink: sink
+        return self.finish(
+            self.slowPath(
+                packet: packet,
+                request: request,
+                block: block,
+                client: client,
+                sending: sending,
+                limit: limit,
+                now: now,
+                reply: reply,
+                executor: executor,
+                sink: sink
+            ),
+            reply,
+            client,
+            sending
         )
+    }
+
+    /// What the steps after the answer need to know of the query: its block (reply guards, cookies), how it
+    /// arrived, its cookie, and whether it had EDNS (with DO).
+    struct Sending: Sendable {
+        var block: ServerBlock
+        var arrival: Arrival
+        var cookie: CookieCheck
+        /// Nil when the query had no OPT record; its DO bit when it had.
+        var optDO: Bool?
+    }
+
+    /// The last steps before a reply leaves, on whichever path made it: the block's reply guards (which may drop it
+    /// or have an empty one sent instead), then the server cookie. Returns the reply's new length, or nil to send
+    /// nothing.
+    private func finish(
+        _ length: Int,
+        reply: UnsafeMutableRawBufferPointer,
+        client: Client,
+        sending: Sending
+    ) -> Int? {
+        var length = length
+        guards: for replyGuard in sending.block.replyGuards {
+            switch replyGuard.check(
+                reply: UnsafeRawBufferPointer(rebasing: reply[0..<length]),
+                client: client,
+                arrival: sending.arrival
+            ) {
+            case .send: continue
+            case .drop:
+                self.metrics.dropped.increment()
+                return nil
+            case .slip:
+                // A client that sent a cookie but not a valid server cookie learns one from BADCOOKIE (RFC 7873
+                // §5.2.3) and is exempt when it asks again; any other gets TC=1 and may retry over TCP.
+                let badCookie = sending.cookie.state == .clientOnly || sending.cookie.state == .invalid
+                guard
+                    let emptied = ReplyRewrite.empty(
+                        reply,
+                        length: length,
+                        truncated: !badCookie,
+                        responseCode: badCookie ? .badCookie : nil,
+                        optDO: sending.optDO
+                    )
+                else { return nil }
+                length = emptied
+                break guards
+            }
+        }
+        if sending.cookie.wantsCookie, let cookies = sending.block.cookies {
+            let serverCookie = cookies.serverCookie(for: sending.cookie, client: client.address, now: sending.arrival.now)
+            length = ReplyRewrite.appendCookie(
+                to: reply,
+                length: length,
+                clientCookie: sending.cookie.clientCookie,
+                serverCookie: serverCookie
+            )
+        }
+        return length
+    }
+
+    private func finish(
+        _ outcome: ProcessOutcome,
+        _ reply: UnsafeMutableRawBufferPointer,
+        _ client: Client,
+        _ sending: Sending
+    ) -> ProcessOutcome {
+        guard case .reply(let length) = outcome,
+            !sending.block.replyGuards.isEmpty || sending.cookie.wantsCookie
+        else { return outcome }
+        return self.finish(length, reply: reply, client: client, sending: sending).map { .reply($0) } ?? .none
+    }
+
+    /// `finish` for a suspended query's replies (one over UDP; a zone transfer's several over TCP get no cookie and
+    /// are not rate limited), at the time they are ready.
+    private func finish(_ replies: [[UInt8]], client: Client, sending: Sending) -> [[UInt8]] {
+        guard replies.count == 1, !sending.block.replyGuards.isEmpty || sending.cookie.wantsCookie else { return replies }
+        var sending = sending
+        sending.arrival.now = self.clock.now()
+        // Room for an OPT record and a cookie beyond the reply.
+        var bytes = replies[0] + [UInt8](repeating: 0, count: 11 + ServerCookies.optionSize)
+        let length = bytes.withUnsafeMutableBytes {
+            self.finish(replies[0].count, reply: $0, client: client, sending: sending)
+        }
+        guard let length else { return [] }
+        bytes.removeSubrange(length...)
+        return [bytes]
     }
 
     private func slowPath(
@@ -197,6 +311,7 @@ public final class Responder: Sendable {
         request: RequestView,
         block: ServerBlock,
         client: Client,
+        sending: Sending,
         limit: Int,
         now: UInt64,
         reply: UnsafeMutableRawBufferPointer,
@@ -257,14 +372,16 @@ public final class Responder: Sendable {
                     let encoded = self.encodeReply(bytes, maxSize: query.maxResponseSize).bytes
                     timer = Task(executorPreference: self.background) {
                         try? await self.clock.sleep(for: fallback.after)
-                        if !Task.isCancelled && late?.claim() != false { target.send([encoded]) }
+                        if !Task.isCancelled && late?.claim() != false {
+                            target.send(self.finish([encoded], client: client, sending: sending))
+                        }
                     }
                 }
                 let final = await block.chain.resume(&query, from: stop)
                 timer?.cancel()
                 block.inFlight.leave()
                 let replies = self.complete(&query, block: block, stop: final)
-                if late?.claim() != false { target.send(replies) }
+                if late?.claim() != false { target.send(self.finish(replies, client: client, sending: sending)) }
                 query.runAfterReply()
             }
             if self.transport == .udp {
@@ -422,6 +539,8 @@ public final class Responder: Sendable {
 public struct FrontDoorTally {
     var queries = 0
     var hits = 0
+    /// Queries with a valid server cookie, a client cookie alone, an invalid server cookie.
+    var cookies = InlineArray<3, Int>(repeating: 0)
     /// Fast-path answers by the low 4 bits of their RCODE.
     var rcodes = InlineArray<16, Int>(repeating: 0)
 
@@ -430,6 +549,7 @@ public struct FrontDoorTally {
     public func flush(into metrics: ServerMetrics) {
         if self.queries > 0 { metrics.queries.increment(by: Int64(self.queries)) }
         if self.hits > 0 { metrics.fastPathHits.increment(by: Int64(self.hits)) }
+        for state in 0..<3 where self.cookies[state] > 0 { metrics.cookies[state].increment(by: Int64(self.cookies[state])) }
         for code in 0..<16 where self.rcodes[code] > 0 {
             metrics.responses[code].increment(by: Int64(self.rcodes[code]))
         }

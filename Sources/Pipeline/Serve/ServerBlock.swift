@@ -7,6 +7,10 @@ public final class ServerBlock: Sendable {
     public let index: Int
     public let zones: [DomainName]
     public let guards: [any Guard]
+    /// Run on every reply of this block about to be sent (response rate limiting).
+    public let replyGuards: [any ReplyGuard]
+    /// The server cookie secret (RFC 7873, RFC 9018); nil when cookies are off for this block.
+    public let cookies: ServerCookies?
     public let chain: Chain
     public let observers: [any FastPathObserver]
     public let maxUDPSize: Int
@@ -26,11 +30,15 @@ public final class ServerBlock: Sendable {
         observers: [any FastPathObserver],
         maxUDPSize: Int,
         maxInFlight: Int,
-        rrsetCache: RRsetCache? = nil
+        rrsetCache: RRsetCache? = nil,
+        replyGuards: [any ReplyGuard] = [],
+        cookies: ServerCookies? = nil
     ) {
         self.index = index
         self.zones = zones
         self.guards = guards
+        self.replyGuards = replyGuards
+        self.cookies = cookies
         self.chain = chain
         self.observers = observers
         self.maxUDPSize = maxUDPSize

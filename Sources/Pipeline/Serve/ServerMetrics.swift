@@ -12,6 +12,9 @@ public struct ServerMetrics: Sendable {
     public let notImplemented: Counter
     /// Responses a plugin built that the wire format cannot carry (answered SERVFAIL instead).
     public let unencodable: Counter
+    /// Queries that carried a DNS cookie, by what it showed: a valid server cookie, a client cookie alone, an
+    /// invalid server cookie (`swiftlet_cookies_total{cookie="valid|client_only|invalid"}`).
+    public let cookies: [Counter]
     /// Responses by RCODE (index = the low 4 bits; 16 for everything extended).
     public let responses: [Counter]
 
@@ -24,6 +27,9 @@ public struct ServerMetrics: Sendable {
         self.shed = Counter(label: "swiftlet_shed_queries_total", dimensions: dimensions)
         self.notImplemented = Counter(label: "swiftlet_not_implemented_total", dimensions: dimensions)
         self.unencodable = Counter(label: "swiftlet_unencodable_responses_total", dimensions: dimensions)
+        self.cookies = ["valid", "client_only", "invalid"].map {
+            Counter(label: "swiftlet_cookies_total", dimensions: dimensions + [("cookie", $0)])
+        }
         let names = [
             "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
             "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15", "EXTENDED",

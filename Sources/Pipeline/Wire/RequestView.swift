@@ -32,8 +32,13 @@ public struct RequestView: Sendable {
     /// EDNS options were present (cookies, client subnet, …); the fast path leaves such queries to the chain only when
     /// an option changes the answer (client subnet).
     public let hasClientSubnet: Bool
-    /// The additional section held something besides one OPT record (TSIG, more records).
+    /// The additional section held something besides one OPT record (TSIG, more records), or the OPT record was
+    /// malformed (a COOKIE option of a length RFC 7873 §5.2.2 answers FORMERR to included).
     public let hasOtherAdditional: Bool
+    /// The offset of the COOKIE option's data (RFC 7873 §4), 0 when there is none, and its length: 8 (a client
+    /// cookie alone) or 16 to 40 (with a server cookie).
+    public let cookieOffset: Int
+    public let cookieLength: Int
 
     /// Parses `packet` in place.
     /// - Throws: `WireError` when the header or question is malformed or the question name is compressed.
@@ -92,6 +97,8 @@ public struct RequestView: Sendable {
         var version: UInt8 = 0
         var dnssecOK = false
         var hasClientSubnet = false
+        var cookieOffset = 0
+        var cookieLength = 0
         var other = self.additionalCount > 1
         // Only the common shape is read here: one question, no answer or authority records, OPT as the first
         // additional record right after the question.
@@ -107,8 +114,17 @@ public struct RequestView: Sendable {
                 let end = option + rdlength
                 while option + 4 <= end && end <= count {
                     let code = u16(option)
+                    let length = Int(u16(option + 2))
                     if code == EDNSOption.Code.clientSubnet.rawValue { hasClientSubnet = true }
-                    option += 4 + Int(u16(option + 2))
+                    if code == EDNSOption.Code.cookie.rawValue && cookieOffset == 0 && option + 4 + length <= end {
+                        if length == 8 || (16...40).contains(length) {
+                            cookieOffset = option + 4
+                            cookieLength = length
+                        } else {
+                            other = true
+                        }
+                    }
+                    option += 4 + length
                 }
                 // A broken OPT is the full decoder's to report (FORMERR with the question echoed); here it only
                 // keeps the query off the fast path.
@@ -123,6 +139,8 @@ public struct RequestView: Sendable {
         self.dnssecOK = dnssecOK
         self.hasClientSubnet = hasClientSubnet
         self.hasOtherAdditional = other
+        self.cookieOffset = other ? 0 : cookieOffset
+        self.cookieLength = other ? 0 : cookieLength
     }
 
     /// QR clear, opcode QUERY, one question, no answer or authority records, at most an OPT in additional, EDNS

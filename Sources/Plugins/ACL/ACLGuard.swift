@@ -24,7 +24,7 @@ struct ACLGuard: Guard {
     let fallback: ACLAction
     let metrics: ACLMetrics
 
-    func check(_ request: RequestView?, client: Client) -> GuardDecision {
+    func check(_ request: RequestView?, client: Client, arrival: Arrival) -> GuardDecision {
         var action = self.fallback
         for rule in self.rules where rule.matches(request, client) {
             action = rule.action

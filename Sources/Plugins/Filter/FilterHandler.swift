@@ -8,7 +8,7 @@ import Pipeline
 struct FilterGroupGuard: Guard {
     let engine: FilterEngine
 
-    func check(_ request: RequestView?, client: Client) -> GuardDecision {
+    func check(_ request: RequestView?, client: Client, arrival: Arrival) -> GuardDecision {
         .view(UInt16(self.engine.groupIndex(of: client.address)))
     }
 }

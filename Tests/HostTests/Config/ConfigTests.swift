@@ -48,7 +48,22 @@ import Yams
         (
             "unknown block key",
             "servers:\n  - listen: [\"127.0.0.1:1\"]\n    listne: []\n",
-            "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: listen, max_in_flight, max_tcp_connections, max_tcp_connections_per_client, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"
+            "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: cookies, listen, max_in_flight, max_tcp_connections, max_tcp_connections_per_client, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, workers, zones)"
+        ),
+        (
+            "a cookie secret that is not 16 octets",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    cookies: { secret: abcd }\n",
+            "test.yaml:3:24: servers[0].cookies.secret: a cookie secret is 16 octets as 32 hexadecimal digits, not 'abcd'"
+        ),
+        (
+            "a cookie secret lifetime under an hour",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    cookies: { secret_lifetime: 5m }\n",
+            "test.yaml:3:33: servers[0].cookies.secret_lifetime: secret_lifetime must be 0 or whole seconds from 1h to 366d, not 300s"
+        ),
+        (
+            "an unknown cookies key",
+            "servers:\n  - listen: [\"127.0.0.1:1\"]\n    cookies: { secrit: x }\n",
+            "test.yaml:3:16: servers[0].cookies.secrit: unknown key 'secrit' (valid keys: enabled, previous_secret, secret, secret_lifetime)"
         ),
         (
             "a duration too long for its type (found by the fuzzer: 2^64 ns trapped)",

@@ -100,7 +100,7 @@ import Testing
 
     struct Decides: Guard {
         let decision: GuardDecision
-        func check(_ request: RequestView?, client: Client) -> GuardDecision { self.decision }
+        func check(_ request: RequestView?, client: Client, arrival: Arrival) -> GuardDecision { self.decision }
     }
 
     /// Counts the jobs it is given, then runs them on the server executor.
@@ -119,13 +119,16 @@ import Testing
     static func server(
         _ handlers: [any QueryHandler],
         guards: [any Guard] = [],
+        replyGuards: [any ReplyGuard] = [],
         zones: [String] = ["."],
         maxInFlight: Int = 100,
         transport: Transport = .udp,
-        clock: ManualClock = ManualClock()
+        clock: ManualClock = ManualClock(),
+        cookies: ServerCookies? = nil
     ) -> InProcessServer {
         var builder = ChainBuilder()
         for `guard` in guards { builder.add(guard: `guard`) }
+        for replyGuard in replyGuards { builder.add(replyGuard: replyGuard) }
         for (index, handler) in handlers.enumerated() {
             builder.begin(plugin: "handler\(index)")
             builder.add(handler)
@@ -136,7 +139,8 @@ import Testing
             zones: zones.map { name($0) },
             maxInFlight: maxInFlight,
             transport: transport,
-            clock: clock
+            clock: clock,
+            cookies: cookies
         )
     }
 

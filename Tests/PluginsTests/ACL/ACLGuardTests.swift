@@ -21,7 +21,7 @@ import Testing
     func decide(_ check: any Guard, _ address: String, _ type: RecordType = .a) throws -> GuardDecision {
         let packet = try query("example.org.", type).wire
         let client = Client(address: IPAddress(address)!, port: 1, transport: .udp)
-        return try packet.withUnsafeBytes { check.check(try RequestView(packet: $0), client: client) }
+        return try packet.withUnsafeBytes { check.check(try RequestView(packet: $0), client: client, arrival: Arrival(now: 0)) }
     }
 
     @Test func allowListRefusesEveryoneElse() throws {
