@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             exclude: ["ACL/README.md", "Cache/README.md", "Echo/README.md", "Filter/README.md", "Forward/README.md", "Hosts/README.md",
-                      "Log/README.md", "Recursive/README.md", "Zone/README.md"],
+                      "Log/README.md", "RateLimit/README.md", "Recursive/README.md", "Zone/README.md"],
             swiftSettings: strictSettings
         ),
         // Glibc's recvmmsg/sendmmsg/mmsghdr and epoll_event, which Swift's Glibc module does not expose.

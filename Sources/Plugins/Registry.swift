@@ -7,6 +7,7 @@ import Pipeline
 public enum Registry {
     public static let builtIn: [any Plugin.Type] = [
         ACLPlugin.self,
+        RateLimitPlugin.self,
         LogPlugin.self,
         FilterPlugin.self,
         HostsPlugin.self,

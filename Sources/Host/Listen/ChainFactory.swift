@@ -60,7 +60,8 @@ enum ChainFactory {
                     resizeMessageCache: resizeMessageCache,
                     addAdminRoute: { services.append(route: $0) },
                     state: state,
-                    stateKey: "\(index)/\(position)/\(entry.name)/\(ChainFactory.fingerprint(entry.options))"
+                    stateKey: "\(index)/\(position)/\(entry.name)/\(ChainFactory.fingerprint(entry.options))",
+                    workers: blockConfiguration.workers ?? System.coreCount
                 )
                 try ChainFactory.setup(plugin, entry: entry, decoder: decoder, context: context, builder: &builder)
             }

@@ -41,6 +41,9 @@ public struct PluginContext: Sendable {
     /// This instance's place in the configuration and its options, as written: state is handed over only to the
     /// same plugin at the same place with the same options.
     public var stateKey: String
+    /// How many serving threads take this block's queries per listen address (its UDP workers): a plugin that
+    /// keeps state per thread (`Arrival.worker`) makes this many tables.
+    public var workers: Int
 
     public init(
         logger: Logger,
@@ -56,7 +59,8 @@ public struct PluginContext: Sendable {
         resizeMessageCache: @escaping @Sendable (Int) -> Void = { _ in },
         addAdminRoute: @escaping @Sendable (AdminRoute) -> Void = { _ in },
         state: PluginState = PluginState(),
-        stateKey: String = ""
+        stateKey: String = "",
+        workers: Int = 1
     ) {
         self.logger = logger
         self.metricsPrefix = metricsPrefix
@@ -72,6 +76,7 @@ public struct PluginContext: Sendable {
         self.addAdminRoute = addAdminRoute
         self.state = state
         self.stateKey = stateKey
+        self.workers = max(1, workers)
     }
 
     /// The object `make` builds, or, after a reload that left this plugin's options and place unchanged, the one the

@@ -108,7 +108,7 @@ import Yams
         (
             "unknown plugin",
             "servers:\n  - listen: [\"127.0.0.1:1\"]\n    plugins:\n      - hostz: {}\n",
-            "test.yaml:4:9: servers[0].plugins[0].hostz: unknown plugin 'hostz' (known: acl, cache, echo, filter, forward, hosts, log, recursive, zone)"
+            "test.yaml:4:9: servers[0].plugins[0].hostz: unknown plugin 'hostz' (known: acl, cache, echo, filter, forward, hosts, log, ratelimit, recursive, zone)"
         ),
         (
             "unknown plugin option",

@@ -1,0 +1,176 @@
+// RateTable: a fixed-size table of rate counters keyed by client prefix (and bucket), one per serving thread, with
+// the generic cell rate algorithm's single time per entry.
+
+import Pipeline
+import Synchronization
+
+/// A client prefix: the address masked to the configured length, IPv4 in `low` (its 32 bits), IPv6 in both.
+struct ClientPrefix: Equatable, Sendable {
+    var high: UInt64
+    var low: UInt64
+    var isIPv6: Bool
+    var length: UInt8
+
+    init(_ address: IPAddress, ipv4: Int, ipv6: Int) {
+        switch address.unmapped {
+        case .v4(let v4):
+            let mask: UInt32 = ipv4 == 0 ? 0 : ~UInt32(0) << UInt32(32 - ipv4)
+            self.init(high: 0, low: UInt64(v4.rawValue & mask), isIPv6: false, length: UInt8(ipv4))
+        case .v6(let v6):
+            let highMask: UInt64 = ipv6 == 0 ? 0 : ipv6 >= 64 ? ~0 : ~UInt64(0) << UInt64(64 - ipv6)
+            let lowMask: UInt64 = ipv6 <= 64 ? 0 : ipv6 == 128 ? ~0 : ~UInt64(0) << UInt64(128 - ipv6)
+            self.init(high: v6.high & highMask, low: v6.low & lowMask, isIPv6: true, length: UInt8(ipv6))
+        }
+    }
+
+    init(high: UInt64, low: UInt64, isIPv6: Bool, length: UInt8) {
+        self.high = high
+        self.low = low
+        self.isIPv6 = isIPv6
+        self.length = length
+    }
+
+    var description: String {
+        let address: IPAddress =
+            self.isIPv6
+            ? .v6(IPv6Address(high: self.high, low: self.low)) : .v4(IPv4Address(rawValue: UInt32(truncatingIfNeeded: self.low)))
+        return "\(address)/\(self.length)"
+    }
+
+    /// A 64-bit key for this prefix and `bucket` (0 for the prefix alone), never 0 (an empty entry's key).
+    func key(kind: UInt64, bucket: UInt64) -> UInt64 {
+        var hash = kind &* 0x9E37_79B9_7F4A_7C15 ^ (self.isIPv6 ? 0x6A09_E667_F3BC_C908 : 0)
+        @inline(__always) func mix(_ word: UInt64) {
+            hash = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 31
+        }
+        mix(self.high)
+        mix(self.low)
+        mix(bucket)
+        hash = (hash ^ hash >> 29) &* 0x94D0_49BB_1331_11EB
+        hash ^= hash >> 32
+        return hash == 0 ? 1 : hash
+    }
+}
+
+/// The rate of one limit: an emission interval and how far ahead of now a prefix may run (GCRA, as ATM cell policing
+/// and most token-bucket limiters do it with one time per entry instead of a count and a refill time).
+struct Rate: Sendable {
+    /// Nanoseconds one event costs.
+    var interval: UInt64
+    /// How far the entry's time may run ahead of now and the event still pass: (burst - 1) intervals.
+    var tolerance: UInt64
+    /// How far ahead an event that did not pass still pushes the entry's time (BIND's RRL `window`); 0: not at all.
+    var debtLimit: UInt64
+
+    init(perSecond: Int, burst: Int, window: UInt64 = 0) {
+        self.interval = 1_000_000_000 / UInt64(max(1, perSecond))
+        self.tolerance = self.interval * UInt64(max(1, burst) - 1)
+        self.debtLimit = window
+    }
+}
+
+/// What a table said of one event.
+enum RateVerdict: Equatable {
+    case pass
+    /// Passed, and ended a run of `limited` events the prefix had had.
+    case passAfterLimit(limited: UInt32)
+    /// Over the rate: the `count`-th event in a row that did not pass.
+    case limited(count: UInt32)
+
+    /// The first limited event of a run, or the first pass after one: what a log line is written for.
+    var startsOrEnds: Bool {
+        switch self {
+        case .pass: return false
+        case .passAfterLimit: return true
+        case .limited(let count): return count == 1
+        }
+    }
+}
+
+/// One serving thread's counters: `ways`-way sets of entries, a fixed number allocated once. A new key takes an
+/// empty entry, else one whose time has passed (it would pass its next event anyway, so nothing is lost), else the
+/// one with the earliest time: a flood of spoofed sources, each seen once, evicts itself long before it evicts a
+/// prefix being limited, whose time is furthest ahead.
+struct RateTable {
+    struct Entry {
+        var key: UInt64 = 0
+        /// The theoretical arrival time (GCRA): events pass while it is at most `tolerance` ahead of now.
+        var time: UInt64 = 0
+        var prefix = ClientPrefix(high: 0, low: 0, isIPv6: false, length: 0)
+        /// Events in a row that did not pass; 0 while passing.
+        var limited: UInt32 = 0
+    }
+
+    static let ways = 4
+    private var entries: [Entry]
+    private let setMask: Int
+    /// Entries evicted while they still counted (the table is too small for the traffic).
+    private(set) var evictions = 0
+    /// The log lines this thread may still write (a GCRA time, like the entries').
+    private var logTime: UInt64 = 0
+
+    init(size: Int) {
+        var sets = 1
+        while sets * RateTable.ways < size { sets <<= 1 }
+        self.entries = Array(repeating: Entry(), count: sets * RateTable.ways)
+        self.setMask = sets - 1
+    }
+
+    var capacity: Int { self.entries.count }
+
+    /// The entry for `key`, made for `prefix` when missing; with what it evicted when that still counted.
+    private mutating func entry(_ key: UInt64, prefix: ClientPrefix, now: UInt64) -> (Int, evicted: Entry?) {
+        let base = (Int(truncatingIfNeeded: key >> 32) & self.setMask) * RateTable.ways
+        var victim = base
+        for index in base..<(base + RateTable.ways) {
+            if self.entries[index].key == key { return (index, nil) }
+            if self.entries[index].time < self.entries[victim].time { victim = index }
+        }
+        let old = self.entries[victim]
+        self.entries[victim] = Entry(key: key, time: 0, prefix: prefix, limited: 0)
+        guard old.key != 0, old.time > now else { return (victim, old.limited > 0 ? old : nil) }
+        self.evictions += 1
+        return (victim, old.limited > 0 ? old : nil)
+    }
+
+    /// Counts one event of `key` at `now` against `rate`.
+    mutating func count(_ key: UInt64, prefix: ClientPrefix, now: UInt64, rate: Rate) -> (RateVerdict, evicted: Entry?) {
+        let (index, evicted) = self.entry(key, prefix: prefix, now: now)
+        let time = max(self.entries[index].time, now)
+        if time - now <= rate.tolerance {
+            self.entries[index].time = time + rate.interval
+            let limited = self.entries[index].limited
+            self.entries[index].limited = 0
+            return (limited > 0 ? .passAfterLimit(limited: limited) : .pass, evicted)
+        }
+        if rate.debtLimit > 0 { self.entries[index].time = min(time + rate.interval, now + rate.debtLimit) }
+        self.entries[index].limited &+= 1
+        return (.limited(count: self.entries[index].limited), evicted)
+    }
+
+    /// Whether a log line may be written at `now`: ten at once, then one a second.
+    mutating func mayLog(now: UInt64) -> Bool {
+        let time = max(self.logTime, now)
+        guard time - now <= 9 * 1_000_000_000 else { return false }
+        self.logTime = time + 1_000_000_000
+        return true
+    }
+}
+
+/// The tables of one limit, one per serving thread, each behind its own lock: a thread takes only its own, so the
+/// lock is never contended on the fast path (threads that share a number share a table, correctly).
+final class RateTables: Sendable {
+    final class Shard: Sendable {
+        let table: Mutex<RateTable>
+        /// Keeps the next shard's lock off this one's cache line.
+        private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        init(size: Int) { self.table = Mutex(RateTable(size: size)) }
+    }
+
+    let shards: [Shard]
+
+    init(threads: Int, size: Int) { self.shards = (0..<max(1, threads)).map { _ in Shard(size: size) } }
+
+    func shard(_ worker: Int) -> Shard { self.shards[(worker & Int.max) % self.shards.count] }
+}
