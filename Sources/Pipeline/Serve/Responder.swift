@@ -447,7 +447,9 @@ public final class Responder: Sendable {
         guard let response = query.response else { return [] }
         let encoded = self.encodeReply(response, maxSize: query.maxResponseSize)
         if !query.isRefresh { self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F)) }
-        if case .upTo(let seconds) = query.cacheability, !encoded.truncated {
+        // A full answer to ANY (allowed over TCP, RFC 8482 §4.4) must not reach UDP clients from the message cache.
+        let fullANY = query.question.type == .any && self.transport == .tcp
+        if case .upTo(let seconds) = query.cacheability, !encoded.truncated, !fullANY {
             // After the reply, like the handlers' stores.
             let (request, view, receivedAt) = (query.request, block.cacheView(query.client.view), query.receivedAt)
             query.afterReply.append {

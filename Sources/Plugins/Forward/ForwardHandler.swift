@@ -101,6 +101,11 @@ final class ForwardHandler: QueryHandler {
         guard let zone = self.zone(of: name), !self.except.contains(where: { name.isSubdomain(of: $0) }) else {
             return .next
         }
+        // ANY over UDP is what reflection attacks ask: RFC 8482's small answer, without asking anyone.
+        if query.isANYOverUDP {
+            query.answerMinimalANY(by: ForwardPlugin.name)
+            return .answered
+        }
         // The upstreams speak for this zone only: the cache keeps nothing of their reply outside it.
         query.bailiwick = zone
         return .suspend

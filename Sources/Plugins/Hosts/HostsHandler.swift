@@ -30,11 +30,17 @@ final class HostsHandler: QueryHandler {
                 switch question.type {
                 case .a: return addresses.v4.map { Record(name: name, ttl: self.ttl, rdata: .a($0)) }
                 case .aaaa: return addresses.v6.map { Record(name: name, ttl: self.ttl, rdata: .aaaa($0)) }
+                case .any:
+                    // RFC 8482 §4.1: one RRset over UDP (the addresses of one family); both over TCP.
+                    let v4 = addresses.v4.map { Record(name: name, ttl: self.ttl, rdata: .a($0)) }
+                    let v6 = addresses.v6.map { Record(name: name, ttl: self.ttl, rdata: .aaaa($0)) }
+                    if query.client.transport == .udp { return v4.isEmpty ? v6 : v4 }
+                    return v4 + v6
                 default: return []
                 }
             }
             if let names = table.reverse[name] {
-                return question.type == .ptr ? names.map { Record(name: name, ttl: self.ttl, rdata: .ptr($0)) } : []
+                return question.type == .ptr || question.type == .any ? names.map { Record(name: name, ttl: self.ttl, rdata: .ptr($0)) } : []
             }
             return nil
         }

@@ -25,6 +25,11 @@ final class RecursiveHandler: QueryHandler {
             // delegated from the root, and asking the root about them would only get it marked lame.
             return RecursiveHandler.refuse(&query)
         }
+        // ANY over UDP is what reflection attacks ask: RFC 8482's small answer, without a resolution.
+        if query.isANYOverUDP {
+            query.answerMinimalANY(by: RecursivePlugin.name)
+            return .answered
+        }
         return .suspend
     }
 
