@@ -60,6 +60,38 @@ final class HostUpstreamClient: UpstreamExchange {
         timeout: Duration,
         on executor: (any TaskExecutor)?
     ) async throws -> [UInt8] {
+        guard let cookies = self.options.cookies else {
+            return try await self.send(packet, question: question, exactCase: exactCase, with: server, timeout: timeout, on: executor)
+        }
+        // RFC 7873 §5.3: BADCOOKIE means "here is my cookie, ask again with it"; a second one over UDP, ask over TCP.
+        var target = server
+        for attempt in 0..<3 {
+            var withCookie = packet
+            cookies.prepare(&withCookie, for: server.address)
+            let reply = try await self.send(withCookie, question: question, exactCase: exactCase, with: target, timeout: timeout, on: executor)
+            switch cookies.check(reply, from: server.address) {
+            case .accepted: return reply
+            case .retry where attempt < 2:
+                if attempt == 1 && target.transport == .udp { target = server.over(.tcp) }
+                continue
+            case .retry: return reply
+            case .forged(let why):
+                self.options.rejected()
+                throw UpstreamError.connection("discarded \(why)")
+            }
+        }
+        throw UpstreamError.connection("BADCOOKIE every time")
+    }
+
+    /// One exchange, the cookie (if any) already in `packet`.
+    private func send(
+        _ packet: [UInt8],
+        question: Question,
+        exactCase: Bool,
+        with server: UpstreamServer,
+        timeout: Duration,
+        on executor: (any TaskExecutor)?
+    ) async throws -> [UInt8] {
         let reactor = executor as? Reactor
         assert(reactor == nil || Reactor.current === reactor, "a query's exchange runs on the executor it names")
         var packet = packet

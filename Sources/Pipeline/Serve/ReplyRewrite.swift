@@ -50,6 +50,24 @@ enum ReplyRewrite {
         return opt
     }
 
+    /// The COOKIE option in a message's OPT record (when that is its last record): where its data starts and how
+    /// long it is (nil when there is none or the options overrun the record), and the OPT's extended RCODE bits.
+    static func cookieOption(_ message: UnsafeRawBufferPointer) -> (cookie: Range<Int>?, extendedRCode: UInt8)? {
+        guard let opt = self.lastOPT(message, length: message.count) else { return nil }
+        var position = opt + 11
+        var cookie: Range<Int>? = nil
+        while position + 4 <= message.count {
+            let code = Int(message[position]) << 8 | Int(message[position + 1])
+            let length = Int(message[position + 2]) << 8 | Int(message[position + 3])
+            guard position + 4 + length <= message.count else { return (nil, message[opt + 5]) }
+            if code == Int(EDNSOption.Code.cookie.rawValue) && cookie == nil {
+                cookie = (position + 4)..<(position + 4 + length)
+            }
+            position += 4 + length
+        }
+        return (cookie, message[opt + 5])
+    }
+
     /// Appends a COOKIE option (client cookie, then server cookie) to the reply's OPT record, when it is the last
     /// record and the option fits in `reply`. Returns the new length (the old one when nothing was added).
     static func appendCookie(

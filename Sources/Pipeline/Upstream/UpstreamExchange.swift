@@ -81,18 +81,24 @@ public struct UpstreamClientOptions: Sendable {
     public var reusesConnections: Bool
     /// PEM file of the certificates TLS servers must chain to; nil: the system's trust store.
     public var trustRoots: String?
-    /// Called for each datagram or message that answers nothing we asked (forged, late, or malformed).
+    /// Called for each datagram or message that answers nothing we asked (forged, late, or malformed, or with a
+    /// client cookie that is not ours).
     public var rejected: @Sendable () -> Void
+    /// DNS cookies to send in every query that has an OPT record, checking replies against them (RFC 7873 §5.1,
+    /// §5.3); nil sends none.
+    public var cookies: ClientCookies?
 
     public init(
         datagrams: Datagrams,
         reusesConnections: Bool,
         trustRoots: String? = nil,
+        cookies: ClientCookies? = nil,
         rejected: @escaping @Sendable () -> Void = {}
     ) {
         self.datagrams = datagrams
         self.reusesConnections = reusesConnections
         self.trustRoots = trustRoots
+        self.cookies = cookies
         self.rejected = rejected
     }
 }

@@ -39,6 +39,7 @@ public struct ForwardOptions: PluginOptions {
     /// Random letter case in the question sent (0x20), which the answer must echo letter for letter: another ~1 bit
     /// per letter against forgery.
     public var use0x20: Bool = false
+    public var cookies: Bool = true
 
     public init() {}
 
@@ -66,5 +67,6 @@ public struct ForwardOptions: PluginOptions {
         PluginOption("health_check", \.healthCheck, "duration", "probe interval for down upstreams"),
         PluginOption("max_concurrent", \.maxConcurrent, "integer", "resolutions in flight; past it REFUSED"),
         PluginOption("use_0x20", \.use0x20, "bool", "random letter case in queries, echoed exactly in answers"),
+        PluginOption("cookies", \.cookies, "bool", "DNS cookies to upstreams (RFC 7873): replies with a client cookie not ours are discarded"),
     ]
 }

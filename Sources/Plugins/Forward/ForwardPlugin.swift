@@ -71,6 +71,7 @@ public enum ForwardPlugin: Plugin {
             datagrams: .pooled,
             reusesConnections: true,
             trustRoots: usesTLS ? options.tlsCA.map(context.resolve) : nil,
+            cookies: options.cookies ? ClientCookies() : nil,
             rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
         )
         do { return try context.upstreams.client(clientOptions) } catch let error as UpstreamSetupError {

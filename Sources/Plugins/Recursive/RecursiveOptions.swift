@@ -52,6 +52,7 @@ public struct RecursiveOptions: PluginOptions {
     public var qnameMinimisation: QNameMinimisation = .relaxed
     /// Random letter case in outgoing names, which a forged answer must match (draft-vixie-dnsext-dns0x20).
     public var use0x20: Bool = true
+    public var cookies: Bool = true
     public var ipv6: IPv6Use = .auto
     public var limits: RecursiveLimits = RecursiveLimits()
     /// Client queries being resolved at once; past it, REFUSED.
@@ -71,6 +72,7 @@ public struct RecursiveOptions: PluginOptions {
             "show servers one more label per cut (RFC 9156)"
         ),
         PluginOption("use_0x20", \.use0x20, "bool", "random letter case in outgoing names, checked in answers"),
+        PluginOption("cookies", \.cookies, "bool", "DNS cookies to authoritative servers (RFC 7873): replies with a client cookie not ours are discarded"),
         PluginOption(
             "ipv6",
             \.ipv6,

@@ -56,6 +56,7 @@ public enum RecursivePlugin: Plugin {
                     UpstreamClientOptions(
                         datagrams: .perQuery,
                         reusesConnections: false,
+                        cookies: options.cookies ? ClientCookies() : nil,
                         rejected: { [rejected = metrics.rejectedReplies] in rejected.increment() }
                     )
                 )

@@ -22,7 +22,8 @@ struct KnotServer {
         zone: String,
         origin: String = "example.org.",
         host: String = "127.0.0.1",
-        port fixedPort: UInt16? = nil
+        port fixedPort: UInt16? = nil,
+        cookies: Bool = false
     ) throws -> KnotServer {
         let port = fixedPort ?? Binaries.freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -50,7 +51,7 @@ struct KnotServer {
                 storage: "\(directory.path)"
                 zonefile-sync: -1
                 zonefile-load: whole
-                journal-content: none
+                journal-content: none\(cookies ? "\n    global-module: mod-cookies" : "")
             zone:
               - domain: \(origin)
                 file: "\(zone)"
