@@ -34,13 +34,14 @@ import Testing
         _ options: RateLimitOptions,
         transport: Transport = .udp,
         clock: ManualClock = ManualClock(),
-        cookies: ServerCookies? = nil
+        cookies: ServerCookies? = nil,
+        log: LogRecorder = LogRecorder()
     ) throws -> InProcessServer {
         var builder = ChainBuilder()
         try InProcessServer.add(
             RateLimitPlugin.self,
             options,
-            context: PluginContext(logger: .init(label: "test"), metricsPrefix: "test", workers: 2),
+            context: PluginContext(logger: log.logger(), metricsPrefix: "test", workers: 2),
             to: &builder
         )
         builder.begin(plugin: "answers")
@@ -188,6 +189,27 @@ import Testing
         }
         // Back with it, the client is exempt however often it asks.
         for _ in 0..<5 { #expect(try ask(clientCookie + serverCookie).answers.count == 1) }
+    }
+
+    // MARK: Logs
+
+    @Test func aLineWhenAPrefixStartsAndStopsBeingLimitedAndNoMoreThanTenAtOnce() throws {
+        let clock = ManualClock()
+        let log = LogRecorder()
+        let server = try Self.server(Self.clientOnly(qps: 10, burst: 1), clock: clock, log: log)
+        for _ in 0..<5 { _ = try Self.ask(server, "www.example.", from: "198.51.100.7") }
+        #expect(log.all == ["notice: rate limiting queries from 198.51.100.0/24: over 10 a second"])
+        clock.advance(by: .seconds(1))
+        _ = try Self.ask(server, "www.example.", from: "198.51.100.7")
+        #expect(log.all.last == "notice: stopped rate limiting queries from 198.51.100.0/24 after 4 over the limit")
+        // Thirty prefixes limited at once (the budget refilled over 20 s): ten lines, the rest only counted.
+        clock.advance(by: .seconds(20))
+        let before = log.all.count
+        for index in 0..<30 {
+            for _ in 0..<2 { _ = try Self.ask(server, "www.example.", from: "203.0.\(index).1") }
+        }
+        #expect(log.all.count - before == 10)
+        #expect(log.all[before] == "notice: rate limiting queries from 203.0.0.0/24: over 10 a second")
     }
 
     // MARK: The table
