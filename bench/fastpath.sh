@@ -3,6 +3,7 @@
 # in one interleaved run of ../shared/bench/cachehit.sh (server on CPU 0, one worker; client on CPU 1).
 #   bash bench/fastpath.sh                         # responder unbound dnsdist swiftlet, blast + dnsperf
 #   ROUNDS=3 DURATION=5 CLIENT=blast bash bench/fastpath.sh
+#   FASTPATH_PLUGINS='      - ratelimit: {…}' bash bench/fastpath.sh   # plugin lines before hosts (bench/ratelimit.sh)
 # Every name the benchmark asks (n0…n99999.bench.test) is in a generated hosts file, so after the warm-up pass
 # every Swiftlet answer is a message-cache hit, as every reference server's is a cache hit.
 set -euo pipefail
@@ -19,6 +20,7 @@ servers:
   - listen: ["127.0.0.1:${SWIFTLET_PORT:-5320}"]
     workers: 1
     plugins:
+${FASTPATH_PLUGINS:-}
       - hosts: { file: $out/bench.hosts, ttl: 86400, reload_interval: 0 }
 YAML
 "$swiftlet" check --config "$out/fastpath.yaml" >&2

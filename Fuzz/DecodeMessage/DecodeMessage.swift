@@ -8,7 +8,9 @@
 //     of each section, and exceed the limit only when no record was written.
 //  4. `description` must not crash; each record's RDATA presentation must parse back to the same RDATA, and its whole
 //     presentation line (`Record.description`) back to the same record.
-//  5. Scrubbing the packet as a reply about its question from a server of each zone above the name (the
+//  5. The COOKIE option RequestView found is the decoder's (same octets), and a resolver's cookie check of the packet
+//     as an upstream's reply (ClientCookies, reading the OPT in place) does not crash.
+//  6. Scrubbing the packet as a reply about its question from a server of each zone above the name (the
 //     ReplyScrubber that recursive and cache share) must not crash and must keep only what that zone may speak for.
 //
 // A property that fails calls `fatalError` with what differed, so libFuzzer saves the input as a crash artifact.
@@ -29,7 +31,21 @@ func checkPacket(_ packet: UnsafeRawBufferPointer) {
     checkRoundTrip(message)
     checkSmallEncoding(message)
     checkPresentation(message)
+    checkCookies(view, message, packet)
     checkScrubbing(message)
+}
+
+// MARK: 5. Cookies
+
+let clientCookies = ClientCookies(secret: Array(0..<16))
+
+func checkCookies(_ view: RequestView?, _ message: Message, _ packet: UnsafeRawBufferPointer) {
+    if let view, view.cookieOffset > 0 {
+        guard case .cookie(let client, let server)? = message.edns?.option(.cookie),
+            Array(packet[view.cookieOffset..<(view.cookieOffset + view.cookieLength)]) == client + server
+        else { fail("RequestView found a COOKIE option the decoder did not: \(view.cookieOffset)+\(view.cookieLength)", message) }
+    }
+    _ = clientCookies.check(Array(packet), from: .v4(IPv4Address(192, 0, 2, 1)))
 }
 
 // MARK: 1. RequestView agrees with the full decoder
@@ -197,7 +213,7 @@ func difference(_ a: Message, _ b: Message) -> String {
     return "(no field differs)"
 }
 
-// MARK: 5. Bailiwick scrubbing keeps only what the zone may speak for
+// MARK: 6. Bailiwick scrubbing keeps only what the zone may speak for
 
 func checkScrubbing(_ message: Message) {
     guard let question = message.question else { return }
