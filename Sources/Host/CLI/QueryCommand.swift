@@ -2,14 +2,16 @@
 
 import ArgumentParser
 import Foundation
+import NIOCore
+import NIOPosix
 import Pipeline
 
-struct QueryCommand: ParsableCommand {
+struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
         abstract: "Ask a DNS server, dig-style: swiftlet query @127.0.0.1:5353 example.org AAAA +tcp +dnssec",
         discussion:
-            "Options: @server[:port] (default 127.0.0.1:5353), a name, a type, a class, +tcp, +dnssec, +cd, +norec, +noedns, +bufsize=N, +timeout=S."
+            "Options: @server[:port] (default 127.0.0.1:5353), a name, a type, a class, +tcp, +tls (DNS over TLS, port 853 by default; the certificate is checked with +tls-ca=FILE and/or +tls-hostname=NAME, else not, as dig and kdig do), +dnssec, +cd, +norec, +noedns, +bufsize=N, +timeout=S."
     )
 
     @Argument(parsing: .allUnrecognized, help: "dig-style arguments") var arguments: [String] = []
@@ -21,6 +23,11 @@ struct QueryCommand: ParsableCommand {
         var type = RecordType.a
         var recordClass = RecordClass.in
         var tcp = false
+        /// DNS over TLS; the certificate verified against `tlsCA` (or the system trust store) for `tlsHostname`
+        /// when either is given.
+        var tls = false
+        var tlsCA: String? = nil
+        var tlsHostname: String? = nil
         var dnssec = false
         var checkingDisabled = false
         var recursion = true
@@ -32,11 +39,13 @@ struct QueryCommand: ParsableCommand {
     static func parse(_ arguments: [String]) throws -> Request {
         var request = Request()
         var sawName = false
+        var sawPort = false
         for argument in arguments {
             if argument.hasPrefix("@") {
                 let text = String(argument.dropFirst())
                 if let address = ListenAddress(text) {
                     request.server = address
+                    sawPort = true
                 } else if let ip = IPAddress(text) {
                     request.server = ListenAddress(address: ip, port: 53)
                 } else {
@@ -47,6 +56,7 @@ struct QueryCommand: ParsableCommand {
                 switch option {
                 case "tcp", "vc": request.tcp = true
                 case "notcp": request.tcp = false
+                case "tls": request.tls = true
                 case "dnssec": request.dnssec = true
                 case "cd", "cdflag": request.checkingDisabled = true
                 case "norec", "norecurse": request.recursion = false
@@ -56,6 +66,12 @@ struct QueryCommand: ParsableCommand {
                         request.bufferSize = size
                     } else if option.hasPrefix("timeout="), let seconds = Double(option.dropFirst(8)), seconds > 0 {
                         request.timeout = seconds
+                    } else if option.hasPrefix("tls-ca=") {
+                        request.tls = true
+                        request.tlsCA = String(argument.dropFirst(8))
+                    } else if option.hasPrefix("tls-hostname=") {
+                        request.tls = true
+                        request.tlsHostname = String(argument.dropFirst(14))
                     } else {
                         throw ValidationError("unknown option '\(argument)'")
                     }
@@ -73,10 +89,12 @@ struct QueryCommand: ParsableCommand {
                 throw ValidationError("unexpected argument '\(argument)' (not a type or class)")
             }
         }
+        // RFC 7858 §3.1: DNS over TLS listens on 853 unless told otherwise.
+        if request.tls && !sawPort { request.server.port = 853 }
         return request
     }
 
-    func run() throws {
+    func run() async throws {
         let request = try QueryCommand.parse(self.arguments)
         var edns: EDNS? = nil
         if request.edns {
@@ -95,6 +113,15 @@ struct QueryCommand: ParsableCommand {
         let client = DNSClient(server: request.server, timeout: request.timeout)
         let started = Date()
         do {
+            if request.tls {
+                let reply = try await QueryCommand.exchangeOverTLS(query, request)
+                print(reply.description, terminator: "")
+                print("")
+                print(";; Query time: \(Int(Date().timeIntervalSince(started) * 1000)) msec")
+                print(";; SERVER: \(request.server)(TLS)")
+                print(";; MSG SIZE  rcvd: \(reply.encodeReply().encoded.bytes.count)")
+                return
+            }
             var reply = try client.exchange(query, tcp: request.tcp)
             var usedTCP = request.tcp
             if reply.header.isTruncated && !request.tcp {
@@ -112,5 +139,35 @@ struct QueryCommand: ParsableCommand {
             FileHandle.standardError.write(Data(";; communications error to \(request.server): \(error)\n".utf8))
             throw ExitCode(9)
         }
+    }
+
+    /// One exchange over DNS over TLS, on the connection the forward plugin's `tls://` upstreams use.
+    static func exchangeOverTLS(_ query: Message, _ request: Request) async throws -> Message {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let verify = request.tlsCA != nil || request.tlsHostname != nil
+        let context = try UpstreamTLS.context(trustRoots: request.tlsCA, verify: verify)
+        let address = try SocketAddress(ipAddress: "\(request.server.address)", port: Int(request.server.port))
+        let connection = UpstreamTCPConnection(
+            address: address,
+            group: group,
+            tls: context,
+            serverName: request.tlsHostname
+        )
+        let result: Result<[UInt8], any Error>
+        do {
+            result = .success(
+                try await connection.exchange(
+                    try query.encode().bytes,
+                    question: query.questions[0],
+                    timeout: .milliseconds(Int64(request.timeout * 1000)),
+                    exactCase: false
+                )
+            )
+        } catch {
+            result = .failure(error)
+        }
+        connection.close()
+        try? await group.shutdownGracefully()
+        return try Message(wire: try result.get())
     }
 }

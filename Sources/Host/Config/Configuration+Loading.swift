@@ -114,6 +114,15 @@ extension Configuration {
                 throw decoder.error("tcp_idle_timeout must be more than 0", at: blockNode, path: path + ["tcp_idle_timeout"])
             }
             let cookies = try Self.cookies(block.cookies, decoder: decoder, root: root, index: index, path: path)
+            let tls = try Self.tls(
+                block.tls,
+                plain: listen,
+                decoder: decoder,
+                root: root,
+                index: index,
+                path: path,
+                baseDirectory: baseDirectory
+            )
             var plugins: [PluginEntry] = []
             let pluginNodes: [Node]
             if case .sequence(let sequence)? = ConfigDecoder.node(
@@ -151,6 +160,7 @@ extension Configuration {
                     maxTCPQueriesPerConnection: block.maxTCPQueriesPerConnection ?? 100,
                     maxInFlight: block.maxInFlight ?? 10000,
                     cookies: cookies,
+                    tls: tls,
                     plugins: plugins,
                     path: ConfigDecoder.render(path)
                 )
@@ -265,6 +275,57 @@ extension Configuration {
         return cookies
     }
 
+    /// A block's `tls:` checked: its addresses parse and are not the block's plain ones, and the certificate and key
+    /// load now (readable, the certificate valid today, the key its own), so `swiftlet check` finds what would keep
+    /// the listener from starting.
+    static func tls(
+        _ file: ConfigurationFile.TLS?,
+        plain: [ListenAddress],
+        decoder: ConfigDecoder,
+        root: Node,
+        index: Int,
+        path: [String],
+        baseDirectory: String
+    ) throws -> TLSListenConfiguration? {
+        guard let file else { return nil }
+        func node(_ keys: any CodingKey...) -> Node? {
+            ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("tls")] + keys, in: root)
+        }
+        var listen: [ListenAddress] = []
+        for (position, text) in file.listen.enumerated() {
+            guard let address = ListenAddress(text) else {
+                throw decoder.error(
+                    "'\(text)' is not a listen address like 127.0.0.1:853 or [::1]:853",
+                    at: node(SimpleKey("listen"), IndexKey(position)),
+                    path: path + ["tls", "listen", "[\(position)]"]
+                )
+            }
+            // Port 0 (tests: a free port each) cannot collide.
+            guard address.port == 0 || !plain.contains(address) else {
+                throw decoder.error(
+                    "\(text) is also a plain listen address of this block; DNS over TLS needs a TCP port of its own",
+                    at: node(SimpleKey("listen"), IndexKey(position)),
+                    path: path + ["tls", "listen", "[\(position)]"]
+                )
+            }
+            listen.append(address)
+        }
+        guard !listen.isEmpty else {
+            throw decoder.error("tls needs at least one listen address", at: node(), path: path + ["tls", "listen"])
+        }
+        let certificate = PluginContext.resolve(file.cert, against: baseDirectory)
+        let key = PluginContext.resolve(file.key, against: baseDirectory)
+        do { _ = try TLSServerContext.load(certificate: certificate, key: key) } catch {
+            let isKey = error.message.hasPrefix("cannot read a PEM private key")
+            throw decoder.error(
+                error.message,
+                at: node(SimpleKey(isKey ? "key" : "cert")),
+                path: path + ["tls", isKey ? "key" : "cert"]
+            )
+        }
+        return TLSListenConfiguration(listen: listen, certificate: certificate, key: key)
+    }
+
     /// `text` as octets when it is an even number of hexadecimal digits.
     static func hexOctets(_ text: String) -> [UInt8]? {
         let digits = Array(text.utf8)
@@ -308,6 +369,7 @@ struct ConfigurationFile: Decodable {
         var maxTCPQueriesPerConnection: Int?
         var maxInFlight: Int?
         var cookies: Cookies?
+        var tls: TLS?
         /// Checked for shape here; each entry is decoded by its plugin.
         var plugins: PluginList
 
@@ -319,7 +381,7 @@ struct ConfigurationFile: Decodable {
             case maxTCPConnectionsPerClient = "max_tcp_connections_per_client"
             case maxTCPQueriesPerConnection = "max_tcp_queries_per_connection"
             case maxInFlight = "max_in_flight"
-            case cookies
+            case cookies, tls
         }
 
         init(from decoder: any Decoder) throws {
@@ -340,8 +402,15 @@ struct ConfigurationFile: Decodable {
             )
             self.maxInFlight = try container.decodeIfPresent(Int.self, forKey: .maxInFlight)
             self.cookies = try container.decodeIfPresent(Cookies.self, forKey: .cookies)
+            self.tls = try container.decodeIfPresent(TLS.self, forKey: .tls)
             self.plugins = try container.decodeIfPresent(PluginList.self, forKey: .plugins) ?? PluginList()
         }
+    }
+
+    struct TLS: Decodable {
+        var listen: [String]
+        var cert: String
+        var key: String
     }
 
     struct Cookies: Decodable {

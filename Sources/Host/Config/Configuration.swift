@@ -39,10 +39,20 @@ public struct ServerBlockConfiguration: Sendable {
     public var maxInFlight: Int
     /// DNS cookies (RFC 7873, RFC 9018). On by default.
     public var cookies: CookieConfiguration = CookieConfiguration()
+    /// DNS over TLS listeners (`tls:`), nil for none.
+    public var tls: TLSListenConfiguration? = nil
     /// The chain, in order.
     public var plugins: [PluginEntry]
     /// Where this block starts in the file, for messages.
     public var path: String
+}
+
+/// A block's `tls:`: DNS over TLS (RFC 7858) on these addresses, with this certificate and key.
+public struct TLSListenConfiguration: Sendable, Equatable {
+    public var listen: [ListenAddress]
+    /// PEM files, as absolute paths (relative ones resolved against the configuration file's directory).
+    public var certificate: String
+    public var key: String
 }
 
 /// A server block's `cookies:`.

@@ -19,6 +19,9 @@ public final class SwiftletServer: @unchecked Sendable {
     private let admin: AdminState
     private var configuration: Configuration
     private var listeners: [ListenAddress: AddressListeners] = [:]
+    private var tlsListeners: [ListenAddress: TLSListeners] = [:]
+    /// Reloads the DNS-over-TLS certificates when their files change.
+    private var certificateWatch: Task<Void, Never>?
     private var blocks: [ServerBlock] = []
     /// The serving blocks' RRset caches, in block order (blocks without one left out).
     var rrsetCaches: [RRsetCache] { self.blocks.compactMap(\.rrsetCache) }
@@ -45,6 +48,20 @@ public final class SwiftletServer: @unchecked Sendable {
             self.tcp = tcp
         }
     }
+
+    /// One DNS-over-TLS address's responder, certificate and listener.
+    final class TLSListeners {
+        let responder: Responder
+        let context: TLSServerContext
+        var listener: TCPListener?
+        init(responder: Responder, context: TLSServerContext) {
+            self.responder = responder
+            self.context = context
+        }
+    }
+
+    /// How often the certificate and key files are looked at (a renewal applies within this).
+    static let certificatePoll: Duration = .seconds(5)
 
     public init(configuration: Configuration, plugins: [any Plugin.Type] = Registry.builtIn, logger: Logger) {
         self.configuration = configuration
@@ -116,6 +133,28 @@ public final class SwiftletServer: @unchecked Sendable {
                 )
                 self.logger.info("listening on \(bound) (udp ×\(workerCount), tcp)")
             }
+            for (address, blockConfigs) in Self.tlsAddresses(self.configuration) {
+                let first = blockConfigs.first!
+                let tls = first.tls!
+                let table = BlockTable(blocks: self.blocks(listeningOnTLS: address, in: self.configuration, built: self.blocks))
+                let listeners = TLSListeners(
+                    responder: Responder(cache: self.cache, table: table, transport: .tls, logger: self.logger),
+                    context: try TLSServerContext(certificate: tls.certificate, key: tls.key)
+                )
+                self.tlsListeners[address] = listeners
+                listeners.listener = try await TCPListener.bind(
+                    address: address,
+                    responder: listeners.responder,
+                    group: self.group,
+                    executors: self.loopExecutors,
+                    idleTimeout: first.tcpIdleTimeout,
+                    maxConnections: first.maxTCPConnections,
+                    maxConnectionsPerClient: first.maxTCPConnectionsPerClient,
+                    maxInFlight: first.maxTCPQueriesPerConnection,
+                    tls: listeners.context
+                )
+                self.logger.info("listening on \(address.address):\(listeners.listener!.boundPort) (dns over tls)")
+            }
             if let admin = self.configuration.admin {
                 self.adminServer = try await AdminServer.bind(
                     address: admin.listen,
@@ -131,7 +170,47 @@ public final class SwiftletServer: @unchecked Sendable {
         }
         for item in built { self.startServices(item) }
         self.admin.routes.withLock { $0 = built.flatMap(\.routes) }
+        if !self.tlsListeners.isEmpty {
+            let contexts = self.tlsListeners.values.map(\.context)
+            let logger = self.logger
+            self.certificateWatch = Task(executorPreference: ServerExecutor.shared) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: SwiftletServer.certificatePoll)
+                    SwiftletServer.reloadCertificates(contexts, logger: logger)
+                }
+            }
+        }
         self.admin.ready.store(true, ordering: .releasing)
+    }
+
+    /// Every distinct DNS-over-TLS address, with the blocks that serve on it (in file order).
+    static func tlsAddresses(_ configuration: Configuration) -> [(ListenAddress, [ServerBlockConfiguration])] {
+        var addresses: [ListenAddress] = []
+        for block in configuration.servers {
+            for address in block.tls?.listen ?? [] where !addresses.contains(address) { addresses.append(address) }
+        }
+        return addresses.map { address in (address, configuration.servers.filter { $0.tls?.listen.contains(address) == true }) }
+    }
+
+    /// Loads the certificates whose files changed; a bad renewal is logged and the previous certificate serves on.
+    static func reloadCertificates(_ contexts: [TLSServerContext], logger: Logger) {
+        for context in contexts {
+            do {
+                if try context.reloadIfChanged() { logger.info("certificate reloaded from \(context.certificatePath)") }
+            } catch {
+                logger.error("certificate not reloaded, the previous one serves on: \(error)")
+            }
+        }
+    }
+
+    private func blocks(
+        listeningOnTLS address: ListenAddress,
+        in configuration: Configuration,
+        built: [ServerBlock]
+    ) -> [ServerBlock] {
+        configuration.servers.enumerated().filter { $0.element.tls?.listen.contains(address) == true }.map {
+            built[$0.offset]
+        }
     }
 
     /// Compiles every block of `configuration`, wired to this server's event loops and message cache.
@@ -181,6 +260,8 @@ public final class SwiftletServer: @unchecked Sendable {
     /// The UDP port actually bound for a configured address (differs when the configuration says port 0).
     public func udpPort(_ address: ListenAddress) -> UInt16? { self.listeners[address]?.workers.first?.boundPort }
     public func tcpPort(_ address: ListenAddress) -> UInt16? { self.listeners[address]?.tcpListener?.boundPort }
+    /// The port a DNS-over-TLS address is bound to.
+    public func tlsPort(_ address: ListenAddress) -> UInt16? { self.tlsListeners[address]?.listener?.boundPort }
 
     /// The open TCP connections of `address`'s listener, in all and per client.
     func tcpConnections(_ address: ListenAddress) -> TCPListener.ConnectionCount? {
@@ -202,7 +283,9 @@ public final class SwiftletServer: @unchecked Sendable {
         defer { self.reloadLock.unlock() }
         let oldAddresses = Set(self.configuration.servers.flatMap(\.listen))
         let newAddresses = Set(configuration.servers.flatMap(\.listen))
-        guard oldAddresses == newAddresses else {
+        let oldTLS = Set(self.configuration.servers.flatMap { $0.tls?.listen ?? [] })
+        let newTLS = Set(configuration.servers.flatMap { $0.tls?.listen ?? [] })
+        guard oldAddresses == newAddresses && oldTLS == newTLS else {
             throw ConfigError(
                 file: configuration.source,
                 line: 0,
@@ -220,6 +303,13 @@ public final class SwiftletServer: @unchecked Sendable {
             listeners.udp.replace(table)
             listeners.tcp.replace(table)
         }
+        for (address, listeners) in self.tlsListeners {
+            listeners.responder.replace(
+                BlockTable(blocks: self.blocks(listeningOnTLS: address, in: configuration, built: newBlocks))
+            )
+        }
+        // SIGHUP also looks at the certificate files at once (certbot's deploy hook sends one).
+        SwiftletServer.reloadCertificates(self.tlsListeners.values.map(\.context), logger: self.logger)
         // A block's cached answers stay when it answers alike: same zones, size, plugins and options, and the same
         // data (its plugins said nothing changed while building).
         var stale = invalidated.blocks.withLock { $0 }
@@ -257,6 +347,8 @@ public final class SwiftletServer: @unchecked Sendable {
             note("max_tcp_connections", before.maxTCPConnections, block.maxTCPConnections)
             note("max_tcp_connections_per_client", before.maxTCPConnectionsPerClient, block.maxTCPConnectionsPerClient)
             note("max_tcp_queries_per_connection", before.maxTCPQueriesPerConnection, block.maxTCPQueriesPerConnection)
+            note("tls.cert", before.tls?.certificate ?? "none", block.tls?.certificate ?? "none")
+            note("tls.key", before.tls?.key ?? "none", block.tls?.key ?? "none")
         }
         let was = old.admin.map { "\($0.listen)" } ?? "off"
         let now = new.admin.map { "\($0.listen)" } ?? "off"
@@ -270,10 +362,13 @@ public final class SwiftletServer: @unchecked Sendable {
     /// Stops accepting, lets suspended queries finish (at most `grace` seconds), and closes everything.
     public func stop(grace: Double = 5) async {
         self.admin.ready.store(false, ordering: .releasing)
+        self.certificateWatch?.cancel()
         for listeners in self.listeners.values {
             for worker in listeners.workers { worker.stop() }
             await listeners.tcpListener?.close()
         }
+        for listeners in self.tlsListeners.values { await listeners.listener?.close() }
+        self.tlsListeners.removeAll()
         let deadline = Date().addingTimeInterval(grace)
         while self.blocks.contains(where: { $0.inFlight.current > 0 }) && Date() < deadline {
             try? await Task.sleep(for: .milliseconds(20))

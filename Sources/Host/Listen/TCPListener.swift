@@ -1,9 +1,11 @@
-// TCPListener: DNS over TCP (RFC 7766) with SwiftNIO: 2-octet framing, pipelining, idle timeout, bounds.
+// TCPListener: DNS over TCP (RFC 7766) with SwiftNIO: 2-octet framing, pipelining, idle timeout, bounds; and DNS over
+// TLS (RFC 7858), the same behind a TLS handler.
 
 import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Pipeline
 import Plugins
 import Synchronization
@@ -70,6 +72,8 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
     let executor: EventLoopTaskExecutor
     let limits: TCPConnectionLimits
     let metrics: TCPMetrics
+    /// `.tcp`, or `.tls` behind a TLS handler.
+    let transport: Transport
     /// Queries waiting on a suspended chain (touched on the event loop only).
     private var pending = 0
     /// Octets received and not yet taken as queries.
@@ -80,11 +84,18 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var stallTimer: Scheduled<Void>? = nil
     private var context: ChannelHandlerContext? = nil
 
-    init(responder: Responder, executor: EventLoopTaskExecutor, limits: TCPConnectionLimits, metrics: TCPMetrics) {
+    init(
+        responder: Responder,
+        executor: EventLoopTaskExecutor,
+        limits: TCPConnectionLimits,
+        metrics: TCPMetrics,
+        transport: Transport = .tcp
+    ) {
         self.responder = responder
         self.executor = executor
         self.limits = limits
         self.metrics = metrics
+        self.transport = transport
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -97,7 +108,7 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelActive(context: ChannelHandlerContext) {
         if let remote = context.remoteAddress, let (address, port) = DNSTCPHandler.parse(remote) {
-            self.client = Client(address: address, port: port, transport: .tcp)
+            self.client = Client(address: address, port: port, transport: self.transport)
         }
         self.armIdleTimer(context: context)
         context.fireChannelActive()
@@ -295,10 +306,12 @@ final class TCPListener: Sendable {
         idleTimeout: Double,
         maxConnections: Int,
         maxConnectionsPerClient: Int,
-        maxInFlight: Int
+        maxInFlight: Int,
+        tls: TLSServerContext? = nil
     ) async throws -> TCPListener {
         let connections = ConnectionCount()
         let metrics = TCPMetrics(listen: address)
+        let transport: Transport = tls == nil ? .tcp : .tls
         let limits = TCPConnectionLimits(
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             maxInFlight: maxInFlight,
@@ -324,12 +337,15 @@ final class TCPListener: Sendable {
                 }
                 channel.closeFuture.whenComplete { _ in connections.release(client) }
                 return channel.eventLoop.makeCompletedFuture {
+                    // The context of the moment: a renewed certificate serves new connections, open ones keep theirs.
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current)) }
                     try channel.pipeline.syncOperations.addHandler(
                         DNSTCPHandler(
                             responder: responder,
                             executor: executors.executor(for: channel.eventLoop),
                             limits: limits,
-                            metrics: metrics
+                            metrics: metrics,
+                            transport: transport
                         )
                     )
                 }

@@ -181,9 +181,12 @@ final class HostUpstreamClient: UpstreamExchange {
 /// TLS client contexts for upstreams: the server's chain and name verified (RFC 8310 strict privacy), TLS 1.2 or
 /// later.
 enum UpstreamTLS {
-    static func context(trustRoots: String?) throws -> NIOSSLContext {
+    /// - Parameter verify: false only for `swiftlet query +tls` without a name or CA (dig's and kdig's opportunistic
+    ///   mode, RFC 7858 §4.1); every upstream is verified.
+    static func context(trustRoots: String?, verify: Bool = true) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.certificateVerification = .fullVerification
+        configuration.certificateVerification = verify ? .fullVerification : .none
+        configuration.applicationProtocols = TLSServerContext.alpn
         configuration.minimumTLSVersion = .tlsv12
         if let trustRoots {
             guard let certificates = try? NIOSSLCertificate.fromPEMFile(trustRoots), !certificates.isEmpty else {

@@ -24,11 +24,15 @@ public struct Arrival: Sendable {
     /// The request carried a server cookie this server made and still accepts (RFC 7873 §5.2.5): the client has
     /// shown it receives our replies at the address it claims, so it is not a spoofed source.
     public var validServerCookie: Bool
+    /// `RequestView.nameHash` of the question (0 when the request could not be read): a reply guard that keys on the
+    /// question name need not hash the reply's copy of it again.
+    public var questionHash: UInt64
 
-    public init(worker: Int = 0, now: UInt64, validServerCookie: Bool = false) {
+    public init(worker: Int = 0, now: UInt64, validServerCookie: Bool = false, questionHash: UInt64 = 0) {
         self.worker = worker
         self.now = now
         self.validServerCookie = validServerCookie
+        self.questionHash = questionHash
     }
 }
 

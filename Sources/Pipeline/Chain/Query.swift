@@ -3,6 +3,12 @@
 /// How the query reached us.
 public enum Transport: String, Sendable {
     case udp, tcp
+    /// DNS over TLS (RFC 7858): TCP framing inside TLS.
+    case tls
+
+    /// A byte stream (TCP, TLS): the client's address is proven by the handshake, replies are framed and may be up
+    /// to 65,535 octets, several messages may answer one query (a zone transfer).
+    public var isStream: Bool { self != .udp }
 }
 
 /// Who asked, and through what.

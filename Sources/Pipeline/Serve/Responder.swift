@@ -142,6 +142,7 @@ public final class Responder: Sendable {
         guard let block = table.block(for: request, in: packet) else {
             return self.errorWithQuestion(packet, request, .refused, reply: reply)
         }
+        arrival.questionHash = request.nameHash
         var cookie = CookieCheck.absent
         if let cookies = block.cookies, request.cookieOffset > 0 {
             cookie = cookies.check(request, packet: packet, client: client.address, now: now)
@@ -153,7 +154,8 @@ public final class Responder: Sendable {
             block: block,
             arrival: arrival,
             cookie: cookie,
-            optDO: request.hasEDNS ? request.dnssecOK : nil
+            optDO: request.hasEDNS ? request.dnssecOK : nil,
+            pads: request.hasPadding && self.transport == .tls
         )
         for index in block.guards.indices {
             switch block.guards[index].check(request, client: client, arrival: arrival) {
@@ -227,6 +229,8 @@ public final class Responder: Sendable {
         var cookie: CookieCheck
         /// Nil when the query had no OPT record; its DO bit when it had.
         var optDO: Bool?
+        /// Pad the reply (RFC 8467): the query was padded and came over an encrypted transport.
+        var pads: Bool
     }
 
     /// The last steps before a reply leaves, on whichever path made it: the block's reply guards (which may drop it
@@ -275,6 +279,8 @@ public final class Responder: Sendable {
                 serverCookie: serverCookie
             )
         }
+        // Last: the padding covers the whole reply, cookie included.
+        if sending.pads { length = ReplyRewrite.pad(reply, length: length) }
         return length
     }
 
@@ -285,7 +291,7 @@ public final class Responder: Sendable {
         _ sending: Sending
     ) -> ProcessOutcome {
         guard case .reply(let length) = outcome,
-            !sending.block.replyGuards.isEmpty || sending.cookie.wantsCookie
+            !sending.block.replyGuards.isEmpty || sending.cookie.wantsCookie || sending.pads
         else { return outcome }
         return self.finish(length, reply: reply, client: client, sending: sending).map { .reply($0) } ?? .none
     }
@@ -293,11 +299,12 @@ public final class Responder: Sendable {
     /// `finish` for a suspended query's replies (one over UDP; a zone transfer's several over TCP get no cookie and
     /// are not rate limited), at the time they are ready.
     private func finish(_ replies: [[UInt8]], client: Client, sending: Sending) -> [[UInt8]] {
-        guard replies.count == 1, !sending.block.replyGuards.isEmpty || sending.cookie.wantsCookie else { return replies }
+        guard replies.count == 1, !sending.block.replyGuards.isEmpty || sending.cookie.wantsCookie || sending.pads
+        else { return replies }
         var sending = sending
         sending.arrival.now = self.clock.now()
-        // Room for an OPT record and a cookie beyond the reply.
-        var bytes = replies[0] + [UInt8](repeating: 0, count: 11 + ServerCookies.optionSize)
+        // Room for an OPT record, a cookie and padding beyond the reply.
+        var bytes = replies[0] + [UInt8](repeating: 0, count: 11 + ServerCookies.optionSize + ReplyRewrite.paddingBlock + 4)
         let length = bytes.withUnsafeMutableBytes {
             self.finish(replies[0].count, reply: $0, client: client, sending: sending)
         }
@@ -393,7 +400,7 @@ public final class Responder: Sendable {
         }
         let messages = self.complete(&query, block: block, stop: stop)
         query.runAfterReply()
-        if messages.count > 1 && self.transport == .tcp { return .replies(messages) }
+        if messages.count > 1 && self.transport.isStream { return .replies(messages) }
         return messages.first.map { self.write($0, into: reply) } ?? .none
     }
 
@@ -417,7 +424,7 @@ public final class Responder: Sendable {
         if query.refreshInBackground && stop.verdict == .answered && !query.isRefresh {
             self.refresh(query, block: block, from: stop.index)
         }
-        guard self.transport == .tcp, !query.additionalResponses.isEmpty else { return first.isEmpty ? [] : [first] }
+        guard self.transport.isStream, !query.additionalResponses.isEmpty else { return first.isEmpty ? [] : [first] }
         return [first] + query.additionalResponses.map { self.encodeReply($0, maxSize: Message.maximumSize).bytes }
     }
 
@@ -447,8 +454,9 @@ public final class Responder: Sendable {
         guard let response = query.response else { return [] }
         let encoded = self.encodeReply(response, maxSize: query.maxResponseSize)
         if !query.isRefresh { self.metrics.countResponse(flagsLow: UInt8(encoded.bytes[3] & 0x0F)) }
-        // A full answer to ANY (allowed over TCP, RFC 8482 §4.4) must not reach UDP clients from the message cache.
-        let fullANY = query.question.type == .any && self.transport == .tcp
+        // A full answer to ANY (allowed over TCP and TLS, RFC 8482 §4.4) must not reach UDP clients from the message
+        // cache.
+        let fullANY = query.question.type == .any && self.transport.isStream
         if case .upTo(let seconds) = query.cacheability, !encoded.truncated, !fullANY {
             // After the reply, like the handlers' stores.
             let (request, view, receivedAt) = (query.request, block.cacheView(query.client.view), query.receivedAt)

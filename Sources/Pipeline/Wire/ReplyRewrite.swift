@@ -99,6 +99,30 @@ enum ReplyRewrite {
         return position
     }
 
+    /// RFC 8467 §4.1's block length for responses: padded replies are a multiple of it.
+    static let paddingBlock = 468
+
+    /// Appends a Padding option (RFC 7830) to the reply's OPT record so the whole reply is a multiple of
+    /// `paddingBlock` octets, when its OPT is the last record and the padded reply fits in `reply` and in a TCP
+    /// message. Returns the new length (the old one when nothing was added).
+    static func pad(_ reply: UnsafeMutableRawBufferPointer, length: Int) -> Int {
+        let target = (length + 4 + Self.paddingBlock - 1) / Self.paddingBlock * Self.paddingBlock
+        let padding = target - length - 4
+        guard target <= min(reply.count, Int(UInt16.max)),
+            let opt = self.lastOPT(UnsafeRawBufferPointer(reply), length: length)
+        else { return length }
+        let rdlength = (Int(reply[opt + 9]) << 8 | Int(reply[opt + 10])) + 4 + padding
+        guard rdlength <= Int(UInt16.max) else { return length }
+        reply[opt + 9] = UInt8(rdlength >> 8)
+        reply[opt + 10] = UInt8(truncatingIfNeeded: rdlength)
+        reply[length] = 0
+        reply[length + 1] = UInt8(EDNSOption.Code.padding.rawValue)
+        reply[length + 2] = UInt8(padding >> 8)
+        reply[length + 3] = UInt8(truncatingIfNeeded: padding)
+        for index in (length + 4)..<target { reply[index] = 0 }
+        return target
+    }
+
     /// Rewrites `reply` as an empty reply to its question: the header's ID, opcode and RD kept, no records, an OPT
     /// without options when the query had EDNS (`optDO`: nil without, its DO bit with). `truncated` sets TC=1 (the slip of response rate limiting);
     /// `responseCode` replaces the RCODE, its upper bits going to the OPT (BADCOOKIE needs it).

@@ -39,6 +39,8 @@ public struct RequestView: Sendable {
     /// cookie alone) or 16 to 40 (with a server cookie).
     public let cookieOffset: Int
     public let cookieLength: Int
+    /// The query carried a Padding option (RFC 7830): over an encrypted transport its reply is padded too (RFC 8467).
+    public let hasPadding: Bool
 
     /// Parses `packet` in place.
     /// - Throws: `WireError` when the header or question is malformed or the question name is compressed.
@@ -99,6 +101,7 @@ public struct RequestView: Sendable {
         var hasClientSubnet = false
         var cookieOffset = 0
         var cookieLength = 0
+        var hasPadding = false
         var other = self.additionalCount > 1
         // Only the common shape is read here: one question, no answer or authority records, OPT as the first
         // additional record right after the question.
@@ -116,6 +119,7 @@ public struct RequestView: Sendable {
                     let code = u16(option)
                     let length = Int(u16(option + 2))
                     if code == EDNSOption.Code.clientSubnet.rawValue { hasClientSubnet = true }
+                    if code == EDNSOption.Code.padding.rawValue { hasPadding = true }
                     if code == EDNSOption.Code.cookie.rawValue && cookieOffset == 0 && option + 4 + length <= end {
                         if length == 8 || (16...40).contains(length) {
                             cookieOffset = option + 4
@@ -141,6 +145,7 @@ public struct RequestView: Sendable {
         self.hasOtherAdditional = other
         self.cookieOffset = other ? 0 : cookieOffset
         self.cookieLength = other ? 0 : cookieLength
+        self.hasPadding = hasPadding
     }
 
     /// QR clear, opcode QUERY, one question, no answer or authority records, at most an OPT in additional, EDNS

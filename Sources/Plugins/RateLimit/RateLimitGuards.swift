@@ -4,7 +4,10 @@
 import Pipeline
 
 /// Queries per client prefix: over the rate, dropped or refused before the cache.
-struct ClientRateGuard: Guard {
+///
+/// A class, as the other guard below: the serving loop calls it through an existential on every query, and a struct
+/// of this many references would be copied, each retained and released, at every call.
+final class ClientRateGuard: Guard {
     let tables: RateTables
     let rate: Rate
     let ipv4Prefix: Int
@@ -13,6 +16,26 @@ struct ClientRateGuard: Guard {
     let action: RateLimitAction
     let metrics: RateLimitMetrics
     let logger: Logger
+
+    init(
+        tables: RateTables,
+        rate: Rate,
+        ipv4Prefix: Int,
+        ipv6Prefix: Int,
+        exempt: [IPPrefix],
+        action: RateLimitAction,
+        metrics: RateLimitMetrics,
+        logger: Logger
+    ) {
+        self.tables = tables
+        self.rate = rate
+        self.ipv4Prefix = ipv4Prefix
+        self.ipv6Prefix = ipv6Prefix
+        self.exempt = exempt
+        self.action = action
+        self.metrics = metrics
+        self.logger = logger
+    }
 
     func check(_ request: RequestView?, client: Client, arrival: Arrival) -> GuardDecision {
         if !self.exempt.isEmpty && self.exempt.contains(where: { $0.contains(client.address) }) { return .allow }
@@ -61,7 +84,7 @@ struct ClientRateGuard: Guard {
 
 /// Response rate limiting as BIND and Knot do it: UDP replies per client prefix and bucket (an answer's name and
 /// type, an NXDOMAIN's zone, any error), over the rate dropped, every `slip`-th sent empty and truncated instead.
-struct ResponseRateGuard: ReplyGuard {
+final class ResponseRateGuard: ReplyGuard {
     /// A bucket: what kind of reply it counts.
     enum Bucket: UInt64, CaseIterable {
         case answer = 1
@@ -86,11 +109,31 @@ struct ResponseRateGuard: ReplyGuard {
     let metrics: RateLimitMetrics
     let logger: Logger
 
+    init(
+        tables: RateTables,
+        rate: Rate,
+        slip: UInt32,
+        ipv4Prefix: Int,
+        ipv6Prefix: Int,
+        exempt: [IPPrefix],
+        metrics: RateLimitMetrics,
+        logger: Logger
+    ) {
+        self.tables = tables
+        self.rate = rate
+        self.slip = slip
+        self.ipv4Prefix = ipv4Prefix
+        self.ipv6Prefix = ipv6Prefix
+        self.exempt = exempt
+        self.metrics = metrics
+        self.logger = logger
+    }
+
     func check(reply: UnsafeRawBufferPointer, client: Client, arrival: Arrival) -> ReplyDecision {
         // A TCP client has shown its address is its own; so has one that returned our server cookie (RFC 7873).
         guard client.transport == .udp, !arrival.validServerCookie else { return .send }
         if !self.exempt.isEmpty && self.exempt.contains(where: { $0.contains(client.address) }) { return .send }
-        guard let (bucket, key) = ReplyBuckets.bucket(of: reply) else { return .send }
+        guard let (bucket, key) = ReplyBuckets.bucket(of: reply, questionHash: arrival.questionHash) else { return .send }
         let prefix = ClientPrefix(client.address, ipv4: self.ipv4Prefix, ipv6: self.ipv6Prefix)
         let shard = self.tables.shard(arrival.worker)
         let (verdict, evicted, mayLog) = shard.table.withLock { table in
@@ -143,10 +186,22 @@ enum ReplyBuckets {
     /// The reply's bucket and the key within it: an answer's (name, type), an NXDOMAIN's zone (the owner of the SOA
     /// in its authority section; the same for every name without one), nothing for errors. Nil for octets that
     /// are not a reply with a question.
-    static func bucket(of reply: UnsafeRawBufferPointer) -> (ResponseRateGuard.Bucket, UInt64)? {
+    /// - Parameter questionHash: the request's `RequestView.nameHash` when known (not 0): the reply's question is
+    ///   the request's, so an answer's key is made from it without reading the name again.
+    static func bucket(of reply: UnsafeRawBufferPointer, questionHash: UInt64 = 0) -> (ResponseRateGuard.Bucket, UInt64)? {
         guard reply.count >= 12, reply[4] == 0, reply[5] == 1 else { return nil }
         let rcode = reply[3] & 0x0F
         guard rcode == 0 || rcode == 3 else { return (.error, 0) }
+        if rcode == 0 && questionHash != 0 {
+            // The type follows the name, which starts at 12 and is never compressed: skip its labels.
+            var position = 12
+            while position < reply.count && reply[position] != 0 && reply[position] & 0xC0 == 0 {
+                position += 1 + Int(reply[position])
+            }
+            guard position + 3 <= reply.count else { return nil }
+            let type = UInt64(reply[position + 1]) << 8 | UInt64(reply[position + 2])
+            return (.answer, questionHash ^ type &* 0x9E37_79B9_7F4A_7C15)
+        }
         guard let (nameHash, questionEnd) = self.nameHash(reply, at: 12) else { return nil }
         if rcode == 0 {
             let type = UInt64(reply[questionEnd - 4]) << 8 | UInt64(reply[questionEnd - 3])

@@ -37,7 +37,8 @@ struct ClientPrefix: Equatable, Sendable {
         return "\(address)/\(self.length)"
     }
 
-    /// A 64-bit key for this prefix and `bucket` (0 for the prefix alone), never 0 (an empty entry's key).
+    /// A 64-bit key for this prefix and `bucket` (0 for the prefix alone): never 0 (an empty slot's key), its lowest
+    /// bit clear (the table's flag).
     func key(kind: UInt64, bucket: UInt64) -> UInt64 {
         var hash = kind &* 0x9E37_79B9_7F4A_7C15 ^ (self.isIPv6 ? 0x6A09_E667_F3BC_C908 : 0)
         @inline(__always) func mix(_ word: UInt64) {
@@ -49,7 +50,8 @@ struct ClientPrefix: Equatable, Sendable {
         mix(bucket)
         hash = (hash ^ hash >> 29) &* 0x94D0_49BB_1331_11EB
         hash ^= hash >> 32
-        return hash == 0 ? 1 : hash
+        hash &= ~1
+        return hash == 0 ? 2 : hash
     }
 }
 
@@ -92,18 +94,50 @@ enum RateVerdict: Equatable {
 /// empty entry, else one whose time has passed (it would pass its next event anyway, so nothing is lost), else the
 /// one with the earliest time: a flood of spoofed sources, each seen once, evicts itself long before it evicts a
 /// prefix being limited, whose time is furthest ahead.
+///
+/// What every event reads and writes is a slot of 16 octets, so a set is one 64-octet cache line (the slots are
+/// allocated on a cache-line boundary): a lookup costs one line whatever the table's size. What only logging needs
+/// (the prefix, how many events in a row did not pass) is kept beside, read when a run of limited events starts or
+/// ends.
 struct RateTable {
-    struct Entry {
+    struct Slot {
+        /// The key (never 0 for a used slot); its lowest bit says the entry is in a run of limited events.
         var key: UInt64 = 0
         /// The theoretical arrival time (GCRA): events pass while it is at most `tolerance` ahead of now.
         var time: UInt64 = 0
+    }
+
+    struct Entry {
         var prefix = ClientPrefix(high: 0, low: 0, isIPv6: false, length: 0)
         /// Events in a row that did not pass; 0 while passing.
         var limited: UInt32 = 0
     }
 
+    /// The slots and entries, allocated once; touched only under the lock of the shard that holds the table.
+    final class Storage: @unchecked Sendable {
+        let slots: UnsafeMutablePointer<Slot>
+        let entries: UnsafeMutablePointer<Entry>
+        let count: Int
+
+        init(count: Int) {
+            self.count = count
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Slot>.stride, alignment: 64)
+            self.slots = raw.bindMemory(to: Slot.self, capacity: count)
+            self.slots.initialize(repeating: Slot(), count: count)
+            self.entries = .allocate(capacity: count)
+            self.entries.initialize(repeating: Entry(), count: count)
+        }
+
+        deinit {
+            self.slots.deinitialize(count: self.count)
+            UnsafeMutableRawPointer(self.slots).deallocate()
+            self.entries.deinitialize(count: self.count)
+            self.entries.deallocate()
+        }
+    }
+
     static let ways = 4
-    private var entries: [Entry]
+    private let storage: Storage
     private let setMask: Int
     /// Entries evicted while they still counted (the table is too small for the traffic).
     private(set) var evictions = 0
@@ -113,40 +147,47 @@ struct RateTable {
     init(size: Int) {
         var sets = 1
         while sets * RateTable.ways < size { sets <<= 1 }
-        self.entries = Array(repeating: Entry(), count: sets * RateTable.ways)
+        self.storage = Storage(count: sets * RateTable.ways)
         self.setMask = sets - 1
     }
 
-    var capacity: Int { self.entries.count }
+    var capacity: Int { self.storage.count }
 
-    /// The entry for `key`, made for `prefix` when missing; with what it evicted when that still counted.
-    private mutating func entry(_ key: UInt64, prefix: ClientPrefix, now: UInt64) -> (Int, evicted: Entry?) {
+    /// The slot for `key` (its lowest bit clear), made for `prefix` when missing; with the entry it evicted when that
+    /// was in a run of limited events.
+    private mutating func slot(_ key: UInt64, prefix: ClientPrefix, now: UInt64) -> (Int, evicted: Entry?) {
+        let slots = self.storage.slots
         let base = (Int(truncatingIfNeeded: key >> 32) & self.setMask) * RateTable.ways
         var victim = base
         for index in base..<(base + RateTable.ways) {
-            if self.entries[index].key == key { return (index, nil) }
-            if self.entries[index].time < self.entries[victim].time { victim = index }
+            if slots[index].key & ~1 == key { return (index, nil) }
+            if slots[index].time < slots[victim].time { victim = index }
         }
-        let old = self.entries[victim]
-        self.entries[victim] = Entry(key: key, time: 0, prefix: prefix, limited: 0)
-        guard old.key != 0, old.time > now else { return (victim, old.limited > 0 ? old : nil) }
-        self.evictions += 1
-        return (victim, old.limited > 0 ? old : nil)
+        let old = slots[victim]
+        let evicted = old.key & 1 != 0 ? self.storage.entries[victim] : nil
+        if old.key != 0 && old.time > now { self.evictions += 1 }
+        slots[victim] = Slot(key: key, time: 0)
+        self.storage.entries[victim] = Entry(prefix: prefix, limited: 0)
+        return (victim, evicted)
     }
 
-    /// Counts one event of `key` at `now` against `rate`.
+    /// Counts one event of `key` (from `ClientPrefix.key`) at `now` against `rate`.
     mutating func count(_ key: UInt64, prefix: ClientPrefix, now: UInt64, rate: Rate) -> (RateVerdict, evicted: Entry?) {
-        let (index, evicted) = self.entry(key, prefix: prefix, now: now)
-        let time = max(self.entries[index].time, now)
+        let (index, evicted) = self.slot(key, prefix: prefix, now: now)
+        let slots = self.storage.slots
+        let time = max(slots[index].time, now)
         if time - now <= rate.tolerance {
-            self.entries[index].time = time + rate.interval
-            let limited = self.entries[index].limited
-            self.entries[index].limited = 0
-            return (limited > 0 ? .passAfterLimit(limited: limited) : .pass, evicted)
+            slots[index].time = time + rate.interval
+            guard slots[index].key & 1 != 0 else { return (.pass, evicted) }
+            slots[index].key &= ~1
+            let limited = self.storage.entries[index].limited
+            self.storage.entries[index].limited = 0
+            return (.passAfterLimit(limited: limited), evicted)
         }
-        if rate.debtLimit > 0 { self.entries[index].time = min(time + rate.interval, now + rate.debtLimit) }
-        self.entries[index].limited &+= 1
-        return (.limited(count: self.entries[index].limited), evicted)
+        if rate.debtLimit > 0 { slots[index].time = min(time + rate.interval, now + rate.debtLimit) }
+        slots[index].key |= 1
+        self.storage.entries[index].limited &+= 1
+        return (.limited(count: self.storage.entries[index].limited), evicted)
     }
 
     /// Whether a log line may be written at `now`: ten at once, then one a second.

@@ -47,7 +47,7 @@ final class ZoneHandler: QueryHandler {
             name,
             question.type,
             dnssecOK: query.request.edns?.dnssecOK ?? false,
-            tcp: query.client.transport == .tcp
+            tcp: query.client.transport.isStream
         )
         var response = query.respond(answer.responseCode)
         response.header.isAuthoritative = answer.authoritative
@@ -72,7 +72,7 @@ final class ZoneHandler: QueryHandler {
     /// it takes; REFUSED otherwise. IXFR is answered with a full transfer (RFC 1995 §4 allows it).
     private func transfer(_ served: ServedZone, _ query: inout Query) -> Verdict {
         let allowed =
-            query.client.transport == .tcp && query.question.name == served.zone.origin
+            query.client.transport.isStream && query.question.name == served.zone.origin
             && served.transferTo.contains { $0.contains(query.client.address) }
         guard allowed else {
             self.metrics.refusedTransfers.increment()
