@@ -43,6 +43,7 @@ let package = Package(
             name: "FastPathBenchmarks",
             dependencies: [
                 .product(name: "Pipeline", package: "Swiftlet"),
+                .product(name: "Plugins", package: "Swiftlet"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/FastPathBenchmarks",

@@ -213,5 +213,9 @@ final class RateTables: Sendable {
 
     init(threads: Int, size: Int) { self.shards = (0..<max(1, threads)).map { _ in Shard(size: size) } }
 
-    func shard(_ worker: Int) -> Shard { self.shards[(worker & Int.max) % self.shards.count] }
+    func shard(_ worker: Int) -> Shard {
+        // No division in the common case: a UDP worker's number is below the count.
+        let index = worker >= 0 && worker < self.shards.count ? worker : (worker & Int.max) % self.shards.count
+        return self.shards[index]
+    }
 }
