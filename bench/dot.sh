@@ -89,9 +89,9 @@ for round in $(seq 1 "$ROUNDS"); do
         read -r name mode port <<< "$run"
         taskset -c 1 dnsperf -m "$mode" -s 127.0.0.1 -p "$port" -d "$out/queries.txt" -l "$DURATION" -c "$CLIENTS" -q 256 \
             > "$out/$name.$round.txt" 2>&1 || true
-        qps=$(awk '/Queries per second/ { print $4 }' "$out/$name.$round.txt")
-        latency=$(awk '/Average Latency/ { print $4 }' "$out/$name.$round.txt")
-        lost=$(awk '/Queries lost/ { print $3 }' "$out/$name.$round.txt")
+        qps=$(awk '/Queries per second/ { print $4; exit }' "$out/$name.$round.txt")
+        latency=$(awk '/Average Latency/ { print $4; exit }' "$out/$name.$round.txt")
+        lost=$(awk '/Queries lost/ { print $3; exit }' "$out/$name.$round.txt")
         echo "round $round $name qps ${qps:-0} avg_latency_s ${latency:-?} lost ${lost:-?}"
     done
 done | tee "$out/rounds.txt"
@@ -106,8 +106,8 @@ echo
 printf '%-14s %12s\n' server median_qps
 for run in "${runs[@]}"; do read -r name _ _ <<< "$run"; printf '%-14s %12s\n' "$name" "${med[$name]}"; done
 best=$(printf '%s\n' "${med[unbound-dot]}" "${med[dnsdist-dot]}" | sort -n | tail -1)
-vs_best=$(awk -v a="${med[swiftlet-dot]}" -v b="$best" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
-vs_tcp=$(awk -v a="${med[swiftlet-dot]}" -v b="${med[swiftlet-tcp]}" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+vs_best=$(awk -v a="${med[swiftlet-dot]}" -v b="$best" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+vs_tcp=$(awk -v a="${med[swiftlet-dot]}" -v b="${med[swiftlet-tcp]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 echo "swiftlet DoT: ${vs_best}x the best reference's DoT, ${vs_tcp}x its own plain TCP (goal 0.8)"
 limit() { awk -v key="$1" '$1 == key { print $2 }' "$here/dot.thresholds"; }
 awk -v a="$vs_best" -v b="$(limit dot_vs_best_reference_min)" 'BEGIN { exit !(a >= b) }' \
