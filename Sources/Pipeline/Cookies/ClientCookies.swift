@@ -24,16 +24,7 @@ public final class ClientCookies: Sendable {
     private let learnt = Mutex<[IPAddress: [UInt8]]>([:])
 
     /// - Parameter secret: 16 octets; a random one by default (cookies then change with every process).
-    public init(secret: [UInt8] = ServerCookies.randomSecret()) {
-        precondition(secret.count == 16, "a client cookie secret has 16 octets")
-        var k0: UInt64 = 0
-        var k1: UInt64 = 0
-        for index in 0..<8 {
-            k0 |= UInt64(secret[index]) << (8 * UInt64(index))
-            k1 |= UInt64(secret[index + 8]) << (8 * UInt64(index))
-        }
-        self.secret = (k0, k1)
-    }
+    public init(secret: [UInt8] = ServerCookies.randomSecret()) { self.secret = ServerCookies.key(secret) }
 
     /// The client cookie for `server`: a keyed hash of its address (RFC 7873 §4.1 without the client address, which
     /// an unconnected socket does not know), so each server sees a different one and none can track us across them.

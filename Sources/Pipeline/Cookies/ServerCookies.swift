@@ -84,8 +84,9 @@ public final class ServerCookies: Sendable {
         return bytes
     }
 
-    private static func key(_ octets: [UInt8]) -> (UInt64, UInt64) {
-        precondition(octets.count == 16, "a server cookie secret has 16 octets")
+    /// A SipHash key from 16 octets, read as the reference implementation reads its key (little-endian halves).
+    static func key(_ octets: [UInt8]) -> (UInt64, UInt64) {
+        precondition(octets.count == 16, "a cookie secret has 16 octets")
         var k0: UInt64 = 0
         var k1: UInt64 = 0
         for index in 0..<8 {

@@ -210,14 +210,11 @@ struct UnboundResolver {
             remote-control:
                 control-enable: no
             """
-        try config.write(to: directory.appendingPathComponent("unbound.conf"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/unbound")
-        process.arguments = ["-d", "-c", directory.appendingPathComponent("unbound.conf").path]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let resolver = UnboundResolver(process: process, directory: directory, port: port)
+        let resolver = UnboundResolver(
+            process: try UnboundServer.launch(config, in: directory),
+            directory: directory,
+            port: port
+        )
         let client = DNSClient(server: resolver.address, timeout: 0.3)
         for _ in 0..<100 {
             if (try? client.exchange(query("localhost.", .a))) != nil { return resolver }

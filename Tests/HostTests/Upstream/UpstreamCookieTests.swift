@@ -214,14 +214,7 @@ struct UnboundServer {
             remote-control:
                 control-enable: no
             """
-        try config.write(to: directory.appendingPathComponent("unbound.conf"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/unbound")
-        process.arguments = ["-d", "-c", directory.appendingPathComponent("unbound.conf").path]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let server = UnboundServer(process: process, directory: directory, port: port)
+        let server = UnboundServer(process: try Self.launch(config, in: directory), directory: directory, port: port)
         let client = DNSClient(server: ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port), timeout: 0.3)
         for _ in 0..<100 {
             if (try? client.exchange(query(first, .a)))?.answers.count == 1 { return server }
@@ -229,6 +222,18 @@ struct UnboundServer {
         }
         server.stop()
         throw DNSClientError.timeout
+    }
+
+    /// Writes `config` as unbound.conf in `directory` and starts unbound on it in the foreground, quiet.
+    static func launch(_ config: String, in directory: URL) throws -> Process {
+        try config.write(to: directory.appendingPathComponent("unbound.conf"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/unbound")
+        process.arguments = ["-d", "-c", directory.appendingPathComponent("unbound.conf").path]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     func stop() {
