@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "Plugins",
             dependencies: [
-                "Pipeline", "FilterRuleEngine",
+                "Pipeline", "FilterRuleEngine", "CSwiftletPrefetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 // URL block lists (filter): a real HTTP client with timeouts, redirects and TLS, on the host's event
@@ -60,6 +60,8 @@ let package = Package(
         ),
         // Glibc's recvmmsg/sendmmsg/mmsghdr and epoll_event, which Swift's Glibc module does not expose.
         .target(name: "CSwiftletSocket"),
+        // A cache prefetch hint (__builtin_prefetch), for ratelimit's table lookups.
+        .target(name: "CSwiftletPrefetch"),
         // A UDP worker's own event loop (epoll, timers, task executor), where its suspended queries run and their
         // upstream sockets are read (docs/ARCHITECTURE.md).
         .target(name: "SwiftletIO", dependencies: ["CSwiftletSocket"], swiftSettings: strictSettings),

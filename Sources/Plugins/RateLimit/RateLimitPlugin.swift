@@ -48,19 +48,19 @@ public enum RateLimitPlugin: Plugin {
             throw PluginSetupError(option: "responses.window", "must be between 1s and 1h, not \(responses.window)")
         }
         if responses.rate > 0 {
-            builder.add(
-                replyGuard: ResponseRateGuard(
-                    tables: RateTables(threads: context.workers, size: options.tableSize),
-                    // A second's worth at once; what goes over runs up a debt of at most `window`.
-                    rate: Rate(perSecond: responses.rate, burst: responses.rate, window: responses.window.nanoseconds),
-                    slip: UInt32(responses.slip),
-                    ipv4Prefix: responses.ipv4Prefix,
-                    ipv6Prefix: responses.ipv6Prefix,
-                    exempt: exempt,
-                    metrics: metrics,
-                    logger: context.logger
-                )
+            let limit = ResponseRateGuard(
+                tables: RateTables(threads: context.workers, size: options.tableSize),
+                // A second's worth at once; what goes over runs up a debt of at most `window`.
+                rate: Rate(perSecond: responses.rate, burst: responses.rate, window: responses.window.nanoseconds),
+                slip: UInt32(responses.slip),
+                ipv4Prefix: responses.ipv4Prefix,
+                ipv6Prefix: responses.ipv6Prefix,
+                exempt: exempt,
+                metrics: metrics,
+                logger: context.logger
             )
+            builder.add(guard: ResponseRateWarmer(limit))
+            builder.add(replyGuard: limit)
         }
     }
 

@@ -1,6 +1,7 @@
 // RateTable: a fixed-size table of rate counters keyed by client prefix (and bucket), one per serving thread, with
 // the generic cell rate algorithm's single time per entry.
 
+import CSwiftletPrefetch
 import Pipeline
 import Synchronization
 
@@ -157,7 +158,7 @@ struct RateTable {
     /// was in a run of limited events.
     private mutating func slot(_ key: UInt64, prefix: ClientPrefix, now: UInt64) -> (Int, evicted: Entry?) {
         let slots = self.storage.slots
-        let base = (Int(truncatingIfNeeded: key >> 32) & self.setMask) * RateTable.ways
+        let base = RateTable.setStart(key, mask: self.setMask)
         var victim = base
         for index in base..<(base + RateTable.ways) {
             if slots[index].key & ~1 == key { return (index, nil) }
@@ -170,6 +171,12 @@ struct RateTable {
         self.storage.entries[victim] = Entry(prefix: prefix, limited: 0)
         return (victim, evicted)
     }
+
+    /// The first slot of each set and the set mask, for `RateTables.Shard.prefetch`.
+    var sets: (slots: UnsafeMutablePointer<Slot>, mask: Int) { (self.storage.slots, self.setMask) }
+
+    /// The first slot of `key`'s set.
+    static func setStart(_ key: UInt64, mask: Int) -> Int { (Int(truncatingIfNeeded: key >> 32) & mask) * RateTable.ways }
 
     /// Counts one event of `key` (from `ClientPrefix.key`) at `now` against `rate`.
     mutating func count(_ key: UInt64, prefix: ClientPrefix, now: UInt64, rate: Rate) -> (RateVerdict, evicted: Entry?) {
@@ -202,11 +209,26 @@ struct RateTable {
 /// The tables of one limit, one per serving thread, each behind its own lock: a thread takes only its own, so the
 /// lock is never contended on the fast path (threads that share a number share a table, correctly).
 final class RateTables: Sendable {
-    final class Shard: Sendable {
+    final class Shard: @unchecked Sendable {
         let table: Mutex<RateTable>
+        /// The table's slots and set mask, fixed at start, for `prefetch` (which reads nothing).
+        private let slots: UnsafeMutablePointer<RateTable.Slot>
+        private let mask: Int
         /// Keeps the next shard's lock off this one's cache line.
         private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-        init(size: Int) { self.table = Mutex(RateTable(size: size)) }
+
+        init(size: Int) {
+            let table = RateTable(size: size)
+            (self.slots, self.mask) = table.sets
+            self.table = Mutex(table)
+        }
+
+        /// Asks the CPU to bring `key`'s set into the cache, without the lock and without waiting: `count`, at the
+        /// end of the same query, then finds the line there (a load, even unlocked, would be waited for when its
+        /// value is used; under the lock, the lock's release waits for it). Reads nothing Swift sees.
+        @inline(__always) func prefetch(_ key: UInt64) {
+            swiftlet_prefetch(self.slots + RateTable.setStart(key, mask: self.mask))
+        }
     }
 
     let shards: [Shard]
