@@ -144,7 +144,7 @@ import Testing
         try Tools.require(KnotServer.available && UnboundServer.available, "knotd and unbound")
         let knot = try await blocking { try KnotServer.start(zone: ZoneInteropTests.zoneFile, cookies: true) }
         defer { knot.stop() }
-        let unbound = try await blocking { try UnboundServer.start(localData: ["www.unbound.test. 300 IN A 192.0.2.8"]) }
+        let unbound = try await UnboundServer.start(localData: ["www.unbound.test. 300 IN A 192.0.2.8"])
         defer { unbound.stop() }
         // forward's `cookies` is on by default; each block counts its rejected replies under its own label.
         let server = try await TestServer.start(
@@ -167,7 +167,7 @@ import Testing
 
     @Test(.enabled(if: Tools.gate(UnboundServer.available))) func unboundWithoutServerCookiesStillAnswers() async throws {
         try Tools.require(UnboundServer.available, "unbound")
-        let unbound = try UnboundServer.start(localData: ["www.example.org. 300 IN A 192.0.2.7"])
+        let unbound = try await UnboundServer.start(localData: ["www.example.org. 300 IN A 192.0.2.7"])
         defer { unbound.stop() }
         let cookies = ClientCookies()
         let client = try Self.client(cookies)
@@ -189,7 +189,7 @@ struct UnboundServer {
     static let available = FileManager.default.isExecutableFile(atPath: "/usr/sbin/unbound")
 
     /// Answers `localData` (`name TTL IN type data` lines) for names under the zone of the first one's parent.
-    static func start(localData: [String]) throws -> UnboundServer {
+    static func start(localData: [String]) async throws -> UnboundServer {
         let first = String(localData[0].split(separator: " ")[0])
         let zone = String(first.drop { $0 != "." }.dropFirst())
         let port = Binaries.freePort()
@@ -216,12 +216,15 @@ struct UnboundServer {
             """
         let server = UnboundServer(process: try Self.launch(config, in: directory), directory: directory, port: port)
         let client = DNSClient(server: ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port), timeout: 0.3)
-        for _ in 0..<100 {
-            if (try? client.exchange(query(first, .a)))?.answers.count == 1 { return server }
-            usleep(100_000)
+        // Ready when it answers (each try waits up to the client's timeout), within 10 s.
+        let ready = await eventually(within: 10) {
+            (try? await blocking { try client.exchange(query(first, .a)) })?.answers.count == 1
         }
-        server.stop()
-        throw DNSClientError.timeout
+        guard ready else {
+            server.stop()
+            throw DNSClientError.timeout
+        }
+        return server
     }
 
     /// Writes `config` as unbound.conf in `directory` and starts unbound on it in the foreground, quiet.
