@@ -51,13 +51,15 @@ import Testing
             let queriesBefore = try await server.counter(queries, labels: "transport=\"tcp\"")
             // 10,000 pipelined queries (8 KiB answers each, 80 MB in all) from a client with a 4 KiB window that
             // never reads: written from a thread of its own until the server stops taking them.
-            let fd = try await blocking { server.connectTCP(timeout: 5, receiveBuffer: 4096) }
-            defer { close(fd) }
+            // The stream is built before the connection opens: building it takes longer than the 1 s idle timeout on
+            // a loaded machine, and the server would rightly close the connection as idle before a query came.
             var stream: [UInt8] = []
             for id in 0..<10_000 {
                 stream += TestServer.framed(try query("big.example.", .txt, id: UInt16(id), edns: false).wire)
             }
             let pipelined = stream
+            let fd = try await blocking { server.connectTCP(timeout: 5, receiveBuffer: 4096) }
+            defer { close(fd) }
             // On a thread of its own: it blocks until the server gives up on it.
             let writer = Task { try? await onOwnThread { try DNSClient.sendAll(fd, pipelined) } }
             // Other clients are answered meanwhile, over UDP and TCP.
