@@ -9,6 +9,9 @@ command -v kdig >/dev/null 2>&1 || need+=(knot-dnsutils)
 command -v knotd >/dev/null 2>&1 || need+=(knot)
 [ -x /usr/sbin/unbound ] || command -v unbound >/dev/null 2>&1 || need+=(unbound)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+# An HTTP/2 client whose frames the DNS-over-HTTPS stream-bound test controls one by one.
+/usr/bin/python3 -c 'import h2' >/dev/null 2>&1 || need+=(python3-h2)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         # Never let a package start its daemon on port 53 (Debian's policy-rc.d convention).

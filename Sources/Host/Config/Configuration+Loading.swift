@@ -123,6 +123,16 @@ extension Configuration {
                 path: path,
                 baseDirectory: baseDirectory
             )
+            let https = try Self.https(
+                block.https,
+                plain: listen,
+                tls: tls,
+                decoder: decoder,
+                root: root,
+                index: index,
+                path: path,
+                baseDirectory: baseDirectory
+            )
             var plugins: [PluginEntry] = []
             let pluginNodes: [Node]
             if case .sequence(let sequence)? = ConfigDecoder.node(
@@ -161,6 +171,7 @@ extension Configuration {
                     maxInFlight: block.maxInFlight ?? 10000,
                     cookies: cookies,
                     tls: tls,
+                    https: https,
                     plugins: plugins,
                     path: ConfigDecoder.render(path)
                 )
@@ -288,46 +299,128 @@ extension Configuration {
         baseDirectory: String
     ) throws -> TLSListenConfiguration? {
         guard let file else { return nil }
-        func node(_ keys: any CodingKey...) -> Node? {
-            ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(index), SimpleKey("tls")] + keys, in: root)
-        }
-        var listen: [ListenAddress] = []
-        for (position, text) in file.listen.enumerated() {
-            guard let address = ListenAddress(text) else {
-                throw decoder.error(
-                    "'\(text)' is not a listen address like 127.0.0.1:853 or [::1]:853",
-                    at: node(SimpleKey("listen"), IndexKey(position)),
-                    path: path + ["tls", "listen", "[\(position)]"]
-                )
-            }
-            // Port 0 (tests: a free port each) cannot collide.
-            guard address.port == 0 || !plain.contains(address) else {
-                throw decoder.error(
-                    "\(text) is also a plain listen address of this block; DNS over TLS needs a TCP port of its own",
-                    at: node(SimpleKey("listen"), IndexKey(position)),
-                    path: path + ["tls", "listen", "[\(position)]"]
-                )
-            }
-            listen.append(address)
-        }
-        guard !listen.isEmpty else {
-            throw decoder.error("tls needs at least one listen address", at: node(), path: path + ["tls", "listen"])
-        }
-        let certificate = PluginContext.resolve(file.cert, against: baseDirectory)
-        let key = PluginContext.resolve(file.key, against: baseDirectory)
-        // The files are loaded by the listener's own code (NIOSSL); the configuration fuzz target builds this file
-        // without it, and checks only the configuration's shape.
-        #if canImport(NIOSSL)
-        do { _ = try TLSServerContext.load(certificate: certificate, key: key) } catch {
-            let isKey = error.message.hasPrefix("cannot read a PEM private key")
-            throw decoder.error(
-                error.message,
-                at: node(SimpleKey(isKey ? "key" : "cert")),
-                path: path + ["tls", isKey ? "key" : "cert"]
-            )
-        }
-        #endif
+        let section = EncryptedSection(key: "tls", decoder: decoder, root: root, index: index, path: path)
+        let listen = try section.addresses(file.listen, plain: plain, protocolName: "DNS over TLS", example: "853")
+        let (certificate, key) = try section.certificateAndKey(file.cert, file.key, baseDirectory: baseDirectory)
         return TLSListenConfiguration(listen: listen, certificate: certificate, key: key)
+    }
+
+    /// A block's `https:` checked like `tls:`; plain HTTP (no certificate) only when `plain: true` says so.
+    static func https(
+        _ file: ConfigurationFile.HTTPS?,
+        plain: [ListenAddress],
+        tls: TLSListenConfiguration?,
+        decoder: ConfigDecoder,
+        root: Node,
+        index: Int,
+        path: [String],
+        baseDirectory: String
+    ) throws -> HTTPSListenConfiguration? {
+        guard let file else { return nil }
+        let section = EncryptedSection(key: "https", decoder: decoder, root: root, index: index, path: path)
+        let listen = try section.addresses(
+            file.listen,
+            plain: plain + (tls?.listen ?? []),
+            protocolName: "DNS over HTTPS",
+            example: "443"
+        )
+        var https = HTTPSListenConfiguration(listen: listen)
+        if file.plain == true {
+            // Behind a proxy that ends TLS: the certificate is the proxy's, so one here is a mistake.
+            if file.cert != nil || file.key != nil {
+                throw section.error(
+                    "plain: true serves HTTP without TLS (behind a proxy that ends it); remove cert and key, or plain",
+                    at: file.cert != nil ? "cert" : "key"
+                )
+            }
+        } else {
+            guard let cert = file.cert, let key = file.key else {
+                throw section.error(
+                    "https needs cert and key (PEM files); for plain HTTP behind a TLS-terminating proxy, say plain: true",
+                    at: nil
+                )
+            }
+            (https.certificate, https.key) = try section.certificateAndKey(cert, key, baseDirectory: baseDirectory)
+        }
+        if let requestPath = file.path {
+            guard requestPath.hasPrefix("/"), !requestPath.contains("?"), !requestPath.contains("#"),
+                requestPath.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+            else {
+                throw section.error("path must be a URI path like /dns-query, not '\(requestPath)'", at: "path")
+            }
+            https.path = requestPath
+        }
+        if let streams = file.maxStreams {
+            guard (1...10_000).contains(streams) else {
+                throw section.error("max_streams must be between 1 and 10000, not \(streams)", at: "max_streams")
+            }
+            https.maxStreams = streams
+        }
+        return https
+    }
+
+    /// One block's `tls:` or `https:` section, for its checks and their messages.
+    struct EncryptedSection {
+        let key: String
+        let decoder: ConfigDecoder
+        let root: Node
+        let index: Int
+        let path: [String]
+
+        func node(_ keys: [any CodingKey]) -> Node? {
+            ConfigDecoder.node(at: [SimpleKey("servers"), IndexKey(self.index), SimpleKey(self.key)] + keys, in: self.root)
+        }
+
+        func error(_ message: String, at child: String?) -> ConfigError {
+            let keys: [any CodingKey] = child.map { [SimpleKey($0)] } ?? []
+            return self.decoder.error(message, at: self.node(keys), path: self.path + [self.key] + (child.map { [$0] } ?? []))
+        }
+
+        /// The `listen` list parsed; none may be one of `plain` (the block's other listeners on TCP).
+        func addresses(_ texts: [String], plain: [ListenAddress], protocolName: String, example: String) throws
+            -> [ListenAddress]
+        {
+            var listen: [ListenAddress] = []
+            for (position, text) in texts.enumerated() {
+                let at = self.node([SimpleKey("listen"), IndexKey(position)])
+                let path = self.path + [self.key, "listen", "[\(position)]"]
+                guard let address = ListenAddress(text) else {
+                    throw self.decoder.error(
+                        "'\(text)' is not a listen address like 127.0.0.1:\(example) or [::1]:\(example)",
+                        at: at,
+                        path: path
+                    )
+                }
+                // Port 0 (tests: a free port each) cannot collide.
+                guard address.port == 0 || !plain.contains(address) else {
+                    throw self.decoder.error(
+                        "\(text) is also another listen address of this block; \(protocolName) needs a TCP port of its own",
+                        at: at,
+                        path: path
+                    )
+                }
+                listen.append(address)
+            }
+            guard !listen.isEmpty else {
+                throw self.error("\(self.key) needs at least one listen address", at: "listen")
+            }
+            return listen
+        }
+
+        /// The PEM files' paths, resolved against the configuration's directory, after loading them as the listener
+        /// will.
+        func certificateAndKey(_ cert: String, _ key: String, baseDirectory: String) throws -> (String, String) {
+            let certificate = PluginContext.resolve(cert, against: baseDirectory)
+            let key = PluginContext.resolve(key, against: baseDirectory)
+            // The files are loaded by the listener's own code (NIOSSL); the configuration fuzz target builds this
+            // file without it, and checks only the configuration's shape.
+            #if canImport(NIOSSL)
+            do { _ = try TLSServerContext.load(certificate: certificate, key: key) } catch {
+                throw self.error(error.message, at: error.message.hasPrefix("cannot read a PEM private key") ? "key" : "cert")
+            }
+            #endif
+            return (certificate, key)
+        }
     }
 
     /// `text` as octets when it is an even number of hexadecimal digits.
@@ -374,6 +467,7 @@ struct ConfigurationFile: Decodable {
         var maxInFlight: Int?
         var cookies: Cookies?
         var tls: TLS?
+        var https: HTTPS?
         /// Checked for shape here; each entry is decoded by its plugin.
         var plugins: PluginList
 
@@ -385,7 +479,7 @@ struct ConfigurationFile: Decodable {
             case maxTCPConnectionsPerClient = "max_tcp_connections_per_client"
             case maxTCPQueriesPerConnection = "max_tcp_queries_per_connection"
             case maxInFlight = "max_in_flight"
-            case cookies, tls
+            case cookies, tls, https
         }
 
         init(from decoder: any Decoder) throws {
@@ -407,6 +501,7 @@ struct ConfigurationFile: Decodable {
             self.maxInFlight = try container.decodeIfPresent(Int.self, forKey: .maxInFlight)
             self.cookies = try container.decodeIfPresent(Cookies.self, forKey: .cookies)
             self.tls = try container.decodeIfPresent(TLS.self, forKey: .tls)
+            self.https = try container.decodeIfPresent(HTTPS.self, forKey: .https)
             self.plugins = try container.decodeIfPresent(PluginList.self, forKey: .plugins) ?? PluginList()
         }
     }
@@ -415,6 +510,20 @@ struct ConfigurationFile: Decodable {
         var listen: [String]
         var cert: String
         var key: String
+    }
+
+    struct HTTPS: Decodable {
+        var listen: [String]
+        var cert: String?
+        var key: String?
+        var path: String?
+        var plain: Bool?
+        var maxStreams: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case listen, cert, key, path, plain
+            case maxStreams = "max_streams"
+        }
     }
 
     struct Cookies: Decodable {

@@ -41,6 +41,8 @@ public struct ServerBlockConfiguration: Sendable {
     public var cookies: CookieConfiguration = CookieConfiguration()
     /// DNS over TLS listeners (`tls:`), nil for none.
     public var tls: TLSListenConfiguration? = nil
+    /// DNS over HTTPS listeners (`https:`), nil for none.
+    public var https: HTTPSListenConfiguration? = nil
     /// The chain, in order.
     public var plugins: [PluginEntry]
     /// Where this block starts in the file, for messages.
@@ -53,6 +55,20 @@ public struct TLSListenConfiguration: Sendable, Equatable {
     /// PEM files, as absolute paths (relative ones resolved against the configuration file's directory).
     public var certificate: String
     public var key: String
+}
+
+/// A block's `https:`: DNS over HTTPS (RFC 8484) on these addresses.
+public struct HTTPSListenConfiguration: Sendable, Equatable {
+    public var listen: [ListenAddress]
+    /// PEM files, as absolute paths; both nil for plain HTTP behind a TLS-terminating proxy (`plain: true`).
+    public var certificate: String? = nil
+    public var key: String? = nil
+    /// The URI path DNS queries are asked at (RFC 8484 §3's URI Template's path). Default `/dns-query`.
+    public var path = "/dns-query"
+    /// HTTP/2 streams open at once on one connection, at most (SETTINGS_MAX_CONCURRENT_STREAMS). Default 100.
+    public var maxStreams = 100
+
+    public init(listen: [ListenAddress]) { self.listen = listen }
 }
 
 /// A server block's `cookies:`.

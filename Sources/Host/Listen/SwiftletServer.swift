@@ -19,8 +19,9 @@ public final class SwiftletServer: @unchecked Sendable {
     private let admin: AdminState
     private var configuration: Configuration
     private var listeners: [ListenAddress: AddressListeners] = [:]
-    private var tlsListeners: [ListenAddress: TLSListeners] = [:]
-    /// Reloads the DNS-over-TLS certificates when their files change.
+    private var tlsListeners: [ListenAddress: EncryptedListeners] = [:]
+    private var httpsListeners: [ListenAddress: EncryptedListeners] = [:]
+    /// Reloads the DNS-over-TLS and DNS-over-HTTPS certificates when their files change.
     private var certificateWatch: Task<Void, Never>?
     private var blocks: [ServerBlock] = []
     /// The serving blocks' RRset caches, in block order (blocks without one left out).
@@ -49,12 +50,12 @@ public final class SwiftletServer: @unchecked Sendable {
         }
     }
 
-    /// One DNS-over-TLS address's responder, certificate and listener.
-    final class TLSListeners {
+    /// One DNS-over-TLS or DNS-over-HTTPS address's responder, certificate (none for plain HTTP) and listener.
+    final class EncryptedListeners {
         let responder: Responder
-        let context: TLSServerContext
-        var listener: TCPListener?
-        init(responder: Responder, context: TLSServerContext) {
+        let context: TLSServerContext?
+        var listener: (any ConnectionListener)?
+        init(responder: Responder, context: TLSServerContext?) {
             self.responder = responder
             self.context = context
         }
@@ -133,13 +134,13 @@ public final class SwiftletServer: @unchecked Sendable {
                 )
                 self.logger.info("listening on \(bound) (udp ×\(workerCount), tcp)")
             }
-            for (address, blockConfigs) in Self.tlsAddresses(self.configuration) {
+            for (address, blockConfigs) in Self.addresses(\.tls?.listen, in: self.configuration) {
                 let first = blockConfigs.first!
                 let tls = first.tls!
-                let table = BlockTable(blocks: self.blocks(listeningOnTLS: address, in: self.configuration, built: self.blocks))
-                let listeners = TLSListeners(
+                let table = BlockTable(blocks: self.blocks(listeningOn: address, \.tls?.listen, in: self.configuration, built: self.blocks))
+                let listeners = EncryptedListeners(
                     responder: Responder(cache: self.cache, table: table, transport: .tls, logger: self.logger),
-                    context: try TLSServerContext(certificate: tls.certificate, key: tls.key)
+                    context: try TLSServerContext(certificate: tls.certificate, key: tls.key, alpn: TLSServerContext.dotALPN)
                 )
                 self.tlsListeners[address] = listeners
                 listeners.listener = try await TCPListener.bind(
@@ -154,6 +155,36 @@ public final class SwiftletServer: @unchecked Sendable {
                     tls: listeners.context
                 )
                 self.logger.info("listening on \(address.address):\(listeners.listener!.boundPort) (dns over tls)")
+            }
+            for (address, blockConfigs) in Self.addresses(\.https?.listen, in: self.configuration) {
+                let first = blockConfigs.first!
+                let https = first.https!
+                let table = BlockTable(
+                    blocks: self.blocks(listeningOn: address, \.https?.listen, in: self.configuration, built: self.blocks)
+                )
+                var context: TLSServerContext? = nil
+                if let certificate = https.certificate, let key = https.key {
+                    context = try TLSServerContext(certificate: certificate, key: key, alpn: TLSServerContext.dohALPN)
+                }
+                let listeners = EncryptedListeners(
+                    responder: Responder(cache: self.cache, table: table, transport: .https, logger: self.logger),
+                    context: context
+                )
+                self.httpsListeners[address] = listeners
+                listeners.listener = try await HTTPSListener.bind(
+                    address: address,
+                    responder: listeners.responder,
+                    group: self.group,
+                    executors: self.loopExecutors,
+                    tls: context,
+                    path: https.path,
+                    maxStreams: https.maxStreams,
+                    idleTimeout: first.tcpIdleTimeout,
+                    maxConnections: first.maxTCPConnections,
+                    maxConnectionsPerClient: first.maxTCPConnectionsPerClient
+                )
+                let kind = context == nil ? "plain http, behind a tls proxy" : "https"
+                self.logger.info("listening on \(address.address):\(listeners.listener!.boundPort) (dns over \(kind))")
             }
             if let admin = self.configuration.admin {
                 self.adminServer = try await AdminServer.bind(
@@ -170,8 +201,8 @@ public final class SwiftletServer: @unchecked Sendable {
         }
         for item in built { self.startServices(item) }
         self.admin.routes.withLock { $0 = built.flatMap(\.routes) }
-        if !self.tlsListeners.isEmpty {
-            let contexts = self.tlsListeners.values.map(\.context)
+        let contexts = self.certificateContexts
+        if !contexts.isEmpty {
             let logger = self.logger
             self.certificateWatch = Task(executorPreference: ServerExecutor.shared) {
                 while !Task.isCancelled {
@@ -183,13 +214,24 @@ public final class SwiftletServer: @unchecked Sendable {
         self.admin.ready.store(true, ordering: .releasing)
     }
 
-    /// Every distinct DNS-over-TLS address, with the blocks that serve on it (in file order).
-    static func tlsAddresses(_ configuration: Configuration) -> [(ListenAddress, [ServerBlockConfiguration])] {
+    /// The certificates of every DNS-over-TLS and DNS-over-HTTPS listener.
+    private var certificateContexts: [TLSServerContext] {
+        (Array(self.tlsListeners.values) + Array(self.httpsListeners.values)).compactMap(\.context)
+    }
+
+    /// Every distinct address of one kind of listener (`\.tls?.listen`, `\.https?.listen`), with the blocks that
+    /// serve on it (in file order).
+    static func addresses(
+        _ kind: KeyPath<ServerBlockConfiguration, [ListenAddress]?>,
+        in configuration: Configuration
+    ) -> [(ListenAddress, [ServerBlockConfiguration])] {
         var addresses: [ListenAddress] = []
         for block in configuration.servers {
-            for address in block.tls?.listen ?? [] where !addresses.contains(address) { addresses.append(address) }
+            for address in block[keyPath: kind] ?? [] where !addresses.contains(address) { addresses.append(address) }
         }
-        return addresses.map { address in (address, configuration.servers.filter { $0.tls?.listen.contains(address) == true }) }
+        return addresses.map { address in
+            (address, configuration.servers.filter { $0[keyPath: kind]?.contains(address) == true })
+        }
     }
 
     /// Loads the certificates whose files changed; a bad renewal is logged and the previous certificate serves on.
@@ -204,11 +246,12 @@ public final class SwiftletServer: @unchecked Sendable {
     }
 
     private func blocks(
-        listeningOnTLS address: ListenAddress,
+        listeningOn address: ListenAddress,
+        _ kind: KeyPath<ServerBlockConfiguration, [ListenAddress]?>,
         in configuration: Configuration,
         built: [ServerBlock]
     ) -> [ServerBlock] {
-        configuration.servers.enumerated().filter { $0.element.tls?.listen.contains(address) == true }.map {
+        configuration.servers.enumerated().filter { $0.element[keyPath: kind]?.contains(address) == true }.map {
             built[$0.offset]
         }
     }
@@ -262,6 +305,8 @@ public final class SwiftletServer: @unchecked Sendable {
     public func tcpPort(_ address: ListenAddress) -> UInt16? { self.listeners[address]?.tcpListener?.boundPort }
     /// The port a DNS-over-TLS address is bound to.
     public func tlsPort(_ address: ListenAddress) -> UInt16? { self.tlsListeners[address]?.listener?.boundPort }
+    /// The port a DNS-over-HTTPS address is bound to.
+    public func httpsPort(_ address: ListenAddress) -> UInt16? { self.httpsListeners[address]?.listener?.boundPort }
 
     /// The open TCP connections of `address`'s listener, in all and per client.
     func tcpConnections(_ address: ListenAddress) -> TCPListener.ConnectionCount? {
@@ -283,8 +328,8 @@ public final class SwiftletServer: @unchecked Sendable {
         defer { self.reloadLock.unlock() }
         let oldAddresses = Set(self.configuration.servers.flatMap(\.listen))
         let newAddresses = Set(configuration.servers.flatMap(\.listen))
-        let oldTLS = Set(self.configuration.servers.flatMap { $0.tls?.listen ?? [] })
-        let newTLS = Set(configuration.servers.flatMap { $0.tls?.listen ?? [] })
+        let oldTLS = Set(self.configuration.servers.flatMap { ($0.tls?.listen ?? []) + ($0.https?.listen ?? []) })
+        let newTLS = Set(configuration.servers.flatMap { ($0.tls?.listen ?? []) + ($0.https?.listen ?? []) })
         guard oldAddresses == newAddresses && oldTLS == newTLS else {
             throw ConfigError(
                 file: configuration.source,
@@ -303,13 +348,15 @@ public final class SwiftletServer: @unchecked Sendable {
             listeners.udp.replace(table)
             listeners.tcp.replace(table)
         }
-        for (address, listeners) in self.tlsListeners {
-            listeners.responder.replace(
-                BlockTable(blocks: self.blocks(listeningOnTLS: address, in: configuration, built: newBlocks))
-            )
+        for (kind, listening) in [(\ServerBlockConfiguration.tls?.listen, self.tlsListeners), (\.https?.listen, self.httpsListeners)] {
+            for (address, listeners) in listening {
+                listeners.responder.replace(
+                    BlockTable(blocks: self.blocks(listeningOn: address, kind, in: configuration, built: newBlocks))
+                )
+            }
         }
         // SIGHUP also looks at the certificate files at once (certbot's deploy hook sends one).
-        SwiftletServer.reloadCertificates(self.tlsListeners.values.map(\.context), logger: self.logger)
+        SwiftletServer.reloadCertificates(self.certificateContexts, logger: self.logger)
         // A block's cached answers stay when it answers alike: same zones, size, plugins and options, and the same
         // data (its plugins said nothing changed while building).
         var stale = invalidated.blocks.withLock { $0 }
@@ -349,6 +396,10 @@ public final class SwiftletServer: @unchecked Sendable {
             note("max_tcp_queries_per_connection", before.maxTCPQueriesPerConnection, block.maxTCPQueriesPerConnection)
             note("tls.cert", before.tls?.certificate ?? "none", block.tls?.certificate ?? "none")
             note("tls.key", before.tls?.key ?? "none", block.tls?.key ?? "none")
+            note("https.cert", before.https?.certificate ?? "none", block.https?.certificate ?? "none")
+            note("https.key", before.https?.key ?? "none", block.https?.key ?? "none")
+            note("https.path", before.https?.path ?? "none", block.https?.path ?? "none")
+            note("https.max_streams", before.https?.maxStreams ?? 0, block.https?.maxStreams ?? 0)
         }
         let was = old.admin.map { "\($0.listen)" } ?? "off"
         let now = new.admin.map { "\($0.listen)" } ?? "off"
@@ -367,8 +418,11 @@ public final class SwiftletServer: @unchecked Sendable {
             for worker in listeners.workers { worker.stop() }
             await listeners.tcpListener?.close()
         }
-        for listeners in self.tlsListeners.values { await listeners.listener?.close() }
+        for listeners in Array(self.tlsListeners.values) + Array(self.httpsListeners.values) {
+            await listeners.listener?.close()
+        }
         self.tlsListeners.removeAll()
+        self.httpsListeners.removeAll()
         let deadline = Date().addingTimeInterval(grace)
         while self.blocks.contains(where: { $0.inFlight.current > 0 }) && Date() < deadline {
             try? await Task.sleep(for: .milliseconds(20))

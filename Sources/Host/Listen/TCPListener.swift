@@ -254,8 +254,16 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
+/// A listener of connections (TCP, TLS, HTTPS) on one address.
+protocol ConnectionListener: Sendable {
+    /// The port bound (the configured one, or the one chosen for port 0).
+    var boundPort: UInt16 { get }
+    /// Stops accepting; open connections close with the event loops.
+    func close() async
+}
+
 /// A TCP listener on one address.
-final class TCPListener: Sendable {
+final class TCPListener: ConnectionListener {
     let channel: any Channel
     let connections: ConnectionCount
 

@@ -13,20 +13,25 @@ struct TLSSetupError: Error, Equatable, CustomStringConvertible {
 }
 
 final class TLSServerContext: Sendable {
-    /// RFC 7858 §3.2 asks for ALPN "dot" (RFC 8310's registration).
-    static let alpn = ["dot"]
+    /// DNS over TLS: RFC 7858 §3.2 asks for ALPN "dot" (RFC 8310's registration).
+    static let dotALPN = ["dot"]
+    /// DNS over HTTPS: HTTP/2 preferred (RFC 8484 §5.2), HTTP/1.1 for clients without it.
+    static let dohALPN = ["h2", "http/1.1"]
 
     let certificatePath: String
     let keyPath: String
+    /// The application protocols offered, most preferred first.
+    let alpn: [String]
     private let state: Mutex<(context: NIOSSLContext, signature: String)>
 
     /// Loads and checks the files now.
     /// - Throws: `TLSSetupError` naming what is wrong with them.
-    init(certificate: String, key: String) throws(TLSSetupError) {
+    init(certificate: String, key: String, alpn: [String]) throws(TLSSetupError) {
         self.certificatePath = certificate
         self.keyPath = key
+        self.alpn = alpn
         let signature = TLSServerContext.signature(certificate, key)
-        self.state = Mutex((try TLSServerContext.load(certificate: certificate, key: key), signature))
+        self.state = Mutex((try TLSServerContext.load(certificate: certificate, key: key, alpn: alpn), signature))
     }
 
     /// The context a connection accepted now uses.
@@ -39,7 +44,7 @@ final class TLSServerContext: Sendable {
         let signature = TLSServerContext.signature(self.certificatePath, self.keyPath)
         guard signature != self.state.withLock({ $0.signature }) else { return false }
         do {
-            let context = try TLSServerContext.load(certificate: self.certificatePath, key: self.keyPath)
+            let context = try TLSServerContext.load(certificate: self.certificatePath, key: self.keyPath, alpn: self.alpn)
             self.state.withLock { $0 = (context, signature) }
             return true
         } catch {
@@ -50,10 +55,10 @@ final class TLSServerContext: Sendable {
     }
 
     /// The server TLS context for `certificate` (a PEM chain, the server's first) and `key` (PEM): TLS 1.2 or
-    /// later, ALPN `dot`. Session tickets (RFC 5077, TLS 1.3 resumption) are BoringSSL's default for servers, so a
+    /// later, offering the protocols `alpn`. Session tickets (RFC 5077, TLS 1.3 resumption) are BoringSSL's default for servers, so a
     /// client that reconnects resumes without a full handshake.
     /// - Throws: `TLSSetupError` for unreadable files, a certificate not valid now, or a key that does not match.
-    static func load(certificate: String, key: String) throws(TLSSetupError) -> NIOSSLContext {
+    static func load(certificate: String, key: String, alpn: [String] = dotALPN) throws(TLSSetupError) -> NIOSSLContext {
         let chain: [NIOSSLCertificate]
         do { chain = try NIOSSLCertificate.fromPEMFile(certificate) } catch {
             throw TLSSetupError(message: "cannot read a PEM certificate from '\(certificate)': \(error)")
@@ -79,7 +84,7 @@ final class TLSServerContext: Sendable {
             privateKey: .privateKey(privateKey)
         )
         configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = Self.alpn
+        configuration.applicationProtocols = alpn
         do { return try NIOSSLContext(configuration: configuration) } catch {
             throw TLSSetupError(message: "the key in '\(key)' does not go with the certificate in '\(certificate)': \(error)")
         }

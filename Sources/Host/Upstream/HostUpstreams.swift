@@ -186,7 +186,7 @@ enum UpstreamTLS {
     static func context(trustRoots: String?, verify: Bool = true) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = verify ? .fullVerification : .none
-        configuration.applicationProtocols = TLSServerContext.alpn
+        configuration.applicationProtocols = TLSServerContext.dotALPN
         configuration.minimumTLSVersion = .tlsv12
         if let trustRoots {
             guard let certificates = try? NIOSSLCertificate.fromPEMFile(trustRoots), !certificates.isEmpty else {

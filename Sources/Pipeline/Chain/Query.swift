@@ -5,10 +5,19 @@ public enum Transport: String, Sendable {
     case udp, tcp
     /// DNS over TLS (RFC 7858): TCP framing inside TLS.
     case tls
+    /// DNS over HTTPS (RFC 8484): one message per HTTP request and response, over HTTP/2 or HTTP/1.1.
+    case https
 
-    /// A byte stream (TCP, TLS): the client's address is proven by the handshake, replies are framed and may be up
-    /// to 65,535 octets, several messages may answer one query (a zone transfer).
+    /// A connection (TCP, TLS, HTTPS): the client's address is proven by the handshake, and replies may be up to
+    /// 65,535 octets.
     public var isStream: Bool { self != .udp }
+
+    /// Several messages may answer one query (a zone transfer, RFC 5936 §2.2): TCP and TLS framing carry them; an
+    /// HTTP response carries exactly one DNS message (RFC 8484 §4.2.1).
+    public var carriesSeveralMessages: Bool { self == .tcp || self == .tls }
+
+    /// Encrypted: replies are padded when the query was (RFC 7830, RFC 8467).
+    public var isEncrypted: Bool { self == .tls || self == .https }
 }
 
 /// Who asked, and through what.

@@ -155,7 +155,7 @@ public final class Responder: Sendable {
             arrival: arrival,
             cookie: cookie,
             optDO: request.hasEDNS ? request.dnssecOK : nil,
-            pads: request.hasPadding && self.transport == .tls
+            pads: request.hasPadding && self.transport.isEncrypted
         )
         for index in block.guards.indices {
             switch block.guards[index].check(request, client: client, arrival: arrival) {
@@ -400,7 +400,7 @@ public final class Responder: Sendable {
         }
         let messages = self.complete(&query, block: block, stop: stop)
         query.runAfterReply()
-        if messages.count > 1 && self.transport.isStream { return .replies(messages) }
+        if messages.count > 1 && self.transport.carriesSeveralMessages { return .replies(messages) }
         return messages.first.map { self.write($0, into: reply) } ?? .none
     }
 
@@ -424,7 +424,7 @@ public final class Responder: Sendable {
         if query.refreshInBackground && stop.verdict == .answered && !query.isRefresh {
             self.refresh(query, block: block, from: stop.index)
         }
-        guard self.transport.isStream, !query.additionalResponses.isEmpty else { return first.isEmpty ? [] : [first] }
+        guard self.transport.carriesSeveralMessages, !query.additionalResponses.isEmpty else { return first.isEmpty ? [] : [first] }
         return [first] + query.additionalResponses.map { self.encodeReply($0, maxSize: Message.maximumSize).bytes }
     }
 

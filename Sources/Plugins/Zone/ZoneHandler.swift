@@ -68,11 +68,12 @@ final class ZoneHandler: QueryHandler {
         return .answered
     }
 
-    /// AXFR (RFC 5936): over TCP to allowed clients, the SOA, every record, the SOA again, in as many messages as
+    /// AXFR (RFC 5936): over TCP or TLS (a transfer takes several messages, which one HTTP response cannot carry) to
+    /// allowed clients, the SOA, every record, the SOA again, in as many messages as
     /// it takes; REFUSED otherwise. IXFR is answered with a full transfer (RFC 1995 §4 allows it).
     private func transfer(_ served: ServedZone, _ query: inout Query) -> Verdict {
         let allowed =
-            query.client.transport.isStream && query.question.name == served.zone.origin
+            query.client.transport.carriesSeveralMessages && query.question.name == served.zone.origin
             && served.transferTo.contains { $0.contains(query.client.address) }
         guard allowed else {
             self.metrics.refusedTransfers.increment()

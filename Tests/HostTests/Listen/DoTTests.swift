@@ -314,6 +314,6 @@ struct TestCertificate {
         let foreign = "servers:\n  - listen: [\"127.0.0.1:1\"]\n    tls: { listen: [\"127.0.0.1:2\"], cert: \"\(good.cert)\", key: \"\(other.key)\" }\n"
         #expect(buildError(foreign).contains("servers[0].tls.cert: the key in '\(other.key)' does not go with the certificate in '\(good.cert)'"))
         let same = "servers:\n  - listen: [\"127.0.0.1:1\"]\n    tls: { listen: [\"127.0.0.1:1\"], cert: \"\(good.cert)\", key: \"\(good.key)\" }\n"
-        #expect(buildError(same).contains("127.0.0.1:1 is also a plain listen address of this block"))
+        #expect(buildError(same).contains("127.0.0.1:1 is also another listen address of this block"))
     }
 }
