@@ -11,7 +11,7 @@ struct QueryCommand: AsyncParsableCommand {
         commandName: "query",
         abstract: "Ask a DNS server, dig-style: swiftlet query @127.0.0.1:5353 example.org AAAA +tcp +dnssec",
         discussion:
-            "Options: @server[:port] (default 127.0.0.1:5353), a name, a type, a class, +tcp, +tls (DNS over TLS, port 853 by default; the certificate is checked with +tls-ca=FILE and/or +tls-hostname=NAME, else not, as dig and kdig do), +dnssec, +cd, +norec, +noedns, +bufsize=N, +timeout=S."
+            "Options: @server[:port] (default 127.0.0.1:5353), a name, a type, a class, +tcp, +tls (DNS over TLS, port 853 by default; the certificate is checked with +tls-ca=FILE and/or +tls-hostname=NAME, else not, as dig and kdig do), +https[=/path] (DNS over HTTPS with POST, port 443 by default, path /dns-query; the certificate as +tls), +https-get[=/path] (with GET), +dnssec, +cd, +norec, +noedns, +bufsize=N, +timeout=S."
     )
 
     @Argument(parsing: .allUnrecognized, help: "dig-style arguments") var arguments: [String] = []
@@ -28,6 +28,9 @@ struct QueryCommand: AsyncParsableCommand {
         var tls = false
         var tlsCA: String? = nil
         var tlsHostname: String? = nil
+        /// DNS over HTTPS at this path (the certificate as for `tls`), with GET when `httpsGet`.
+        var httpsPath: String? = nil
+        var httpsGet = false
         var dnssec = false
         var checkingDisabled = false
         var recursion = true
@@ -57,6 +60,10 @@ struct QueryCommand: AsyncParsableCommand {
                 case "tcp", "vc": request.tcp = true
                 case "notcp": request.tcp = false
                 case "tls": request.tls = true
+                case "https": request.httpsPath = "/dns-query"
+                case "https-get":
+                    request.httpsPath = "/dns-query"
+                    request.httpsGet = true
                 case "dnssec": request.dnssec = true
                 case "cd", "cdflag": request.checkingDisabled = true
                 case "norec", "norecurse": request.recursion = false
@@ -66,6 +73,11 @@ struct QueryCommand: AsyncParsableCommand {
                         request.bufferSize = size
                     } else if option.hasPrefix("timeout="), let seconds = Double(option.dropFirst(8)), seconds > 0 {
                         request.timeout = seconds
+                    } else if option.hasPrefix("https=") || option.hasPrefix("https-get=") {
+                        let path = String(argument.drop { $0 != "=" }.dropFirst())
+                        guard path.hasPrefix("/") else { throw ValidationError("'\(argument)': the path starts with /") }
+                        request.httpsPath = path
+                        request.httpsGet = option.hasPrefix("https-get=")
                     } else if option.hasPrefix("tls-ca=") {
                         request.tls = true
                         request.tlsCA = String(argument.dropFirst(8))
@@ -89,8 +101,14 @@ struct QueryCommand: AsyncParsableCommand {
                 throw ValidationError("unexpected argument '\(argument)' (not a type or class)")
             }
         }
-        // RFC 7858 §3.1: DNS over TLS listens on 853 unless told otherwise.
-        if request.tls && !sawPort { request.server.port = 853 }
+        // RFC 7858 §3.1: DNS over TLS listens on 853 unless told otherwise; HTTPS on 443.
+        if request.httpsPath != nil {
+            // +tls-ca and +tls-hostname set `tls` too; with +https they only say how the certificate is checked.
+            request.tls = false
+            if !sawPort { request.server.port = 443 }
+        } else if request.tls && !sawPort {
+            request.server.port = 853
+        }
         return request
     }
 
@@ -113,12 +131,14 @@ struct QueryCommand: AsyncParsableCommand {
         let client = DNSClient(server: request.server, timeout: request.timeout)
         let started = Date()
         do {
-            if request.tls {
-                let reply = try await QueryCommand.exchangeOverTLS(query, request)
+            if request.tls || request.httpsPath != nil {
+                let reply = try await request.tls
+                    ? QueryCommand.exchangeOverTLS(query, request) : QueryCommand.exchangeOverHTTPS(query, request)
                 print(reply.description, terminator: "")
                 print("")
                 print(";; Query time: \(Int(Date().timeIntervalSince(started) * 1000)) msec")
-                print(";; SERVER: \(request.server)(TLS)")
+                let how = request.tls ? "TLS" : request.httpsGet ? "HTTPS-GET" : "HTTPS"
+                print(";; SERVER: \(request.server)(\(how))")
                 print(";; MSG SIZE  rcvd: \(reply.encodeReply().encoded.bytes.count)")
                 return
             }
@@ -139,6 +159,37 @@ struct QueryCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(";; communications error to \(request.server): \(error)\n".utf8))
             throw ExitCode(9)
         }
+    }
+
+    /// One exchange over DNS over HTTPS, with the client the forward plugin's `https://` upstreams use (ID 0, RFC
+    /// 8484 §4.1).
+    static func exchangeOverHTTPS(_ query: Message, _ request: Request) async throws -> Message {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var query = query
+        query.header.id = 0
+        let result: Result<[UInt8], any Error>
+        do {
+            let client = try UpstreamHTTPSClient(
+                server: UpstreamServer(address: request.server.address, port: request.server.port),
+                serverName: request.tlsHostname,
+                path: request.httpsPath ?? "/dns-query",
+                trustRoots: request.tlsCA,
+                verify: request.tlsCA != nil || request.tlsHostname != nil,
+                group: group
+            )
+            result = .success(
+                try await client.exchange(
+                    try query.encode().bytes,
+                    timeout: .milliseconds(Int64(request.timeout * 1000)),
+                    get: request.httpsGet
+                )
+            )
+            try? await client.client.shutdown()
+        } catch {
+            result = .failure(error)
+        }
+        try? await group.shutdownGracefully()
+        return try Message(wire: try result.get())
     }
 
     /// One exchange over DNS over TLS, on the connection the forward plugin's `tls://` upstreams use.

@@ -45,6 +45,8 @@ final class HostUpstreamClient: UpstreamExchange {
     /// TLS with the options' trust roots; nil until a TLS server is asked when the system's are used.
     private let tls: Mutex<NIOSSLContext?>
     private let servers = Mutex<[UpstreamServer: ServerSockets]>([:])
+    /// One HTTP client per DNS-over-HTTPS server (its connections are reused across queries).
+    private let httpsClients = Mutex<[UpstreamServer: UpstreamHTTPSClient]>([:])
 
     init(group: any EventLoopGroup, options: UpstreamClientOptions, tls: NIOSSLContext?) {
         self.group = group
@@ -128,6 +130,17 @@ final class HostUpstreamClient: UpstreamExchange {
             if let reactor { return try await datagram.exchange(on: reactor) }
             // The loop the query runs on when it is one (a TCP connection's), so nothing hops threads.
             return try await datagram.exchange(on: (executor as? EventLoopTaskExecutor)?.loop ?? self.group.any())
+        case (.https(let serverName, let path), _):
+            // RFC 8484 §4.1: ID 0, so HTTP caches see equal queries as equal; TLS keeps forgers out, not the ID.
+            packet.setMessageID(0)
+            var reply = try await self.httpsClient(for: server, serverName: serverName, path: path)
+                .exchange(packet, timeout: timeout)
+            guard isReply(reply, id: 0, question: question, exactCase: exactCase) else {
+                rejected()
+                throw UpstreamError.malformed
+            }
+            reply.setMessageID(id)
+            return reply
         case (.tcp, _), (.tls, _):
             if self.options.reusesConnections {
                 let connection = try self.sockets(for: server).connection!
@@ -153,6 +166,22 @@ final class HostUpstreamClient: UpstreamExchange {
         return self.servers.withLock { servers in
             if let raced = servers[server] { return raced }
             servers[server] = made
+            return made
+        }
+    }
+
+    /// The HTTP client of a DNS-over-HTTPS `server`, made on first use.
+    private func httpsClient(for server: UpstreamServer, serverName: String?, path: String) throws -> UpstreamHTTPSClient {
+        try self.httpsClients.withLock { clients in
+            if let known = clients[server] { return known }
+            let made = try UpstreamHTTPSClient(
+                server: server,
+                serverName: serverName,
+                path: path,
+                trustRoots: self.options.trustRoots,
+                group: self.group
+            )
+            clients[server] = made
             return made
         }
     }
@@ -184,9 +213,18 @@ enum UpstreamTLS {
     /// - Parameter verify: false only for `swiftlet query +tls` without a name or CA (dig's and kdig's opportunistic
     ///   mode, RFC 7858 §4.1); every upstream is verified.
     static func context(trustRoots: String?, verify: Bool = true) throws -> NIOSSLContext {
+        let configuration = try Self.configuration(trustRoots: trustRoots, verify: verify, alpn: TLSServerContext.dotALPN)
+        do { return try NIOSSLContext(configuration: configuration) } catch {
+            throw UpstreamSetupError("cannot set up TLS: \(error)")
+        }
+    }
+
+    /// The client TLS configuration: TLS 1.2 or later, offering `alpn`, trusting the PEM certificates in
+    /// `trustRoots` (the system's when nil).
+    static func configuration(trustRoots: String?, verify: Bool = true, alpn: [String]) throws -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = verify ? .fullVerification : .none
-        configuration.applicationProtocols = TLSServerContext.dotALPN
+        configuration.applicationProtocols = alpn
         configuration.minimumTLSVersion = .tlsv12
         if let trustRoots {
             guard let certificates = try? NIOSSLCertificate.fromPEMFile(trustRoots), !certificates.isEmpty else {
@@ -194,8 +232,6 @@ enum UpstreamTLS {
             }
             configuration.trustRoots = .certificates(certificates)
         }
-        do { return try NIOSSLContext(configuration: configuration) } catch {
-            throw UpstreamSetupError("cannot set up TLS: \(error)")
-        }
+        return configuration
     }
 }

@@ -27,6 +27,17 @@ public enum UpstreamTransport: Hashable, Sendable {
     case tcp
     /// DNS over TLS (RFC 7858), the certificate verified for this name (RFC 8310 strict privacy).
     case tls(serverName: String)
+    /// DNS over HTTPS (RFC 8484): POSTs to `path`, the certificate verified for `serverName` (also the request's
+    /// host), or for the address itself when nil.
+    case https(serverName: String?, path: String)
+
+    /// Encrypted (TLS or HTTPS): the certificate is checked, so spoofed replies cannot get in.
+    public var isEncrypted: Bool {
+        switch self {
+        case .udp, .tcp: return false
+        case .tls, .https: return true
+        }
+    }
 }
 
 /// Why an exchange with an upstream failed.

@@ -47,7 +47,7 @@ public struct ForwardOptions: PluginOptions {
         PluginOption(
             "to",
             \.to,
-            "[ip[:port] | tcp://ip[:port] | tls://ip[:port]#name]",
+            "[ip[:port] | tcp://ip[:port] | tls://ip[:port]#name | https://ip[:port][/path][#name]]",
             "the upstreams",
             default: "(required)"
         ),
@@ -55,7 +55,7 @@ public struct ForwardOptions: PluginOptions {
             "tls_ca",
             \.tlsCA,
             "path",
-            "PEM certificate authorities for tls:// upstreams",
+            "PEM certificate authorities for tls:// and https:// upstreams",
             default: "(system trust store)"
         ),
         PluginOption("zones", \.zones, "[name]", "names forwarded; others go to the next plugin"),

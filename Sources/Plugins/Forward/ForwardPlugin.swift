@@ -59,14 +59,14 @@ public enum ForwardPlugin: Plugin {
     }
 
     /// The host's upstream client for these upstreams: pooled UDP sockets and one pipelined connection per server
-    /// (a forwarder asks the same few servers all the time), trusting `tls_ca` for TLS ones when it is set.
+    /// (a forwarder asks the same few servers all the time), trusting `tls_ca` for TLS and HTTPS ones when it is set.
     static func client(
         _ options: ForwardOptions,
         upstreams: [Upstream],
         context: PluginContext,
         metrics: ForwardMetrics
     ) throws -> any UpstreamExchange {
-        let usesTLS = upstreams.contains { if case .tls = $0.server.transport { true } else { false } }
+        let usesTLS = upstreams.contains { $0.server.transport.isEncrypted }
         let clientOptions = UpstreamClientOptions(
             datagrams: .pooled,
             reusesConnections: true,

@@ -23,12 +23,30 @@ final class Upstream: Sendable {
         self.name = name
     }
 
-    /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default) or `tls://ip[:port]#name` (port 853).
+    /// Parses `ip[:port]`, `[ipv6]:port`, `tcp://…` (port 53 by default), `tls://ip[:port]#name` (port 853) or
+    /// `https://ip[:port][/path][#name]` (port 443, path /dns-query; without a name the certificate must carry the
+    /// address).
     static func parse(_ text: String) -> UpstreamServer? {
         var rest = Substring(text)
         var transport = UpstreamTransport.udp
         var port = 53
-        if rest.hasPrefix("tcp://") {
+        if rest.hasPrefix("https://") {
+            rest = rest.dropFirst(8)
+            var serverName: String? = nil
+            if let hash = rest.firstIndex(of: "#") {
+                serverName = String(rest[rest.index(after: hash)...])
+                guard let serverName, !serverName.isEmpty, (try? DomainName(serverName)) != nil else { return nil }
+                rest = rest[..<hash]
+            }
+            var path = "/dns-query"
+            if let slash = rest.firstIndex(of: "/") {
+                path = String(rest[slash...])
+                guard !path.contains("?"), path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+                rest = rest[..<slash]
+            }
+            transport = .https(serverName: serverName, path: path)
+            port = 443
+        } else if rest.hasPrefix("tcp://") {
             transport = .tcp
             rest = rest.dropFirst(6)
         } else if rest.hasPrefix("tls://") {

@@ -209,6 +209,39 @@ import Testing
         #expect(status == 0 && curl.hasSuffix("\n2 200") && curl.contains(#""name":"_https.y.test.""#))
     }
 
+    @Test func digCurlAndSwiftletQueryResolveThroughDoH() async throws {
+        let tools = Binaries.tool("dig") != nil && Binaries.tool("curl") != nil
+        try Tools.require(tools, "dig and curl")
+        let (server, port) = try await Self.server(plugins: try Self.zone(Self.records + "\napp 300 A 127.0.0.1\n"))
+        defer { Task { await server.stop() } }
+        let (_, dig, _) = try await Binaries.runOffPool(Binaries.tool("dig")!, ["+https", "@127.0.0.1", "-p", "\(port)", "www.doh.test", "A"])
+        #expect(dig.contains("status: NOERROR") && dig.contains("www.doh.test.\t\t60\tIN\tA\t192.0.2.2"))
+        #expect(dig.contains("(HTTPS)"))
+        let (_, digGet, _) = try await Binaries.runOffPool(Binaries.tool("dig")!, ["+https-get", "@127.0.0.1", "-p", "\(port)", "ns.doh.test", "A"])
+        #expect(digGet.contains("ns.doh.test.\t\t120\tIN\tA\t192.0.2.53") && digGet.contains("(HTTPS-GET)"))
+        // curl resolves app.doh.test through Swiftlet's DoH, then fetches the admin listener's /health by that name.
+        let admin = server.server.adminPort!
+        let (status, health, error) = try await Binaries.runOffPool(
+            Binaries.tool("curl")!,
+            ["-s", "-S", "--doh-url", "https://127.0.0.1:\(port)/dns-query", "--cacert", Self.certificate, "http://app.doh.test:\(admin)/health"]
+        )
+        #expect(status == 0 && health.hasPrefix("ok"), "\(error)")
+        for method in ["+https", "+https-get"] {
+            let (code, ours, _) = try await Binaries.runOffPool(
+                Binaries.swiftlet,
+                ["query", "@127.0.0.1:\(port)", "txt.doh.test", "TXT", method, "+tls-ca=\(Self.certificate)"]
+            )
+            #expect(code == 0 && ours.contains("txt.doh.test.\t600\tIN\tTXT\t\"v=spf1 -all\""), "\(ours)")
+            #expect(ours.contains(";; SERVER: 127.0.0.1:\(port)(\(method == "+https" ? "HTTPS" : "HTTPS-GET"))"))
+        }
+        // A path the server does not serve is a 404, which `swiftlet query` reports as a failure.
+        let (missing, _, missingError) = try await Binaries.runOffPool(
+            Binaries.swiftlet,
+            ["query", "@127.0.0.1:\(port)", "txt.doh.test", "+https=/other", "+tls-ca=\(Self.certificate)"]
+        )
+        #expect(missing == 9 && missingError.contains("https: status 404"))
+    }
+
     @Test func suspendedQueriesAreAnsweredAndStreamsPerConnectionAreBounded() async throws {
         let python = "/usr/bin/python3"
         let available = FileManager.default.isExecutableFile(atPath: python)
@@ -292,6 +325,51 @@ import Testing
                 """,
             "\(error)"
         )
+    }
+
+    @Test func forwardAsksSwiftletAndUnboundOverHTTPS() async throws {
+        try Tools.require(UnboundServer.available && TestCertificate.available, "unbound and openssl")
+        // A certificate naming dns.test only (NIOSSL accepts one naming the address connected to for any name).
+        let certificate = try TestCertificate.make()
+        defer { certificate.remove() }
+        let (upstream, port) = try await Self.server(
+            plugins: "      - echo: {}",
+            https: "    https: { listen: [\"127.0.0.1:0\"], cert: \"\(certificate.cert)\", key: \"\(certificate.key)\" }",
+            blockIndex: 15
+        )
+        defer { Task { await upstream.stop() } }
+        let unbound = try await UnboundServer.start(
+            localData: ["www.unbound.test. 300 IN A 192.0.2.9"],
+            certificate: certificate.cert,
+            key: certificate.key
+        )
+        defer { unbound.stop() }
+        let forwarder = try await TestServer.start(
+            plugins: """
+                      - forward: { to: ["https://127.0.0.1:\(unbound.httpsPort!)/dns-query#dns.test"], zones: [unbound.test.], tls_ca: "\(certificate.cert)" }
+                      - forward: { to: ["https://127.0.0.1:\(port)#dns.test"], tls_ca: "\(certificate.cert)" }
+                """,
+            blockIndex: 12
+        )
+        defer { Task { await forwarder.stop() } }
+        var ports: Set<UInt16> = []
+        for _ in 0..<3 {
+            // The upstream saw an HTTPS client, on one connection reused (the port it saw stays the same).
+            let reply = try await forwarder.ask(query("x.far.test.", .a))
+            #expect(reply.additionals.map(\.name.description).contains("_https.x.far.test."), "\(reply)")
+            for case .srv(let srv) in reply.additionals.map(\.rdata) { ports.insert(srv.port) }
+            let fromUnbound = try await forwarder.ask(query("www.unbound.test.", .a))
+            #expect(fromUnbound.answers.map(brief) == ["www.unbound.test. a 192.0.2.9"])
+        }
+        #expect(ports.count == 1)
+        // A certificate that does not name the server asked for fails the check: no answer, SERVFAIL.
+        let strict = try await TestServer.start(
+            plugins: "      - forward: { to: [\"https://127.0.0.1:\(port)#other.test\"], tls_ca: \"\(certificate.cert)\", timeout: 1s, deadline: 2s }",
+            blockIndex: 11
+        )
+        defer { Task { await strict.stop() } }
+        let unverified = try await strict.ask(query("www.elsewhere.test.", .a))
+        #expect(unverified.responseCode == .servFail, "\(unverified)")
     }
 
     @Test func anIdleConnectionIsClosedAndPlainHTTPServesOnlyWhenConfigured() async throws {

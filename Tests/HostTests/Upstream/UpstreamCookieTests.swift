@@ -185,20 +185,35 @@ struct UnboundServer {
     let process: Process
     let directory: URL
     let port: UInt16
+    /// Its DNS-over-HTTPS port (`https-port`, path /dns-query), when started with a certificate.
+    var httpsPort: UInt16? = nil
 
     static let available = FileManager.default.isExecutableFile(atPath: "/usr/sbin/unbound")
 
-    /// Answers `localData` (`name TTL IN type data` lines) for names under the zone of the first one's parent.
-    static func start(localData: [String]) async throws -> UnboundServer {
+    /// Answers `localData` (`name TTL IN type data` lines) for names under the zone of the first one's parent; over
+    /// DNS over HTTPS too with `certificate` and `key` (PEM paths).
+    static func start(localData: [String], certificate: String? = nil, key: String? = nil) async throws -> UnboundServer {
         let first = String(localData[0].split(separator: " ")[0])
         let zone = String(first.drop { $0 != "." }.dropFirst())
         let port = Binaries.freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-unbound-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let data = localData.map { "    local-data: \"\($0)\"" }.joined(separator: "\n")
+        var https = ""
+        var httpsPort: UInt16? = nil
+        if let certificate, let key {
+            httpsPort = Binaries.freePort()
+            https = """
+                    interface: 127.0.0.1@\(httpsPort!)
+                    https-port: \(httpsPort!)
+                    tls-service-pem: "\(certificate)"
+                    tls-service-key: "\(key)"
+                """
+        }
         let config = """
             server:
                 interface: 127.0.0.1@\(port)
+            \(https)
                 port: \(port)
                 do-daemonize: no
                 username: ""
@@ -214,7 +229,12 @@ struct UnboundServer {
             remote-control:
                 control-enable: no
             """
-        let server = UnboundServer(process: try Self.launch(config, in: directory), directory: directory, port: port)
+        let server = UnboundServer(
+            process: try Self.launch(config, in: directory),
+            directory: directory,
+            port: port,
+            httpsPort: httpsPort
+        )
         let client = DNSClient(server: ListenAddress(address: .v4(IPv4Address(127, 0, 0, 1)), port: port), timeout: 0.3)
         // Ready when it answers (each try waits up to the client's timeout), within 10 s.
         let ready = await eventually(within: 10) {
