@@ -133,6 +133,20 @@ extension Configuration {
                 path: path,
                 baseDirectory: baseDirectory
             )
+            var proxyProtocol: [IPPrefix] = []
+            for (position, text) in (block.proxyProtocol ?? []).enumerated() {
+                guard let prefix = IPPrefix(text) else {
+                    throw decoder.error(
+                        "'\(text)' is not an address prefix like 10.0.0.0/8 or 2001:db8::/32",
+                        at: ConfigDecoder.node(
+                            at: [SimpleKey("servers"), IndexKey(index), SimpleKey("proxy_protocol"), IndexKey(position)],
+                            in: root
+                        ),
+                        path: path + ["proxy_protocol", "[\(position)]"]
+                    )
+                }
+                proxyProtocol.append(prefix)
+            }
             var plugins: [PluginEntry] = []
             let pluginNodes: [Node]
             if case .sequence(let sequence)? = ConfigDecoder.node(
@@ -172,6 +186,7 @@ extension Configuration {
                     cookies: cookies,
                     tls: tls,
                     https: https,
+                    proxyProtocol: proxyProtocol,
                     plugins: plugins,
                     path: ConfigDecoder.render(path)
                 )
@@ -468,6 +483,7 @@ struct ConfigurationFile: Decodable {
         var cookies: Cookies?
         var tls: TLS?
         var https: HTTPS?
+        var proxyProtocol: [String]?
         /// Checked for shape here; each entry is decoded by its plugin.
         var plugins: PluginList
 
@@ -480,6 +496,7 @@ struct ConfigurationFile: Decodable {
             case maxTCPQueriesPerConnection = "max_tcp_queries_per_connection"
             case maxInFlight = "max_in_flight"
             case cookies, tls, https
+            case proxyProtocol = "proxy_protocol"
         }
 
         init(from decoder: any Decoder) throws {
@@ -502,6 +519,7 @@ struct ConfigurationFile: Decodable {
             self.cookies = try container.decodeIfPresent(Cookies.self, forKey: .cookies)
             self.tls = try container.decodeIfPresent(TLS.self, forKey: .tls)
             self.https = try container.decodeIfPresent(HTTPS.self, forKey: .https)
+            self.proxyProtocol = try container.decodeIfPresent([String].self, forKey: .proxyProtocol)
             self.plugins = try container.decodeIfPresent(PluginList.self, forKey: .plugins) ?? PluginList()
         }
     }

@@ -43,6 +43,9 @@ public struct ServerBlockConfiguration: Sendable {
     public var tls: TLSListenConfiguration? = nil
     /// DNS over HTTPS listeners (`https:`), nil for none.
     public var https: HTTPSListenConfiguration? = nil
+    /// The peers whose TCP, TLS and HTTPS connections start with a PROXY protocol v2 header naming the client
+    /// (`proxy_protocol:`, load balancers); empty for none. A header from any other peer closes its connection.
+    public var proxyProtocol: [IPPrefix] = []
     /// The chain, in order.
     public var plugins: [PluginEntry]
     /// Where this block starts in the file, for messages.

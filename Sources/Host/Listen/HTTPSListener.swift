@@ -43,7 +43,8 @@ struct DoHService: Sendable {
 /// at a time), so the reply buffer is allocated once per connection and the idle timer sees every stream.
 final class DoHConnection: @unchecked Sendable {
     let service: DoHService
-    let client: Client
+    /// The TCP peer, or the client a trusted proxy's PROXY header named.
+    var client: Client
     let executor: EventLoopTaskExecutor
     let channel: any Channel
     /// Where immediate replies are written (a request's answer is copied out before the next request runs).
@@ -259,10 +260,12 @@ final class HTTPSListener: ConnectionListener {
         maxStreams: Int,
         idleTimeout: Double,
         maxConnections: Int,
-        maxConnectionsPerClient: Int
+        maxConnectionsPerClient: Int,
+        proxyFrom: [IPPrefix] = []
     ) async throws -> HTTPSListener {
         let connections = TCPListener.ConnectionCount()
         let tcpMetrics = TCPMetrics(listen: address)
+        let proxyMetrics = ProxyProtocolMetrics(listen: address)
         let service = DoHService(
             responder: responder,
             path: path,
@@ -278,11 +281,13 @@ final class HTTPSListener: ConnectionListener {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 let peer = channel.remoteAddress.flatMap(DNSTCPHandler.parse)
+                let proxy = peer.map { peer in proxyFrom.contains { $0.contains(peer.0) } } ?? false
                 guard
                     connections.admit(
                         peer?.0,
                         limit: maxConnections,
-                        perClientLimit: maxConnectionsPerClient,
+                        // A load balancer carries many clients' connections: only the global bound holds it.
+                        perClientLimit: proxy ? Int.max : maxConnectionsPerClient,
                         refused: { reason in
                             (reason == .limit ? tcpMetrics.refusedGlobal : tcpMetrics.refusedPerClient).increment()
                         }
@@ -305,6 +310,14 @@ final class HTTPSListener: ConnectionListener {
                 }
                 do {
                     try channel.pipeline.syncOperations.addHandler(DoHConnectionCloser(connection: connection))
+                    // The PROXY header comes first, before TLS (the balancer sends it on the TCP connection).
+                    if !proxyFrom.isEmpty {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ProxyProtocolHandler(trusted: proxy, metrics: proxyMetrics) { address, port in
+                                connection.client = Client(address: address, port: port, transport: .https)
+                            }
+                        )
+                    }
                     guard let tls else {
                         // Plain HTTP/1.1, configured explicitly (`plain: true`) for a proxy that ends TLS.
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)

@@ -130,7 +130,8 @@ public final class SwiftletServer: @unchecked Sendable {
                     idleTimeout: first.tcpIdleTimeout,
                     maxConnections: first.maxTCPConnections,
                     maxConnectionsPerClient: first.maxTCPConnectionsPerClient,
-                    maxInFlight: first.maxTCPQueriesPerConnection
+                    maxInFlight: first.maxTCPQueriesPerConnection,
+                    proxyFrom: first.proxyProtocol
                 )
                 self.logger.info("listening on \(bound) (udp ×\(workerCount), tcp)")
             }
@@ -152,7 +153,8 @@ public final class SwiftletServer: @unchecked Sendable {
                     maxConnections: first.maxTCPConnections,
                     maxConnectionsPerClient: first.maxTCPConnectionsPerClient,
                     maxInFlight: first.maxTCPQueriesPerConnection,
-                    tls: listeners.context
+                    tls: listeners.context,
+                    proxyFrom: first.proxyProtocol
                 )
                 self.logger.info("listening on \(address.address):\(listeners.listener!.boundPort) (dns over tls)")
             }
@@ -181,7 +183,8 @@ public final class SwiftletServer: @unchecked Sendable {
                     maxStreams: https.maxStreams,
                     idleTimeout: first.tcpIdleTimeout,
                     maxConnections: first.maxTCPConnections,
-                    maxConnectionsPerClient: first.maxTCPConnectionsPerClient
+                    maxConnectionsPerClient: first.maxTCPConnectionsPerClient,
+                    proxyFrom: first.proxyProtocol
                 )
                 let kind = context == nil ? "plain http, behind a tls proxy" : "https"
                 self.logger.info("listening on \(address.address):\(listeners.listener!.boundPort) (dns over \(kind))")
@@ -400,6 +403,7 @@ public final class SwiftletServer: @unchecked Sendable {
             note("https.key", before.https?.key ?? "none", block.https?.key ?? "none")
             note("https.path", before.https?.path ?? "none", block.https?.path ?? "none")
             note("https.max_streams", before.https?.maxStreams ?? 0, block.https?.maxStreams ?? 0)
+            note("proxy_protocol", before.proxyProtocol.map { "\($0.address)/\($0.length)" }, block.proxyProtocol.map { "\($0.address)/\($0.length)" })
         }
         let was = old.admin.map { "\($0.listen)" } ?? "off"
         let now = new.admin.map { "\($0.listen)" } ?? "off"

@@ -114,6 +114,11 @@ final class DNSTCPHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelActive()
     }
 
+    /// The client a trusted proxy's PROXY header named (before any query of the connection is read).
+    func proxied(_ address: IPAddress, _ port: UInt16) {
+        self.client = Client(address: address, port: port, transport: self.transport)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = Self.unwrapInboundIn(data)
         if self.received == nil {
@@ -315,10 +320,12 @@ final class TCPListener: ConnectionListener {
         maxConnections: Int,
         maxConnectionsPerClient: Int,
         maxInFlight: Int,
-        tls: TLSServerContext? = nil
+        tls: TLSServerContext? = nil,
+        proxyFrom: [IPPrefix] = []
     ) async throws -> TCPListener {
         let connections = ConnectionCount()
         let metrics = TCPMetrics(listen: address)
+        let proxyMetrics = ProxyProtocolMetrics(listen: address)
         let transport: Transport = tls == nil ? .tcp : .tls
         let limits = TCPConnectionLimits(
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
@@ -331,11 +338,13 @@ final class TCPListener: ConnectionListener {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 let client = channel.remoteAddress.flatMap(DNSTCPHandler.parse)?.0
+                let proxy = client.map { peer in proxyFrom.contains { $0.contains(peer) } } ?? false
                 guard
                     connections.admit(
                         client,
                         limit: maxConnections,
-                        perClientLimit: maxConnectionsPerClient,
+                        // A load balancer carries many clients' connections: only the global bound holds it.
+                        perClientLimit: proxy ? Int.max : maxConnectionsPerClient,
                         refused: { reason in
                             (reason == .limit ? metrics.refusedGlobal : metrics.refusedPerClient).increment()
                         }
@@ -345,17 +354,22 @@ final class TCPListener: ConnectionListener {
                 }
                 channel.closeFuture.whenComplete { _ in connections.release(client) }
                 return channel.eventLoop.makeCompletedFuture {
+                    let handler = DNSTCPHandler(
+                        responder: responder,
+                        executor: executors.executor(for: channel.eventLoop),
+                        limits: limits,
+                        metrics: metrics,
+                        transport: transport
+                    )
+                    // The PROXY header comes first, before TLS (the balancer sends it on the TCP connection).
+                    if !proxyFrom.isEmpty {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ProxyProtocolHandler(trusted: proxy, metrics: proxyMetrics) { handler.proxied($0, $1) }
+                        )
+                    }
                     // The context of the moment: a renewed certificate serves new connections, open ones keep theirs.
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current)) }
-                    try channel.pipeline.syncOperations.addHandler(
-                        DNSTCPHandler(
-                            responder: responder,
-                            executor: executors.executor(for: channel.eventLoop),
-                            limits: limits,
-                            metrics: metrics,
-                            transport: transport
-                        )
-                    )
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
