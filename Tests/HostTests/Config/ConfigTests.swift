@@ -48,7 +48,7 @@ import Yams
         (
             "unknown block key",
             "servers:\n  - listen: [\"127.0.0.1:1\"]\n    listne: []\n",
-            "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: cookies, https, listen, max_in_flight, max_tcp_connections, max_tcp_connections_per_client, max_tcp_queries_per_connection, max_udp_size, plugins, tcp_idle_timeout, tls, workers, zones)"
+            "test.yaml:3:5: servers[0].listne: unknown key 'listne' (valid keys: cookies, https, listen, max_in_flight, max_tcp_connections, max_tcp_connections_per_client, max_tcp_queries_per_connection, max_udp_size, plugins, proxy_protocol, tcp_idle_timeout, tls, workers, zones)"
         ),
         (
             "a cookie secret that is not 16 octets",
