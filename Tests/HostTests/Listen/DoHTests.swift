@@ -78,13 +78,14 @@ import Testing
         _ url: String,
         method: HTTPMethod = .GET,
         type: String? = nil,
-        body: [UInt8]? = nil
+        body: [UInt8]? = nil,
+        seconds: Int64 = 10
     ) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let type { request.headers.add(name: "content-type", value: type) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .seconds(10))
+        let response = try await client.execute(request, timeout: .seconds(seconds))
         let collected = try await response.body.collect(upTo: 1 << 20)
         var headers: [String: String] = [:]
         for (name, value) in response.headers { headers[name.lowercased()] = value }
@@ -370,6 +371,108 @@ import Testing
         defer { Task { await strict.stop() } }
         let unverified = try await strict.ask(query("www.elsewhere.test.", .a))
         #expect(unverified.responseCode == .servFail, "\(unverified)")
+    }
+
+    @Test func aClientOpeningAndResettingTenThousandStreamsIsDisconnected() async throws {
+        let python = "/usr/bin/python3"
+        let available = FileManager.default.isExecutableFile(atPath: python)
+            && (try? Binaries.run(python, ["-c", "import h2"]).0) == 0
+        try Tools.require(available, "python3-h2")
+        let (server, port) = try await Self.server(plugins: "      - echo: {}")
+        defer { Task { await server.stop() } }
+        // HTTP/2 "rapid reset" (CVE-2023-44487): open a stream and reset it at once, 10,000 times, without waiting.
+        let script = """
+            import socket, ssl, sys
+            import h2.connection, h2.config, h2.events, h2.errors
+            port, ca = int(sys.argv[1]), sys.argv[2]
+            context = ssl.create_default_context(cafile=ca)
+            context.set_alpn_protocols(["h2"])
+            sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="dns.test")
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            conn.initiate_connection()
+            sent = 0
+            try:
+                for i in range(10000):
+                    stream = conn.get_next_available_stream_id()
+                    conn.send_headers(stream, [(":method", "GET"), (":scheme", "https"), (":authority", "dns.test"),
+                                               (":path", "/dns-query?name=n%d.test" % i)])
+                    conn.reset_stream(stream, h2.errors.ErrorCodes.CANCEL)
+                    sent += 1
+                    if i % 100 == 99:
+                        sock.sendall(conn.data_to_send())
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                pass
+            goaway = None
+            try:
+                while goaway is None:
+                    data = sock.recv(65535)
+                    if not data:
+                        break
+                    for event in conn.receive_data(data):
+                        if isinstance(event, h2.events.ConnectionTerminated):
+                            goaway = int(event.error_code)
+            except Exception:
+                pass
+            print("goaway", goaway, "sent all" if sent == 10000 else "stopped early")
+            """
+        let (status, output, error) = try await Binaries.runOffPool(python, ["-c", script, "\(port)", Self.certificate], timeout: 60)
+        #expect(status == 0, "\(error)")
+        // swift-nio-http2 allows 200 resets in 30 s, then ends the connection with ENHANCE_YOUR_CALM (11).
+        #expect(output.hasPrefix("goaway 11 "), "\(output) \(error)")
+        // The server answers other clients meanwhile.
+        let client = Self.client()
+        defer { _ = client.shutdown() }
+        let after = try await Self.send(client, "https://127.0.0.1:\(port)/dns-query?name=after.test&type=A")
+        #expect(after.status == 200 && after.text.contains("_https.after.test."))
+    }
+
+    @Test func aRenewedCertificateServesNewConnectionsWhileOpenOnesStay() async throws {
+        try Tools.require(TestCertificate.available, "openssl")
+        let certificate = try TestCertificate.make()
+        defer { certificate.remove() }
+        let old = try TestCertificate.make()
+        defer { old.remove() }
+        try FileManager.default.removeItem(atPath: old.cert)
+        try FileManager.default.copyItem(atPath: certificate.cert, toPath: old.cert)
+        let https = "    https: { listen: [\"127.0.0.1:0\"], cert: \"\(certificate.cert)\", key: \"\(certificate.key)\" }"
+        let (server, port) = try await Self.server(plugins: "      - echo: {}", https: https)
+        defer { Task { await server.stop() } }
+        // Clients that trust one certificate each, checking the name dns.test (the address is pinned).
+        func client(trusting trusted: TestCertificate) throws -> HTTPClient {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(trusted.cert)
+            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+            configuration.dnsOverride = ["dns.test": "127.0.0.1"]
+            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        }
+        let url = "https://dns.test:\(port)/dns-query?name=x.test&type=A"
+        let open = try client(trusting: old)
+        defer { _ = open.shutdown() }
+        let first: Response
+        do { first = try await Self.send(open, url) } catch {
+            Issue.record("a client trusting the first certificate: \(error)")
+            return
+        }
+        #expect(first.status == 200)
+        try certificate.renew()
+        // SIGHUP's path: the configuration is the same, the certificate files are new.
+        try server.server.reload(try Configuration.parse(server.text, source: "test.yaml", baseDirectory: fixturesDirectory.path))
+        let renewed = try client(trusting: certificate)
+        defer { _ = renewed.shutdown() }
+        let afterRenewal: Response
+        do { afterRenewal = try await Self.send(renewed, url) } catch {
+            Issue.record("a client trusting the renewed certificate: \(error)")
+            return
+        }
+        #expect(afterRenewal.status == 200)
+        // The connection opened before the renewal still answers, on HTTP/2 (it would fail to reconnect).
+        let still = try await Self.send(open, url)
+        #expect(still.status == 200 && still.version == .http2)
+        // A new connection trusting only the old certificate fails its handshake (AsyncHTTPClient tries until the
+        // request's deadline).
+        let stale = try client(trusting: old)
+        defer { _ = stale.shutdown() }
+        await #expect(throws: (any Error).self) { _ = try await Self.send(stale, url, seconds: 2) }
     }
 
     @Test func anIdleConnectionIsClosedAndPlainHTTPServesOnlyWhenConfigured() async throws {
