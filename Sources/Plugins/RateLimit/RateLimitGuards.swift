@@ -3,46 +3,64 @@
 
 import Pipeline
 
-/// Queries per client prefix: over the rate, dropped or refused before the cache.
+/// ratelimit's guard, before the message cache: the per-client query limit (over the rate, dropped or refused), and
+/// response rate limiting's first step (`warm`: the table set a NOERROR answer to this query would be counted in is
+/// asked into the CPU cache, so the reply guard does not wait on memory; perf put nearly all of that lookup's time on
+/// its first load). One guard for both, so the exemption and the client prefix are worked out once per query.
 ///
-/// A class, as the other guard below: the serving loop calls it through an existential on every query, and a struct
+/// A class, as the reply guard below: the serving loop calls it through an existential on every query, and a struct
 /// of this many references would be copied, each retained and released, at every call.
-final class ClientRateGuard: Guard {
-    let tables: RateTables
-    let rate: Rate
-    let ipv4Prefix: Int
-    let ipv6Prefix: Int
+final class RateLimitGuard: Guard {
+    /// The per-client query limit: its tables, rate, prefix lengths and action; nil when `client.qps` is 0.
+    struct ClientLimit {
+        let tables: RateTables
+        let rate: Rate
+        let ipv4Prefix: Int
+        let ipv6Prefix: Int
+        let action: RateLimitAction
+    }
+
+    let limit: ClientLimit?
+    /// Response rate limiting, whose table set is warmed; nil when `responses.rate` is 0.
+    let warm: ResponseRateGuard?
     let exempt: [IPPrefix]
-    let action: RateLimitAction
     let metrics: RateLimitMetrics
     let logger: Logger
 
-    init(
-        tables: RateTables,
-        rate: Rate,
-        ipv4Prefix: Int,
-        ipv6Prefix: Int,
-        exempt: [IPPrefix],
-        action: RateLimitAction,
-        metrics: RateLimitMetrics,
-        logger: Logger
-    ) {
-        self.tables = tables
-        self.rate = rate
-        self.ipv4Prefix = ipv4Prefix
-        self.ipv6Prefix = ipv6Prefix
+    init(limit: ClientLimit?, warm: ResponseRateGuard?, exempt: [IPPrefix], metrics: RateLimitMetrics, logger: Logger) {
+        self.limit = limit
+        self.warm = warm
         self.exempt = exempt
-        self.action = action
         self.metrics = metrics
         self.logger = logger
     }
 
     func check(_ request: RequestView?, client: Client, arrival: Arrival) -> GuardDecision {
         if !self.exempt.isEmpty && self.exempt.contains(where: { $0.contains(client.address) }) { return .allow }
-        let prefix = ClientPrefix(client.address, ipv4: self.ipv4Prefix, ipv6: self.ipv6Prefix)
-        let shard = self.tables.shard(arrival.worker)
+        var prefix: ClientPrefix? = nil
+        if let limit = self.limit {
+            prefix = ClientPrefix(client.address, ipv4: limit.ipv4Prefix, ipv6: limit.ipv6Prefix)
+        }
+        if let warm = self.warm, let request, client.transport == .udp, !arrival.validServerCookie {
+            // The same prefix when both limits use the same lengths (the defaults do).
+            let rrlPrefix =
+                prefix.flatMap { $0.length == UInt8($0.isIPv6 ? warm.ipv6Prefix : warm.ipv4Prefix) ? $0 : nil }
+                ?? ClientPrefix(client.address, ipv4: warm.ipv4Prefix, ipv6: warm.ipv6Prefix)
+            let key = rrlPrefix.key(
+                kind: ResponseRateGuard.Bucket.answer.rawValue,
+                bucket: ReplyBuckets.answerBucket(questionHash: request.nameHash, type: UInt64(request.type.rawValue))
+            )
+            warm.tables.shard(arrival.worker).prefetch(key)
+        }
+        guard let limit = self.limit, let prefix else { return .allow }
+        return self.count(prefix, limit: limit, arrival: arrival)
+    }
+
+    /// Counts a query of `prefix` against the client limit.
+    private func count(_ prefix: ClientPrefix, limit: ClientLimit, arrival: Arrival) -> GuardDecision {
+        let shard = limit.tables.shard(arrival.worker)
         let (verdict, evicted, mayLog) = shard.table.withLock { table in
-            let (verdict, evicted) = table.count(prefix.key(kind: 0, bucket: 0), prefix: prefix, now: arrival.now, rate: self.rate)
+            let (verdict, evicted) = table.count(prefix.key(kind: 0, bucket: 0), prefix: prefix, now: arrival.now, rate: limit.rate)
             let logs = verdict.startsOrEnds || evicted != nil
             return (verdict, evicted, logs && table.mayLog(now: arrival.now))
         }
@@ -55,12 +73,14 @@ final class ClientRateGuard: Guard {
         case .limited(let count):
             if count == 1 {
                 if mayLog {
-                    self.logger.notice("rate limiting queries from \(prefix.description): over \(self.perSecond) a second")
+                    self.logger.notice(
+                        "rate limiting queries from \(prefix.description): over \(1_000_000_000 / limit.rate.interval) a second"
+                    )
                 } else {
                     self.metrics.logLinesSuppressed.increment()
                 }
             }
-            switch self.action {
+            switch limit.action {
             case .drop:
                 self.metrics.queriesDropped.increment()
                 return .drop
@@ -70,8 +90,6 @@ final class ClientRateGuard: Guard {
             }
         }
     }
-
-    private var perSecond: UInt64 { 1_000_000_000 / self.rate.interval }
 
     private func stopped(_ prefix: ClientPrefix, limited: UInt32, mayLog: Bool) {
         guard mayLog else {
@@ -178,28 +196,6 @@ final class ResponseRateGuard: ReplyGuard {
             return
         }
         self.logger.notice("stopped rate limiting responses to \(prefix.description) after \(limited) over the limit")
-    }
-}
-
-/// Response rate limiting's first step, a guard: before the message cache is searched, it asks for the table set a
-/// NOERROR answer to this query would be counted in to be brought into the cache, so the reply guard does not wait on
-/// memory (perf put nearly all of that lookup's time on its first load). It decides nothing.
-final class ResponseRateWarmer: Guard {
-    let limit: ResponseRateGuard
-
-    init(_ limit: ResponseRateGuard) { self.limit = limit }
-
-    func check(_ request: RequestView?, client: Client, arrival: Arrival) -> GuardDecision {
-        guard let request, client.transport == .udp, !arrival.validServerCookie else { return .allow }
-        let limit = self.limit
-        if !limit.exempt.isEmpty && limit.exempt.contains(where: { $0.contains(client.address) }) { return .allow }
-        let prefix = ClientPrefix(client.address, ipv4: limit.ipv4Prefix, ipv6: limit.ipv6Prefix)
-        let key = prefix.key(
-            kind: ResponseRateGuard.Bucket.answer.rawValue,
-            bucket: ReplyBuckets.answerBucket(questionHash: request.nameHash, type: UInt64(request.type.rawValue))
-        )
-        limit.tables.shard(arrival.worker).prefetch(key)
-        return .allow
     }
 }
 

@@ -22,20 +22,6 @@ public enum RateLimitPlugin: Plugin {
         guard client.burst >= 1, client.burst <= 1_000_000 else {
             throw PluginSetupError(option: "client.burst", "must be between 1 and 1000000, not \(client.burst)")
         }
-        if client.qps > 0 {
-            builder.add(
-                guard: ClientRateGuard(
-                    tables: RateTables(threads: context.workers, size: options.tableSize),
-                    rate: Rate(perSecond: client.qps, burst: client.burst),
-                    ipv4Prefix: client.ipv4Prefix,
-                    ipv6Prefix: client.ipv6Prefix,
-                    exempt: exempt,
-                    action: options.action,
-                    metrics: metrics,
-                    logger: context.logger
-                )
-            )
-        }
         let responses = options.responses
         try Self.check(responses.ipv4Prefix, responses.ipv6Prefix, option: "responses")
         guard responses.rate >= 0, responses.rate <= 1_000_000_000 else {
@@ -47,8 +33,9 @@ public enum RateLimitPlugin: Plugin {
         guard responses.window.seconds >= 1, responses.window.seconds <= 3600 else {
             throw PluginSetupError(option: "responses.window", "must be between 1s and 1h, not \(responses.window)")
         }
+        var warm: ResponseRateGuard? = nil
         if responses.rate > 0 {
-            let limit = ResponseRateGuard(
+            warm = ResponseRateGuard(
                 tables: RateTables(threads: context.workers, size: options.tableSize),
                 // A second's worth at once; what goes over runs up a debt of at most `window`.
                 rate: Rate(perSecond: responses.rate, burst: responses.rate, window: responses.window.nanoseconds),
@@ -59,9 +46,21 @@ public enum RateLimitPlugin: Plugin {
                 metrics: metrics,
                 logger: context.logger
             )
-            builder.add(guard: ResponseRateWarmer(limit))
-            builder.add(replyGuard: limit)
         }
+        var limit: RateLimitGuard.ClientLimit? = nil
+        if client.qps > 0 {
+            limit = RateLimitGuard.ClientLimit(
+                tables: RateTables(threads: context.workers, size: options.tableSize),
+                rate: Rate(perSecond: client.qps, burst: client.burst),
+                ipv4Prefix: client.ipv4Prefix,
+                ipv6Prefix: client.ipv6Prefix,
+                action: options.action
+            )
+        }
+        if limit != nil || warm != nil {
+            builder.add(guard: RateLimitGuard(limit: limit, warm: warm, exempt: exempt, metrics: metrics, logger: context.logger))
+        }
+        if let warm { builder.add(replyGuard: warm) }
     }
 
     private static func check(_ ipv4: Int, _ ipv6: Int, option: String) throws {
